@@ -1,0 +1,19 @@
+//! # dialguard
+//!
+//! A pre-dial compliance guard: before every call attempt an outbound dialer asks
+//! *may I dial this number now, for this campaign, from this caller ID?* and gets
+//! *allow*, *deny* or *defer until T*, with the reason and the rule that decided.
+//!
+//! Data flow (one module per step):
+//! raw number → [`number`] (E.164 + region + zones) → [`policy`] snapshot →
+//! checks ([`lists`], [`calendar`], [`history`]) → [`Decision`].
+
+pub mod calendar;
+pub mod decision;
+pub mod history;
+pub mod lists;
+pub mod number;
+pub mod policy;
+
+pub use decision::{Constraints, Decision, Reason, RuleId, Verdict};
+pub use number::Number;
