@@ -1,0 +1,473 @@
+//! `dialguard`: check, explain, record, normalize, compile policies and lists, benchmark.
+//! Output is JSON Lines (one object per input) as specified in CLI.md. Exit codes: 0 whatever
+//! the verdicts, 2 for bad usage / invalid policy / unreadable files, 1 for an internal error.
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dialguard::guard::{CallContext, Guard, GuardOptions, StepOutcome};
+use dialguard::history::Outcome;
+use dialguard::number::{self, Country, Number};
+use dialguard::policy::{self, Mode, Purpose, Snapshot};
+use dialguard::{Decision, RuleId};
+use jiff::Timestamp;
+use serde::Serialize;
+
+mod bench;
+
+#[derive(Parser)]
+#[command(name = "dialguard", version, about = "Pre-dial compliance guard: may I dial this number now?")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check numbers against a policy (JSON Lines out).
+    Check(CheckArgs),
+    /// Show every rule consulted for one number, in order, with what it said.
+    Explain(CheckArgs),
+    /// Record placed attempts and their outcome in the history under --state.
+    Record(RecordArgs),
+    /// Normalise numbers to E.164 with region and time zones (JSON Lines out).
+    Normalize {
+        /// Country whose national formats are accepted (ISO 3166-1, e.g. IT).
+        #[arg(long)]
+        default_country: Option<String>,
+        /// Numbers, or "-" to read them from stdin, one a line.
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
+    /// Validate and compile a policy; print a summary.
+    Compile {
+        #[arg(long)]
+        policy: PathBuf,
+    },
+    /// Compile a text list (one number a line, optional ",YYYY-MM-DD") into a binary list file.
+    CompileList {
+        input: PathBuf,
+        output: PathBuf,
+        /// When the registry copy was taken (YYYY-MM-DD), stored in the file.
+        #[arg(long)]
+        snapshot_date: Option<String>,
+        /// Country for national-format numbers in the input.
+        #[arg(long)]
+        default_country: Option<String>,
+    },
+    /// List the rules of a built-in rule pack (or the pack names).
+    Rules { pack: Option<String> },
+    /// Measure checks/s and latency percentiles of a policy with synthetic data.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct CheckArgs {
+    #[arg(long)]
+    policy: PathBuf,
+    /// Directory of the durable contact history (journal + checkpoints).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// The instant of the call (RFC 3339); default: now.
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    campaign: Option<String>,
+    #[arg(long)]
+    subject: Option<String>,
+    #[arg(long)]
+    caller_id: Option<String>,
+    /// predictive | preview | manual
+    #[arg(long, default_value = "predictive")]
+    mode: String,
+    /// sales | survey | collection | informational
+    #[arg(long, default_value = "sales")]
+    purpose: String,
+    /// Record the attempt when it is allowed (check-and-reserve).
+    #[arg(long)]
+    reserve: bool,
+    /// Numbers, or "-" to read them from stdin, one a line.
+    #[arg(required = true)]
+    numbers: Vec<String>,
+}
+
+#[derive(Args)]
+struct RecordArgs {
+    #[arg(long)]
+    policy: PathBuf,
+    #[arg(long)]
+    state: PathBuf,
+    #[arg(long)]
+    at: String,
+    #[arg(long)]
+    campaign: Option<String>,
+    #[arg(long)]
+    subject: Option<String>,
+    /// no_answer busy answered abandoned machine refused opt_out wrong_number
+    #[arg(long)]
+    outcome: String,
+    #[arg(long, default_value = "predictive")]
+    mode: String,
+    #[arg(required = true)]
+    numbers: Vec<String>,
+}
+
+/// A usage or input problem: exit 2 with the message on stderr.
+struct Fail(String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| run(cli));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(Fail(msg))) => {
+            eprintln!("dialguard: {msg}");
+            ExitCode::from(2)
+        }
+        Err(_) => {
+            eprintln!("dialguard: internal error (a bug): please report it with the command that caused it");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Fail> {
+    match cli.command {
+        Command::Check(args) => check(&args, false),
+        Command::Explain(args) => check(&args, true),
+        Command::Record(args) => record(&args),
+        Command::Normalize { default_country, numbers } => normalize(default_country.as_deref(), &numbers),
+        Command::Compile { policy } => compile(&policy),
+        Command::CompileList { input, output, snapshot_date, default_country } => {
+            compile_list(&input, &output, snapshot_date.as_deref(), default_country.as_deref())
+        }
+        Command::Rules { pack } => rules(pack.as_deref()),
+        Command::Bench(args) => bench::run(&args).map_err(Fail),
+    }
+}
+
+pub(crate) fn parse_at(at: Option<&str>) -> Result<Timestamp, Fail> {
+    match at {
+        None => Ok(Timestamp::now()),
+        Some(s) => s.parse::<Timestamp>().map_err(|e| {
+            Fail(format!("--at {s:?} is not an RFC 3339 instant ({e}); write e.g. 2026-03-10T11:00:00+01:00"))
+        }),
+    }
+}
+
+fn parse_enum<T>(flag: &str, value: &str, parse: fn(&str) -> Option<T>, names: String) -> Result<T, Fail> {
+    parse(value).ok_or_else(|| Fail(format!("--{flag} {value:?} is not valid; use {names}")))
+}
+
+/// Numbers from the command line, "-" expanding to stdin lines.
+fn inputs(numbers: &[String]) -> Result<Vec<String>, Fail> {
+    let mut out = Vec::new();
+    for n in numbers {
+        if n == "-" {
+            for line in io::stdin().lock().lines() {
+                let line = line.map_err(|e| Fail(format!("cannot read stdin: {e}")))?;
+                let line = line.trim();
+                if !line.is_empty() {
+                    out.push(line.to_owned());
+                }
+            }
+        } else {
+            out.push(n.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn open_guard(policy: &Path, state: Option<&Path>) -> Result<Guard, Fail> {
+    let options = GuardOptions { state_dir: state.map(Path::to_owned), fsync: None };
+    let (guard, report) = Guard::open(policy, options)?;
+    if let Some(r) = report
+        && r.has_warnings()
+    {
+        eprintln!("dialguard: {r}");
+    }
+    Ok(guard)
+}
+
+#[derive(Serialize)]
+struct CheckLine<'a> {
+    input: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'static str>,
+    verdict: &'static str,
+    reason: Option<&'static str>,
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<String>,
+    constraints: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
+    d.rule().and_then(|r| if r == RuleId::NONE { None } else { snap.rule(r).map(|m| m.id.clone()) })
+}
+
+fn ts(t: i64) -> String {
+    Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+}
+
+fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
+    let now = parse_at(args.at.as_deref())?;
+    let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
+    let purpose = parse_enum("purpose", &args.purpose, Purpose::from_name, Purpose::names())?;
+    let guard = open_guard(&args.policy, args.state.as_deref())?;
+    let snap = guard.snapshot();
+    let caller_id = match &args.caller_id {
+        None => None,
+        Some(c) => Some(number::parse(c, snap.default_country()).map_err(|e| Fail(format!("--caller-id {c:?}: {e}")))?),
+    };
+    let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
+    ctx.campaign = args.campaign.as_deref();
+    ctx.subject = args.subject.as_deref();
+    ctx.caller_id = caller_id;
+    let numbers = inputs(&args.numbers)?;
+    if explain && numbers.len() != 1 {
+        return Err(Fail("explain takes exactly one number".into()));
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for input in &numbers {
+        let parsed = number::parse(input, snap.default_country());
+        let n = match parsed {
+            Ok(n) => n,
+            Err(e) => {
+                if explain {
+                    writeln!(out, "{input}: invalid number: {e}\nverdict: deny (invalid_number)")?;
+                    continue;
+                }
+                let line = CheckLine {
+                    input,
+                    number: None,
+                    region: None,
+                    verdict: "deny",
+                    reason: Some("invalid_number"),
+                    rule: None,
+                    until: None,
+                    constraints: Vec::new(),
+                    attempt: None,
+                    error: Some(e.to_string()),
+                };
+                writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                continue;
+            }
+        };
+        if explain {
+            print_explain(&mut out, &guard, input, n, &ctx)?;
+            continue;
+        }
+        let (decision, attempt) = if args.reserve {
+            let r = guard.check_and_reserve(n, &ctx);
+            (r.decision, r.attempt.map(|a| a.get()))
+        } else {
+            (guard.check_number(n, &ctx), None)
+        };
+        let line = CheckLine {
+            input,
+            number: Some(n.to_string()),
+            region: Some(number::locate(n).region.code()),
+            verdict: decision.verdict().name(),
+            reason: decision.reason().map(|r| r.name()),
+            rule: rule_name(&snap, &decision),
+            until: decision.until().map(ts),
+            constraints: match decision {
+                Decision::Allow { constraints } => constraints.names().collect(),
+                _ => Vec::new(),
+            },
+            attempt,
+            error: None,
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_explain(out: &mut impl Write, guard: &Guard, input: &str, n: Number, ctx: &CallContext<'_>) -> Result<(), Fail> {
+    let e = guard.explain(n, ctx);
+    let snap = &e.snapshot;
+    let loc = number::locate(n);
+    let zones: Vec<&str> = loc.zones.iter().map(|z| z.name()).collect();
+    writeln!(out, "number   {input} -> {n}  region {}  zones {}", loc.region.code(), zones.join(", "))?;
+    writeln!(out, "at       {}  policy \"{}\" (version {:016x})", ctx.now, snap.name(), snap.version())?;
+    for step in &e.steps {
+        let (id, kind, source) = match snap.rule(step.rule) {
+            Some(m) => (m.id.as_str(), m.kind.table(), m.source.as_deref()),
+            None => ("-", "-", None),
+        };
+        let said = match step.outcome {
+            StepOutcome::NotApplicable => "n/a".to_owned(),
+            StepOutcome::Pass => "pass".to_owned(),
+            StepOutcome::Lifted => "lifted".to_owned(),
+            StepOutcome::Deny(r) => format!("DENY {r}"),
+            StepOutcome::Defer(r, t) => format!("DEFER {r} until {}", ts(t)),
+        };
+        writeln!(out, "  [{kind}] {id}: {said} — {}", step.detail)?;
+        if let Some(src) = source
+            && !matches!(step.outcome, StepOutcome::NotApplicable)
+        {
+            writeln!(out, "      source: {src}")?;
+        }
+    }
+    let d = &e.decision;
+    let mut verdict = format!("verdict: {}", d.verdict().name());
+    if let Some(r) = d.reason() {
+        verdict.push_str(&format!(" ({r}"));
+        if let Some(rule) = rule_name(snap, d) {
+            verdict.push_str(&format!(", rule {rule}"));
+        }
+        verdict.push(')');
+    }
+    if let Some(u) = d.until() {
+        verdict.push_str(&format!(" until {}", ts(u)));
+    }
+    if let Decision::Allow { constraints } = d
+        && !constraints.is_empty()
+    {
+        verdict.push_str(&format!(" with {}", constraints.names().collect::<Vec<_>>().join(", ")));
+    }
+    writeln!(out, "{verdict}")?;
+    Ok(())
+}
+
+fn record(args: &RecordArgs) -> Result<(), Fail> {
+    let now = parse_at(Some(&args.at))?;
+    let outcome = Outcome::from_name(&args.outcome).ok_or_else(|| {
+        Fail(format!(
+            "--outcome {:?} is not valid; use no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number",
+            args.outcome
+        ))
+    })?;
+    let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
+    let guard = open_guard(&args.policy, Some(&args.state))?;
+    let snap = guard.snapshot();
+    let mut ctx = CallContext::new(now).mode(mode);
+    ctx.campaign = args.campaign.as_deref();
+    ctx.subject = args.subject.as_deref();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for input in inputs(&args.numbers)? {
+        match number::parse(&input, snap.default_country()) {
+            Ok(n) => {
+                let id = guard.record_outcome(n, None, outcome, &ctx)?;
+                let line = serde_json::json!({"input": input, "number": n.to_string(), "recorded": outcome.name(), "attempt": id.get()});
+                writeln!(out, "{line}")?;
+            }
+            Err(e) => {
+                let line = serde_json::json!({"input": input, "error": e.to_string()});
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn country(cc: Option<&str>) -> Result<Option<Country>, Fail> {
+    cc.map(|c| Country::from_iso(c).ok_or_else(|| Fail(format!("unknown country {c:?}; use an ISO 3166-1 code such as IT or US"))))
+        .transpose()
+}
+
+fn normalize(default_country: Option<&str>, numbers: &[String]) -> Result<(), Fail> {
+    let cc = country(default_country)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for input in inputs(numbers)? {
+        let line = match number::parse(&input, cc.as_ref()) {
+            Ok(n) => {
+                let loc = number::locate(n);
+                let zones: Vec<&str> = loc.zones.iter().map(|z| z.name()).collect();
+                serde_json::json!({"input": input, "number": n.to_string(), "region": loc.region.code(), "zones": zones})
+            }
+            Err(e) => serde_json::json!({"input": input, "error": e.to_string()}),
+        };
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn compile(path: &Path) -> Result<(), Fail> {
+    let snap = policy::compile_file(path, Timestamp::now().as_second())?;
+    let lists: Vec<_> = snap
+        .list_sizes()
+        .map(|(id, kind, n)| serde_json::json!({"id": id, "kind": format!("{kind:?}").to_lowercase(), "numbers": n}))
+        .collect();
+    let mut kinds = std::collections::BTreeMap::new();
+    for r in snap.rules() {
+        *kinds.entry(r.kind.table()).or_insert(0) += 1;
+    }
+    let summary = serde_json::json!({
+        "policy": snap.name(),
+        "version": format!("{:016x}", snap.version()),
+        "rules": snap.rules().len(),
+        "by_kind": kinds,
+        "lists": lists,
+        "consents": snap.consent_count(),
+        "horizon_days": snap.horizon() / 86_400,
+    });
+    println!("{summary}");
+    Ok(())
+}
+
+fn compile_list(input: &Path, output: &Path, snapshot_date: Option<&str>, cc: Option<&str>) -> Result<(), Fail> {
+    let cc = country(cc)?;
+    let date = snapshot_date
+        .map(|d| {
+            dialguard::calendar::Date::parse(d)
+                .map(|d| d.to_day())
+                .map_err(|e| Fail(format!("--snapshot-date {d:?}: {e}; write YYYY-MM-DD")))
+        })
+        .transpose()?;
+    let started = std::time::Instant::now();
+    let parse = |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
+    let stats = dialguard::lists::compile_text_list(input, output, date, &parse)?;
+    let secs = started.elapsed().as_secs_f64();
+    let line = serde_json::json!({
+        "input": input.display().to_string(),
+        "output": output.display().to_string(),
+        "numbers": stats.numbers,
+        "bytes_in": stats.bytes_in,
+        "bytes_out": stats.bytes_out,
+        "seconds": secs,
+        "mb_per_s": stats.bytes_in as f64 / 1e6 / secs.max(1e-9),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn rules(pack: Option<&str>) -> Result<(), Fail> {
+    match pack {
+        None => {
+            for name in policy::packs::names() {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        Some(name) => {
+            let name = if name.starts_with("builtin:") { name.to_owned() } else { format!("builtin:{name}") };
+            let text = policy::packs::text(&name).ok_or_else(|| {
+                Fail(format!("no rule pack {name:?}; available: {}", policy::packs::names().join(", ")))
+            })?;
+            print!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,649 @@
+//! The handle dialers hold: [`Guard`]. It owns the current policy [`Snapshot`] (swapped
+//! with `arc-swap`, so a reload never blocks a check), the contact history and the live
+//! opt-out overlay, and answers [`Guard::check`] / [`Guard::check_and_reserve`].
+//!
+//! One code path decides: [`evaluate`] runs the checks in the order of ARCHITECTURE.md
+//! (opt-out, registries, consent, caller ID, blackouts, then every time rule together in
+//! one fixed point) and reports each step to a [`Trace`]. The hot path uses [`NoTrace`],
+//! which the compiler removes; `explain` uses a trace that records every step.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+
+use crate::calendar::ZoneTables;
+use crate::decision::{Constraints, Decision, Reason, RuleId};
+use crate::history::{
+    self, AttemptId, CampaignCounters, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
+    LocalDays, NewEvent, Outcome, Query, RecoveryReport, Tag,
+};
+use crate::lists::{ConsentKind, ConsentRecord, OptOutOverlay};
+use crate::number::{self, Number, NumberError, ZoneId};
+use crate::policy::{
+    self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force, kind_bit,
+};
+
+/// Everything about one call attempt that the rules look at, besides the number.
+#[derive(Clone, Copy, Debug)]
+pub struct CallContext<'a> {
+    /// The instant of the attempt (the clock is read only by callers).
+    pub now: Timestamp,
+    /// Campaign id (caps per campaign, abandon-rate counters, campaign filters, consent scope).
+    pub campaign: Option<&'a str>,
+    /// Subject (same-subject caps in FL/OK/MD, the debt under Regulation F).
+    pub subject: Option<&'a str>,
+    /// The caller ID that will be presented.
+    pub caller_id: Option<Number>,
+    pub purpose: Purpose,
+    pub mode: Mode,
+}
+
+impl<'a> CallContext<'a> {
+    /// A sales call in predictive mode at `now`, with no campaign, subject or caller ID.
+    pub fn new(now: Timestamp) -> CallContext<'a> {
+        CallContext { now, campaign: None, subject: None, caller_id: None, purpose: Purpose::Sales, mode: Mode::Predictive }
+    }
+    #[must_use]
+    pub fn campaign(mut self, c: &'a str) -> Self {
+        self.campaign = Some(c);
+        self
+    }
+    #[must_use]
+    pub fn subject(mut self, s: &'a str) -> Self {
+        self.subject = Some(s);
+        self
+    }
+    #[must_use]
+    pub fn caller_id(mut self, n: Number) -> Self {
+        self.caller_id = Some(n);
+        self
+    }
+    #[must_use]
+    pub fn purpose(mut self, p: Purpose) -> Self {
+        self.purpose = p;
+        self
+    }
+    #[must_use]
+    pub fn mode(mut self, m: Mode) -> Self {
+        self.mode = m;
+        self
+    }
+}
+
+/// How a guard keeps its contact history.
+#[derive(Clone, Debug, Default)]
+pub struct GuardOptions {
+    /// Directory of the durable journal; `None` keeps history in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// When journal writes reach the disk (default: see [`FsyncPolicy`]).
+    pub fsync: Option<FsyncPolicy>,
+}
+
+/// Why a guard could not be opened or a call could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("{0}")]
+    Policy(#[from] PolicyErrors),
+    #[error("contact history: {0}")]
+    History(#[from] HistoryError),
+    #[error("{0}")]
+    Number(#[from] NumberError),
+}
+
+/// A decision together with the attempt it reserved (for `check_and_reserve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub decision: Decision,
+    /// Set when the attempt was allowed and recorded; pass it to `record_outcome`.
+    pub attempt: Option<AttemptId>,
+}
+
+/// The guard. `Send + Sync`: share one (`Arc<Guard>`) between all dialer threads.
+pub struct Guard {
+    snapshot: ArcSwap<Snapshot>,
+    history: History,
+    overlay: OptOutOverlay,
+}
+
+impl Guard {
+    /// Compiles the policy at `path` and opens the contact history.
+    pub fn open(path: &Path, options: GuardOptions) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+        let snap = policy::compile_file(path, Timestamp::now().as_second())?;
+        Guard::with_snapshot(snap, options)
+    }
+
+    /// A guard over an already compiled snapshot.
+    pub fn with_snapshot(snap: Snapshot, options: GuardOptions) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+        let retention = snap.retention();
+        let overlay = OptOutOverlay::new();
+        let (history, report) = match &options.state_dir {
+            None => (History::in_memory(retention), None),
+            Some(dir) => {
+                let opts = JournalOptions { fsync: options.fsync.unwrap_or_default(), ..JournalOptions::default() };
+                let (h, report) = History::open(dir, retention, opts)?;
+                for (n, at) in h.opted_out() {
+                    if let Some(n) = Number::from_e164_digits(n) {
+                        overlay.insert(n, at);
+                    }
+                }
+                (h, Some(report))
+            }
+        };
+        let guard = Guard { snapshot: ArcSwap::from_pointee(snap), history, overlay };
+        Ok((guard, report))
+    }
+
+    /// Compiles a new policy and swaps it in. On error the old snapshot keeps serving.
+    pub fn reload(&self, path: &Path) -> Result<Arc<Snapshot>, PolicyErrors> {
+        let snap = policy::compile_file(path, Timestamp::now().as_second())?;
+        Ok(self.swap(snap))
+    }
+
+    /// Swaps in an already compiled snapshot; returns the one it replaced. Checks running
+    /// on the old one finish on it; it is freed when the last of them drops it.
+    pub fn swap(&self, snap: Snapshot) -> Arc<Snapshot> {
+        self.history.set_retention(snap.retention());
+        self.snapshot.swap(Arc::new(snap))
+    }
+
+    /// The snapshot in force now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Parses `input` (with the policy's default country) and checks it.
+    /// A malformed number is denied with [`Reason::InvalidNumber`].
+    pub fn check(&self, input: &str, ctx: &CallContext<'_>) -> Decision {
+        let snap = self.snapshot.load();
+        match number::parse(input, snap.default_country()) {
+            Ok(n) => self.decide(&snap, n, ctx, &mut NoTrace),
+            Err(_) => Decision::deny(Reason::InvalidNumber),
+        }
+    }
+
+    /// Checks an already parsed number. Does not record anything.
+    pub fn check_number(&self, n: Number, ctx: &CallContext<'_>) -> Decision {
+        let snap = self.snapshot.load();
+        self.decide(&snap, n, ctx, &mut NoTrace)
+    }
+
+    /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
+    /// `out[i]` receives the decision for `numbers[i]`; extra slots are left as they are.
+    pub fn check_batch(&self, numbers: &[Number], ctx: &CallContext<'_>, out: &mut [Decision]) {
+        let snap = self.snapshot.load();
+        for (n, d) in numbers.iter().zip(out.iter_mut()) {
+            *d = self.decide(&snap, *n, ctx, &mut NoTrace);
+        }
+    }
+
+    /// Decides and, when the answer is allow, records the attempt, all under the number's
+    /// entry lock: with a cap of N, no interleaving of threads ever admits N+1.
+    pub fn check_and_reserve(&self, n: Number, ctx: &CallContext<'_>) -> Reservation {
+        let snap = self.snapshot.load();
+        let now = ctx.now.as_second();
+        let mut decision = Decision::deny(Reason::StoreUnavailable);
+        let q = query(ctx);
+        let res = self.history.with_events(n, now, &mut |events| {
+            decision = evaluate(&snap, &self.overlay, self.history.counters(), n, ctx, events, &mut NoTrace);
+            decision.is_allow().then(|| NewEvent::attempt(now, q.campaign, q.subject, q.live_agent))
+        });
+        match res {
+            Ok(attempt) => Reservation { decision, attempt },
+            Err(_) => Reservation { decision: Decision::deny(Reason::StoreUnavailable), attempt: None },
+        }
+    }
+
+    /// Records the outcome of an attempt (reserved, or placed without reserving).
+    /// An `opt_out` outcome also adds the number to the live opt-out overlay at once.
+    pub fn record_outcome(
+        &self,
+        n: Number,
+        attempt: Option<AttemptId>,
+        outcome: Outcome,
+        ctx: &CallContext<'_>,
+    ) -> Result<AttemptId, GuardError> {
+        let now = ctx.now.as_second();
+        let id = self.history.record_outcome(n, attempt, outcome, &query(ctx), now)?;
+        if outcome == Outcome::OptOut {
+            self.opt_out(n, now)?;
+        }
+        Ok(id)
+    }
+
+    /// Adds a number to the live opt-out list: every later check on every thread denies it.
+    /// Journaled with the history when the guard has a state directory.
+    pub fn opt_out(&self, n: Number, at: i64) -> Result<(), GuardError> {
+        self.history.record_opt_out(n, at)?;
+        self.overlay.insert(n, at);
+        Ok(())
+    }
+
+    /// Every rule consulted for this number, in order, with what it said.
+    pub fn explain(&self, n: Number, ctx: &CallContext<'_>) -> Explanation {
+        let snap = self.snapshot.load_full();
+        let mut trace = Recorder::default();
+        let decision = self.decide(&snap, n, ctx, &mut trace);
+        Explanation { number: n, decision, steps: trace.steps, snapshot: snap }
+    }
+
+    /// The contact history (for inspection and tests).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    fn decide<T: Trace>(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>, trace: &mut T) -> Decision {
+        let mut decision = Decision::deny(Reason::StoreUnavailable);
+        let res = self.history.read(n, &mut |events| {
+            decision = evaluate(snap, &self.overlay, self.history.counters(), n, ctx, events, trace);
+        });
+        match res {
+            Ok(()) => decision,
+            Err(_) => Decision::deny(Reason::StoreUnavailable),
+        }
+    }
+}
+
+fn query(ctx: &CallContext<'_>) -> Query {
+    Query {
+        campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
+        subject: ctx.subject.map_or(Tag::NONE, Tag::of),
+        live_agent: ctx.mode.live_agent(),
+    }
+}
+
+/// What one rule said, for `explain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The rule (or [`RuleId::NONE`] for checks that are not policy rules).
+    pub rule: RuleId,
+    /// What the rule concluded.
+    pub outcome: StepOutcome,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// A rule's conclusion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The rule does not cover this call (region, purpose, mode, campaign, dates).
+    NotApplicable,
+    /// The rule is satisfied.
+    Pass,
+    /// The rule would object but an exemption or agent lifts it.
+    Lifted,
+    /// The rule forbids the call.
+    Deny(Reason),
+    /// The rule forbids the call until the instant.
+    Defer(Reason, i64),
+}
+
+/// `explain`'s result.
+pub struct Explanation {
+    pub number: Number,
+    pub decision: Decision,
+    pub steps: Vec<Step>,
+    pub snapshot: Arc<Snapshot>,
+}
+
+/// Receives each step of an evaluation.
+pub(crate) trait Trace {
+    /// False for the hot path: steps are never built.
+    const ON: bool;
+    fn step(&mut self, rule: RuleId, outcome: StepOutcome, detail: impl FnOnce() -> String);
+}
+
+/// The hot path's trace: nothing.
+pub(crate) struct NoTrace;
+
+impl Trace for NoTrace {
+    const ON: bool = false;
+    #[inline(always)]
+    fn step(&mut self, _: RuleId, _: StepOutcome, _: impl FnOnce() -> String) {}
+}
+
+#[derive(Default)]
+struct Recorder {
+    steps: Vec<Step>,
+}
+
+impl Trace for Recorder {
+    const ON: bool = true;
+    fn step(&mut self, rule: RuleId, outcome: StepOutcome, detail: impl FnOnce() -> String) {
+        self.steps.push(Step { rule, outcome, detail: detail() });
+    }
+}
+
+/// Local calendar days of one zone, for calendar-day caps and cool-offs.
+struct ZoneDays<'a> {
+    tables: &'a ZoneTables,
+    zone: u16,
+}
+
+impl LocalDays for ZoneDays<'_> {
+    fn day_of(&self, t: i64) -> i32 {
+        self.tables.local(self.zone, t).day
+    }
+    fn start_of(&self, day: i32) -> i64 {
+        self.tables.to_instant(self.zone, day, 0)
+    }
+}
+
+const MAX_ZONES: usize = 48;
+
+fn fmt_ts(t: i64) -> String {
+    Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string())
+}
+
+/// Consent records in force at `t` whose kind is in `kinds` (a `kind_bit` mask).
+fn consent_of(records: &[ConsentRecord], kinds: u8, t: i64, campaign: Option<&str>, grace: i64) -> bool {
+    records.iter().any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, campaign, grace))
+}
+
+/// The whole decision for one number, given its history. No allocation unless `T::ON`.
+pub(crate) fn evaluate<T: Trace>(
+    snap: &Snapshot,
+    overlay: &OptOutOverlay,
+    counters: &CampaignCounters,
+    n: Number,
+    ctx: &CallContext<'_>,
+    events: &[Event],
+    trace: &mut T,
+) -> Decision {
+    let now = ctx.now.as_second();
+    let location = number::locate(n);
+    let mut zone_buf = [0u16; MAX_ZONES];
+    let zone_count = location.zones.len().min(MAX_ZONES);
+    for (slot, z) in zone_buf.iter_mut().zip(location.zones) {
+        *slot = z.0;
+    }
+    let zones = &zone_buf[..zone_count];
+    let first_zone = zones.first().copied().unwrap_or(0);
+    let local_day = snap.zones.local(first_zone, now).day;
+    let country = location.region.country().as_bytes();
+    let facts = CallFacts {
+        number: n,
+        location,
+        country: [country.first().copied().unwrap_or(0), country.get(1).copied().unwrap_or(0)],
+        purpose: ctx.purpose,
+        mode: ctx.mode,
+        campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
+        has_campaign: ctx.campaign.is_some(),
+        local_day,
+    };
+    let consents = snap.consents.lookup(n);
+    const ANY_KIND: u8 = 7;
+    let consent_kind = kind_bit(ConsentKind::Consent);
+
+    // 2. Opt-outs: live overlay first (it reflects the newest wishes), then compiled lists.
+    if overlay.contains(n) {
+        trace.step(snap.live_optout_rule, StepOutcome::Deny(Reason::OptOut), || "opted out at run time".into());
+        return Decision::Deny { reason: Reason::OptOut, rule: snap.live_optout_rule };
+    }
+    // 3. Lists in policy order by kind: opt-out, suppression, registries.
+    for kind in [ListKind::OptOut, ListKind::Suppression, ListKind::Registry] {
+        for l in snap.lists.iter().filter(|l| l.kind == kind) {
+            if !l.scope.applies(&facts) {
+                trace.step(l.rule, StepOutcome::NotApplicable, || "not in scope".into());
+                continue;
+            }
+            if let (Some(taken), Some(max_age)) = (l.snapshot, l.max_age)
+                && now - taken > max_age
+            {
+                trace.step(l.rule, StepOutcome::Deny(Reason::StaleList), || {
+                    format!("copy taken {} is older than {} days", fmt_ts(taken), max_age / 86_400)
+                });
+                return Decision::Deny { reason: Reason::StaleList, rule: l.rule };
+            }
+            let hit_prefix = l.prefixes.matches(n);
+            let registered = l.set.registered_on(n);
+            if hit_prefix.is_none() && registered.is_none() {
+                trace.step(l.rule, StepOutcome::Pass, || "not listed".into());
+                continue;
+            }
+            let reason = match kind {
+                ListKind::OptOut => Reason::OptOut,
+                ListKind::Suppression => Reason::Suppression,
+                ListKind::Registry => Reason::Registry,
+            };
+            if kind == ListKind::Registry && registry_exempt(l.exemptions, registered.flatten(), consents, now, ctx.campaign) {
+                trace.step(l.rule, StepOutcome::Lifted, || "listed, but a consent/contract/EBR on file exempts it".into());
+                continue;
+            }
+            trace.step(l.rule, StepOutcome::Deny(reason), || match hit_prefix {
+                Some((p, _)) => format!("under listed prefix +{p}"),
+                None => "listed".into(),
+            });
+            return Decision::Deny { reason, rule: l.rule };
+        }
+    }
+
+    // 4. Consent required.
+    for r in &snap.consent_required {
+        if !r.scope.applies(&facts) {
+            trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
+        } else if consent_of(consents, r.kinds, now, ctx.campaign, 0) {
+            trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
+        } else {
+            trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || "no consent in force".into());
+            return Decision::Deny { reason: Reason::ConsentRequired, rule: r.rule };
+        }
+    }
+
+    // 5. Caller ID.
+    for r in &snap.caller_ids {
+        if !r.scope.applies(&facts) {
+            trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
+            continue;
+        }
+        let ok = ctx.caller_id.is_some_and(|c| r.prefixes.matches(c).is_some() || r.allow.contains(c));
+        if ok {
+            trace.step(r.rule, StepOutcome::Pass, || "caller ID allowed".into());
+        } else {
+            trace.step(r.rule, StepOutcome::Deny(Reason::CallerId), || match ctx.caller_id {
+                None => "no caller ID given".into(),
+                Some(c) => format!("caller ID {c} is neither under an allowed prefix nor declared"),
+            });
+            return Decision::Deny { reason: Reason::CallerId, rule: r.rule };
+        }
+    }
+
+    // 6. Open-ended blackouts deny outright.
+    let any_consent = |t: i64| consent_of(consents, ANY_KIND, t, ctx.campaign, 0);
+    for b in &snap.blackouts {
+        if b.until.is_none() && b.scope.applies(&facts) && b.from <= now {
+            if !b.suspend_exemptions && any_consent(now) {
+                trace.step(b.rule, StepOutcome::Lifted, || "blackout lifted by a consent on file".into());
+                continue;
+            }
+            trace.step(b.rule, StepOutcome::Deny(Reason::Blackout), || format!("in force since {}", fmt_ts(b.from)));
+            return Decision::Deny { reason: Reason::Blackout, rule: b.rule };
+        }
+    }
+
+    // 7–8. Every time rule together: the earliest instant >= now at which all pass.
+    let q = Query { campaign: facts.campaign, subject: ctx.subject.map_or(Tag::NONE, Tag::of), live_agent: ctx.mode.live_agent() };
+    let q_no_agent = Query { live_agent: false, ..q };
+    let limit = now.saturating_add(snap.horizon);
+    let mut constraints = Constraints::NONE;
+    let has_consent_now = consent_of(consents, consent_kind, now, ctx.campaign, 0);
+
+    // Abandon-rate ceilings are judged at `now` (campaign counters move with every call).
+    let mut abandon_until: Option<(i64, RuleId)> = None;
+    for a in &snap.abandon_limits {
+        if !a.scope.applies(&facts) || !facts.has_campaign || (a.predictive_only && ctx.mode != Mode::Predictive) {
+            trace.step(a.rule, StepOutcome::NotApplicable, || "not in scope (or not a predictive attempt)".into());
+            continue;
+        }
+        let (abandoned, answered) = counters.abandon_rate(facts.campaign, a.within, now);
+        let over = answered >= a.min_answered && answered > 0 && f64::from(abandoned) > a.max_rate * f64::from(answered);
+        if over {
+            let until = counters.abandon_clear_at(facts.campaign, a.within, a.max_rate, a.min_answered, now);
+            trace.step(a.rule, StepOutcome::Defer(Reason::AbandonRate, until), || {
+                format!("{abandoned} abandoned / {answered} answered exceeds {:.1}%", a.max_rate * 100.0)
+            });
+            if abandon_until.is_none_or(|(u, _)| until > u) {
+                abandon_until = Some((until, a.rule));
+            }
+        } else {
+            trace.step(a.rule, StepOutcome::Pass, || format!("{abandoned} abandoned / {answered} answered"));
+        }
+    }
+
+    // Lifted cool-offs become constraints (an agent must be on the line).
+    for c in &snap.cooloffs {
+        if c.cooloff.unless_live_agent && q.live_agent && c.scope.applies(&facts) {
+            let blocked = cooloff_clear(events, &c.cooloff, &q_no_agent, now, snap, zones);
+            if blocked != Some(now) {
+                constraints = constraints.union(Constraints::REQUIRE_LIVE_AGENT);
+                trace.step(c.rule, StepOutcome::Lifted, || "cool-off running; lifted because a live agent is on the line".into());
+            }
+        }
+    }
+
+    let mut t = now;
+    let mut first: Option<(Reason, RuleId)> = None;
+    let mut moved = |t: &mut i64, to: i64, reason: Reason, rule: RuleId, first: &mut Option<(Reason, RuleId)>| {
+        if to > *t {
+            if first.is_none() {
+                *first = Some((reason, rule));
+            }
+            *t = to;
+        }
+    };
+    // Each pass moves t forward or ends; a bound guards against a rule that oscillates.
+    for _pass in 0..64 {
+        let start = t;
+        if let Some((until, rule)) = abandon_until {
+            moved(&mut t, until, Reason::AbandonRate, rule, &mut first);
+        }
+        for b in &snap.blackouts {
+            let Some(until) = b.until else { continue };
+            if b.scope.applies(&facts) && b.from <= t && t < until && (b.suspend_exemptions || !any_consent(t)) {
+                if T::ON && t == now {
+                    trace.step(b.rule, StepOutcome::Defer(Reason::Blackout, until), || format!("blackout until {}", fmt_ts(until)));
+                }
+                moved(&mut t, until, Reason::Blackout, b.rule, &mut first);
+            }
+        }
+        for w in &snap.windows {
+            if !w.scope.applies(&facts) {
+                if T::ON && t == now && _pass == 0 {
+                    trace.step(w.rule, StepOutcome::NotApplicable, || "not in scope".into());
+                }
+                continue;
+            }
+            if w.waived_by_consent && has_consent_now {
+                if T::ON && _pass == 0 {
+                    trace.step(w.rule, StepOutcome::Lifted, || "hours waived by a consent on file".into());
+                }
+                continue;
+            }
+            let cal = w.calendar.map(|i| &snap.calendars[i]);
+            match w.windows.next_open(cal, &snap.zones, zones, t, limit) {
+                Some(open) => {
+                    if T::ON && t == now {
+                        let outcome = if open == now { StepOutcome::Pass } else { StepOutcome::Defer(Reason::OutsideWindow, open) };
+                        trace.step(w.rule, outcome, || {
+                            if open == now { "inside the calling window".into() } else { format!("closed now; opens {}", fmt_ts(open)) }
+                        });
+                    }
+                    moved(&mut t, open, Reason::OutsideWindow, w.rule, &mut first);
+                }
+                None => {
+                    trace.step(w.rule, StepOutcome::Deny(Reason::BeyondHorizon), || "the window does not open within the horizon".into());
+                    let rule = first.map_or(w.rule, |(_, r)| r);
+                    return Decision::Deny { reason: Reason::BeyondHorizon, rule };
+                }
+            }
+        }
+        for c in &snap.caps {
+            if !c.scope.applies(&facts) {
+                continue;
+            }
+            let clear = zones_max(zones, |z| history::cap_clear_at(events, &c.cap, &q, t, &ZoneDays { tables: &snap.zones, zone: z }));
+            if T::ON && t == now {
+                let outcome = if clear == now { StepOutcome::Pass } else { StepOutcome::Defer(Reason::Cap, clear) };
+                trace.step(c.rule, outcome, || {
+                    if clear == now { format!("under the cap of {}", c.cap.max) } else { format!("cap of {} reached; the oldest counted call ages out {}", c.cap.max, fmt_ts(clear)) }
+                });
+            }
+            moved(&mut t, clear, Reason::Cap, c.rule, &mut first);
+        }
+        for c in &snap.cooloffs {
+            if !c.scope.applies(&facts) {
+                continue;
+            }
+            match cooloff_clear(events, &c.cooloff, &q, t, snap, zones) {
+                None => {
+                    trace.step(c.rule, StepOutcome::Deny(Reason::Cooloff), || format!("no call ever again after {}", c.cooloff.after.name()));
+                    return Decision::Deny { reason: Reason::Cooloff, rule: c.rule };
+                }
+                Some(clear) => {
+                    if T::ON && t == now && clear > now {
+                        trace.step(c.rule, StepOutcome::Defer(Reason::Cooloff, clear), || format!("cool-off after {} until {}", c.cooloff.after.name(), fmt_ts(clear)));
+                    }
+                    moved(&mut t, clear, Reason::Cooloff, c.rule, &mut first);
+                }
+            }
+        }
+        if t >= limit {
+            let (_, rule) = first.unwrap_or((Reason::BeyondHorizon, RuleId::NONE));
+            trace.step(rule, StepOutcome::Deny(Reason::BeyondHorizon), || format!("no allowed instant before {}", fmt_ts(limit)));
+            return Decision::Deny { reason: Reason::BeyondHorizon, rule };
+        }
+        if t == start {
+            break;
+        }
+        if _pass == 63 {
+            return Decision::Deny { reason: Reason::BeyondHorizon, rule: first.map_or(RuleId::NONE, |(_, r)| r) };
+        }
+    }
+    match first {
+        None => Decision::Allow { constraints },
+        Some((reason, rule)) => Decision::Defer { until: t, reason, rule },
+    }
+}
+
+fn zones_max(zones: &[u16], f: impl Fn(u16) -> i64) -> i64 {
+    zones.iter().map(|&z| f(z)).max().unwrap_or_else(|| f(0))
+}
+
+fn cooloff_clear(events: &[Event], rule: &history::CooloffRule, q: &Query, t: i64, snap: &Snapshot, zones: &[u16]) -> Option<i64> {
+    let mut worst = Some(t);
+    for &z in zones.iter().chain(zones.is_empty().then_some(&0)) {
+        match history::cooloff_clear_at(events, rule, q, t, &ZoneDays { tables: &snap.zones, zone: z }) {
+            None => return None,
+            Some(c) => worst = worst.map(|w| w.max(c)),
+        }
+    }
+    worst
+}
+
+/// Whether a registry entry is lifted by a consent, contract or EBR on file.
+fn registry_exempt(ex: Exemptions, registered_day: Option<i32>, records: &[ConsentRecord], now: i64, campaign: Option<&str>) -> bool {
+    if ex.0 == 0 || records.is_empty() {
+        return false;
+    }
+    records.iter().any(|r| match r.kind {
+        ConsentKind::Consent => {
+            (ex.0 & Exemptions::CONSENT != 0 && consent_in_force(r, now, campaign, 0))
+                || (ex.0 & Exemptions::CONSENT_AFTER_REGISTRATION != 0
+                    && consent_in_force(r, now, campaign, 0)
+                    // Only a consent given on a later date than the registration counts;
+                    // without a registration date it cannot be shown to be later.
+                    && registered_day.is_some_and(|d| r.granted_at >= (i64::from(d) + 1) * 86_400))
+        }
+        ConsentKind::Contract => {
+            (ex.0 & Exemptions::CONTRACT != 0 && consent_in_force(r, now, campaign, 0))
+                || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0 && consent_in_force(r, now, campaign, 30 * 86_400))
+        }
+        ConsentKind::Ebr => ex.0 & Exemptions::EBR != 0 && consent_in_force(r, now, campaign, 0),
+    })
+}
+
+/// The zone names a number maps to (for CLI output).
+pub fn zone_names(n: Number) -> impl Iterator<Item = &'static str> {
+    number::locate(n).zones.iter().map(|z: &ZoneId| z.name())
+}

@@ -1,0 +1,364 @@
+//! The compiled, immutable form of a policy: what the guard reads on every check.
+//! Built once by [`compile`](super::compile), shared through `Arc`, swapped atomically.
+
+use crate::calendar::{HolidayCalendar, WeeklyWindows, ZoneTables};
+use crate::decision::RuleId;
+use crate::history::{CapRule, CooloffRule, Tag};
+use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, NumberSet, PrefixSet};
+use crate::number::{Country, Location, Number, RegionId};
+
+/// Why a call is made. Rules may be limited to some purposes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Purpose {
+    #[default]
+    Sales = 0,
+    Survey = 1,
+    Collection = 2,
+    Informational = 3,
+}
+
+/// How the attempt is dialed. Preview and manual mean a live agent is on the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Mode {
+    #[default]
+    Predictive = 0,
+    Preview = 1,
+    Manual = 2,
+}
+
+macro_rules! named_enum {
+    ($ty:ident { $($v:ident => $n:literal),* }) => {
+        impl $ty {
+            /// Every value.
+            pub const ALL: &'static [$ty] = &[$($ty::$v),*];
+            /// The policy / CLI name.
+            pub const fn name(self) -> &'static str { match self { $($ty::$v => $n),* } }
+            /// Parses the policy / CLI name.
+            pub fn from_name(s: &str) -> Option<$ty> { match s { $($n => Some($ty::$v),)* _ => None } }
+            /// The valid names, for error messages.
+            pub fn names() -> String { [$($n),*].join(" | ") }
+            /// The value with this numeric code (C ABI).
+            pub fn from_code(c: u32) -> Option<$ty> { Self::ALL.iter().copied().find(|v| *v as u32 == c) }
+        }
+    };
+}
+named_enum!(Purpose { Sales => "sales", Survey => "survey", Collection => "collection", Informational => "informational" });
+named_enum!(Mode { Predictive => "predictive", Preview => "preview", Manual => "manual" });
+
+impl Mode {
+    /// Preview and manual attempts have an agent on the line when the callee answers.
+    pub const fn live_agent(self) -> bool {
+        !matches!(self, Mode::Predictive)
+    }
+}
+
+/// What kind of rule a [`RuleId`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    Registry,
+    OptOut,
+    Suppression,
+    Calendar,
+    Window,
+    Cap,
+    Cooloff,
+    CallerId,
+    AbandonLimit,
+    Blackout,
+    ConsentRequired,
+    /// Opt-outs added at run time (`Guard::opt_out`, an `opt_out` outcome).
+    LiveOptOut,
+}
+
+impl RuleKind {
+    /// The policy table name, e.g. `window`.
+    pub const fn table(self) -> &'static str {
+        match self {
+            RuleKind::Registry | RuleKind::OptOut | RuleKind::Suppression => "list",
+            RuleKind::Calendar => "calendar",
+            RuleKind::Window => "window",
+            RuleKind::Cap => "cap",
+            RuleKind::Cooloff => "cooloff",
+            RuleKind::CallerId => "caller_id",
+            RuleKind::AbandonLimit => "abandon_limit",
+            RuleKind::Blackout => "blackout",
+            RuleKind::ConsentRequired => "consent_required",
+            RuleKind::LiveOptOut => "live",
+        }
+    }
+}
+
+/// A rule's identity and provenance, for decisions and `explain`.
+#[derive(Clone, Debug)]
+pub struct RuleMeta {
+    pub id: String,
+    pub kind: RuleKind,
+    /// Where the rule comes from (statute, regulator), when the policy or pack says.
+    pub source: Option<String>,
+    /// P / S / V / M, when given.
+    pub confidence: Option<String>,
+    /// `builtin:it` for rules from a pack, else the policy file.
+    pub origin: String,
+}
+
+/// One `applies_to` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RegionMatch {
+    Country([u8; 2]),
+    Region(RegionId),
+    Prefix(u64, u32),
+}
+
+/// Where and when a rule applies. An empty region list means everywhere.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scope {
+    pub regions: Box<[RegionMatch]>,
+    /// Bit per `Purpose`; 0 = all.
+    pub purposes: u8,
+    /// Bit per `Mode`; 0 = all.
+    pub modes: u8,
+    pub campaigns: Box<[Tag]>,
+    /// First and last local day (days since 1970-01-01) the rule is in force.
+    pub valid_from: Option<i32>,
+    pub valid_until: Option<i32>,
+}
+
+/// The facts about one call that scopes are matched against.
+pub(crate) struct CallFacts {
+    pub number: Number,
+    pub location: Location,
+    pub country: [u8; 2],
+    pub purpose: Purpose,
+    pub mode: Mode,
+    pub campaign: Tag,
+    pub has_campaign: bool,
+    pub local_day: i32,
+}
+
+impl Scope {
+    #[inline]
+    pub fn applies(&self, f: &CallFacts) -> bool {
+        if self.purposes != 0 && self.purposes & (1 << f.purpose as u8) == 0 {
+            return false;
+        }
+        if self.modes != 0 && self.modes & (1 << f.mode as u8) == 0 {
+            return false;
+        }
+        if !self.campaigns.is_empty() && !(f.has_campaign && self.campaigns.contains(&f.campaign)) {
+            return false;
+        }
+        if self.valid_from.is_some_and(|d| f.local_day < d) || self.valid_until.is_some_and(|d| f.local_day > d) {
+            return false;
+        }
+        self.regions.is_empty()
+            || self.regions.iter().any(|m| match *m {
+                RegionMatch::Country(c) => c == f.country,
+                RegionMatch::Region(r) => r == f.location.region,
+                RegionMatch::Prefix(p, len) => f.number.has_prefix(p, len),
+            })
+    }
+
+    /// True when the validity dates alone exclude `day` (used by `explain`).
+    pub fn out_of_validity(&self, day: i32) -> bool {
+        self.valid_from.is_some_and(|d| day < d) || self.valid_until.is_some_and(|d| day > d)
+    }
+}
+
+/// Exemptions a registry accepts (bit set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Exemptions(pub u8);
+
+impl Exemptions {
+    /// Any consent in force (UK: specific consent beats TPS).
+    pub const CONSENT: u8 = 1;
+    /// A consent granted after the number's registration date (IT RPO).
+    pub const CONSENT_AFTER_REGISTRATION: u8 = 2;
+    /// A contract in force.
+    pub const CONTRACT: u8 = 4;
+    /// A contract in force or ended at most 30 days ago (IT RPO).
+    pub const CONTRACT_WITHIN_30D: u8 = 8;
+    /// An established business relationship in its window (US).
+    pub const EBR: u8 = 16;
+    pub const NAMES: [(&'static str, u8); 5] = [
+        ("consent", Self::CONSENT),
+        ("consent_after_registration", Self::CONSENT_AFTER_REGISTRATION),
+        ("contract", Self::CONTRACT),
+        ("contract_within_30d", Self::CONTRACT_WITHIN_30D),
+        ("ebr", Self::EBR),
+    ];
+}
+
+/// Do-not-call list kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    Registry,
+    OptOut,
+    Suppression,
+}
+
+pub(crate) struct ListRule {
+    pub rule: RuleId,
+    pub kind: ListKind,
+    pub set: NumberSet,
+    pub prefixes: PrefixSet,
+    pub scope: Scope,
+    /// When the registry copy was taken (Unix seconds, 00:00 UTC of the date).
+    pub snapshot: Option<i64>,
+    /// Older than this (seconds) at call time → stale.
+    pub max_age: Option<i64>,
+    pub exemptions: Exemptions,
+}
+
+pub(crate) struct WindowRule {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub windows: WeeklyWindows,
+    pub calendar: Option<usize>,
+    pub waived_by_consent: bool,
+}
+
+pub(crate) struct CapRuleC {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub cap: CapRule,
+}
+
+pub(crate) struct CooloffRuleC {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub cooloff: CooloffRule,
+}
+
+pub(crate) struct CallerIdRule {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub prefixes: PrefixSet,
+    pub allow: NumberSet,
+}
+
+pub(crate) struct AbandonRule {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub max_rate: f64,
+    pub within: i64,
+    pub min_answered: u32,
+    /// Only predictive attempts are held back (preview/manual have a live agent).
+    pub predictive_only: bool,
+}
+
+pub(crate) struct BlackoutRule {
+    pub rule: RuleId,
+    pub scope: Scope,
+    pub from: i64,
+    pub until: Option<i64>,
+    pub suspend_exemptions: bool,
+}
+
+pub(crate) struct ConsentRequiredRule {
+    pub rule: RuleId,
+    pub scope: Scope,
+    /// Bit per `ConsentKind` that counts.
+    pub kinds: u8,
+}
+
+/// A compiled policy. Immutable; the guard swaps whole snapshots.
+pub struct Snapshot {
+    pub(crate) name: String,
+    pub(crate) version: u64,
+    pub(crate) compiled_at: i64,
+    pub(crate) default_country: Option<Country>,
+    pub(crate) horizon: i64,
+    pub(crate) rules: Vec<RuleMeta>,
+    pub(crate) lists: Vec<ListRule>,
+    pub(crate) consents: ConsentIndex,
+    pub(crate) calendars: Vec<HolidayCalendar>,
+    pub(crate) windows: Vec<WindowRule>,
+    pub(crate) caps: Vec<CapRuleC>,
+    pub(crate) cooloffs: Vec<CooloffRuleC>,
+    pub(crate) caller_ids: Vec<CallerIdRule>,
+    pub(crate) abandon_limits: Vec<AbandonRule>,
+    pub(crate) blackouts: Vec<BlackoutRule>,
+    pub(crate) consent_required: Vec<ConsentRequiredRule>,
+    pub(crate) zones: ZoneTables,
+    pub(crate) live_optout_rule: RuleId,
+    /// Longest span any cap or cool-off looks back (history retention).
+    pub(crate) retention: i64,
+}
+
+impl Snapshot {
+    /// The policy's `name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A number that changes with every compile (xxh3 of the source and compile instant).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// When it was compiled (Unix seconds).
+    pub fn compiled_at(&self) -> i64 {
+        self.compiled_at
+    }
+
+    /// The default country for national-format numbers.
+    pub fn default_country(&self) -> Option<&Country> {
+        self.default_country.as_ref()
+    }
+
+    /// How far ahead `defer until` is searched (seconds).
+    pub fn horizon(&self) -> i64 {
+        self.horizon
+    }
+
+    /// The rule behind an id; `None` for [`RuleId::NONE`].
+    pub fn rule(&self, id: RuleId) -> Option<&RuleMeta> {
+        self.rules.get(usize::from(id.0))
+    }
+
+    /// Every rule, in id order.
+    pub fn rules(&self) -> &[RuleMeta] {
+        &self.rules
+    }
+
+    /// The id of the rule with this name.
+    pub fn rule_id(&self, id: &str) -> Option<RuleId> {
+        self.rules.iter().position(|r| r.id == id).map(|i| RuleId(i as u16))
+    }
+
+    /// Numbers held in compiled lists, per list id (for `compile` summaries).
+    pub fn list_sizes(&self) -> impl Iterator<Item = (&str, ListKind, usize)> {
+        self.lists.iter().map(|l| (self.rules[usize::from(l.rule.0)].id.as_str(), l.kind, l.set.len()))
+    }
+
+    /// Consent records on file.
+    pub fn consent_count(&self) -> usize {
+        self.consents.len()
+    }
+
+    /// Longest look-back any cap or cool-off needs (seconds).
+    pub fn retention(&self) -> i64 {
+        self.retention
+    }
+}
+
+/// True when `r` counts at instant `t` for this campaign: granted, not expired, not revoked.
+/// A contract's `expires_at` is the day it ended; `grace` extends it (30 days for IT).
+pub(crate) fn consent_in_force(r: &ConsentRecord, t: i64, campaign: Option<&str>, grace: i64) -> bool {
+    if r.granted_at > t || r.revoked_at.is_some_and(|rv| rv <= t) {
+        return false;
+    }
+    if let Some(c) = r.campaign.as_deref()
+        && campaign != Some(c)
+    {
+        return false;
+    }
+    match (r.kind, r.expires_at) {
+        (_, None) => true,
+        // The end date is the last day of the contract: in force through that day.
+        (ConsentKind::Contract, Some(end)) => t < end + 86_400 + grace,
+        (_, Some(exp)) => t < exp,
+    }
+}
