@@ -253,6 +253,16 @@ impl HolidayCalendar {
         self.days.binary_search(&day).is_ok()
     }
 
+    /// `(is_holiday(day), is_holiday(day + 1))` with one binary search: the two
+    /// questions every day-type decision asks.
+    #[inline]
+    pub fn holiday_and_eve(&self, day: i32) -> (bool, bool) {
+        let i = self.days.partition_point(|&d| d < day);
+        let today = self.days.get(i) == Some(&day);
+        let next = self.days.get(i + usize::from(today)) == Some(&day.saturating_add(1));
+        (today, next && day != i32::MAX)
+    }
+
     /// The holidays of `year` in date order (empty outside the built range).
     pub fn holidays_in(&self, year: i32) -> impl Iterator<Item = Date> + '_ {
         let (lo, hi) = if Date::YEARS.contains(&year) {
@@ -349,6 +359,26 @@ mod tests {
             HolidayCalendar::build(&spec, 2026, 2026),
             Err(CalendarError::BadEasterOffset { offset: 400 })
         );
+    }
+
+    #[test]
+    fn holiday_and_eve_matches_two_lookups() {
+        let spec = HolidaySpec {
+            fixed: vec![
+                MonthDay { month: 12, day: 25 },
+                MonthDay { month: 12, day: 26 },
+            ],
+            easter: vec![-2, 1],
+            ..Default::default()
+        };
+        let cal = HolidayCalendar::build(&spec, 2026, 2027).unwrap();
+        let mut eves = 0;
+        for d in days_from_civil(2025, 12, 1)..days_from_civil(2028, 2, 1) {
+            let got = cal.holiday_and_eve(d);
+            assert_eq!(got, (cal.is_holiday(d), cal.is_holiday(d + 1)), "day {d}");
+            eves += usize::from(got.1);
+        }
+        assert_eq!(eves, 8);
     }
 
     #[test]

@@ -171,14 +171,27 @@ impl WeeklyWindows {
         &self.days[weekday.index()]
     }
 
+    /// The `holiday` windows, if the rule has them.
+    pub fn holiday_windows(&self) -> Option<&[Span]> {
+        self.holiday.as_deref()
+    }
+
+    /// The `pre_holiday` windows as given (before intersecting with a weekday).
+    pub fn pre_holiday_windows(&self) -> Option<&[Span]> {
+        self.pre_holiday.as_deref()
+    }
+
     /// The day type of local day `day` (with weekday `weekday`) under `cal`.
     #[inline]
     pub fn day_type(&self, cal: Option<&HolidayCalendar>, day: i32, weekday: Weekday) -> DayType {
-        if let Some(cal) = cal {
-            if self.holiday.is_some() && cal.is_holiday(day) {
+        if let Some(cal) = cal
+            && (self.holiday.is_some() || self.pre_holiday.is_some())
+        {
+            let (today, eve) = cal.holiday_and_eve(day);
+            if today && self.holiday.is_some() {
                 return DayType::Holiday;
             }
-            if self.pre_holiday.is_some() && cal.is_holiday(day.saturating_add(1)) {
+            if eve && self.pre_holiday.is_some() {
                 return DayType::PreHoliday(weekday);
             }
         }
