@@ -644,6 +644,23 @@ fn italy_code_of_conduct_around_easter_and_liberation_day() {
         ),
         Some(at("2026-04-24T17:30:00Z"))
     );
+    // A rule open only on holidays opens on Easter Monday 10:00 Rome.
+    let only_holidays =
+        WeeklyWindows::new(Default::default(), Some(vec![span("10:00-12:00")]), None).unwrap();
+    assert_eq!(
+        only_holidays.next_open(
+            Some(&cal),
+            &t,
+            &[ROME],
+            at("2026-04-01T00:00:00Z"),
+            i64::MAX
+        ),
+        Some(at("2026-04-06T08:00:00Z"))
+    );
+    assert_eq!(
+        only_holidays.next_open(None, &t, &[ROME], at("2026-04-01T00:00:00Z"), i64::MAX),
+        None
+    );
     // St Francis 2026-10-04 is a Sunday; Saturday 10-03 is pre-holiday (Sat ∩ pre).
     assert_eq!(
         w.windows_on(Some(&cal), day("2026-10-03"), Weekday::Sat),

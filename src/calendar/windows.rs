@@ -44,6 +44,8 @@ pub struct WeeklyWindows {
     pre_holiday: Option<Vec<Span>>,
     /// `days[w] ∩ pre_holiday`, precomputed so the hot path only selects a slice.
     pre_days: [Vec<Span>; 7],
+    /// Whether any day type has any window; if not, `next_open` answers at once.
+    ever_open: bool,
 }
 
 fn fmt_minute(m: u16) -> String {
@@ -124,11 +126,14 @@ impl WeeklyWindows {
             Some(p) => intersect(&days[w], p),
             None => days[w].clone(),
         });
+        let ever_open =
+            days.iter().any(|d| !d.is_empty()) || holiday.as_ref().is_some_and(|h| !h.is_empty());
         Ok(WeeklyWindows {
             days,
             holiday,
             pre_holiday,
             pre_days,
+            ever_open,
         })
     }
 
@@ -292,7 +297,7 @@ impl WeeklyWindows {
         t: i64,
         limit: i64,
     ) -> Option<i64> {
-        if zones.is_empty() {
+        if zones.is_empty() || !self.ever_open {
             return None;
         }
         // Bound the work whatever `limit` the caller passes.

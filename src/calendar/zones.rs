@@ -258,7 +258,8 @@ impl ZoneTables {
     ///   spring-forward night → the instant the clock jumps to 03:00);
     /// * an ambiguous time (fall back) maps to the EARLIER instant.
     ///
-    /// `second_of_day` may be 86 400 (the next midnight).
+    /// `second_of_day` is added to the day's midnight, so 86 400 means the next
+    /// midnight.
     pub fn to_instant(&self, zone: u16, day: i32, second_of_day: u32) -> i64 {
         let wall = i64::from(day) * 86_400 + i64::from(second_of_day);
         self.first_at_or_after(zone, wall, wall - MAX_OFFSET)
