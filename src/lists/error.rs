@@ -47,6 +47,14 @@ pub enum ListError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// A compiled list file cannot be used; `problem` says why and what to do.
+    #[error("{path}: {problem}", path = path.display())]
+    Compiled {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: CompiledProblem,
+    },
     /// The file as a whole is unusable (bad header, wrong magic, truncated, corrupt).
     #[error("{path}: {what}", path = path.display())]
     BadFile {
@@ -71,4 +79,45 @@ impl ListError {
             what: what.into(),
         }
     }
+}
+
+/// Why a compiled list file was refused. Each case is distinct so that callers
+/// (and operators) can tell an incomplete copy from a damaged or foreign file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompiledProblem {
+    /// The file does not start with the compiled-list magic.
+    #[error(
+        "not a dialguard compiled list (it starts with {found:?}); give a text list, or make one with `dialguard compile-list`"
+    )]
+    Foreign {
+        /// The first bytes of the file (up to 8).
+        found: Vec<u8>,
+    },
+    /// The file was written by a newer format than this build reads.
+    #[error(
+        "compiled with list format version {found}, but this build reads up to version {supported}; upgrade dialguard or compile the list again with this version"
+    )]
+    NewerVersion {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// The file is shorter than its header says.
+    #[error(
+        "truncated: {found} bytes, but the header says {expected}; the copy is incomplete, copy or compile it again"
+    )]
+    Truncated {
+        /// Bytes the header promises (header included).
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// A checksum does not match, or the structure is inconsistent.
+    #[error("corrupt: {what}; the file was damaged after it was compiled, compile it again")]
+    Corrupt {
+        /// What does not match.
+        what: String,
+    },
 }

@@ -7,6 +7,10 @@ use super::date::parse_ymd;
 use super::{BadLine, ListError};
 use crate::Number;
 
+/// The number-parsing callback the loaders take: number text → [`Number`], or a
+/// message saying what is wrong and what would be valid.
+pub type ParseFn = dyn Fn(&str) -> Result<Number, String>;
+
 /// What to do with a line that cannot be parsed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BadLinePolicy {
