@@ -1,0 +1,412 @@
+//! Compiled list files: a [`NumberSet`] arena behind a checksummed header, written
+//! once by `dialguard compile-list` and memory-mapped in milliseconds.
+//!
+//! # Format (version 1, little-endian)
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `DGNUMSET` |
+//! | 8 | 4 | format version (1) |
+//! | 12 | 4 | header length (64) |
+//! | 16 | 8 | distinct numbers |
+//! | 24 | 8 | body length in bytes |
+//! | 32 | 8 | xxh3-64 of the body |
+//! | 40 | 4 | snapshot date, day number (`i32::MIN` = none) |
+//! | 44 | 4 | flags (bit 0: registration dates present) |
+//! | 48 | 8 | reserved (0) |
+//! | 56 | 8 | xxh3-64 of bytes 0..56 |
+//! | 64 | body | the set's arena (see [`NumberSet`]'s layout) |
+//!
+//! Opening checks, in order: magic, version, header checksum, length, body checksum,
+//! then every offset of the arena; each failure is a distinct
+//! [`CompiledProblem`]. The set is then used in place from the mapping.
+//!
+//! A mapped file must not be modified while it is open (that is undefined behaviour
+//! for any memory map): [`write_compiled`] therefore writes a temporary file and
+//! renames it over the target, which leaves open mappings of the old file intact.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::date::parse_ymd_bytes;
+use super::set::Backing;
+use super::text::ParseFn;
+use super::{CompiledProblem, ListError, NumberSet};
+use crate::Number;
+
+/// First bytes of every compiled list file.
+pub const MAGIC: [u8; 8] = *b"DGNUMSET";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 64;
+const NO_SNAPSHOT: i32 = i32::MIN;
+
+/// An opened compiled list file.
+#[derive(Clone, Debug)]
+pub struct CompiledList {
+    /// The numbers (and dates), used in place from the mapping.
+    pub set: NumberSet,
+    /// When the registry copy was taken, if the compiler was told.
+    pub snapshot_date: Option<i32>,
+    /// The file's format version.
+    pub format_version: u32,
+}
+
+fn compiled_err(path: &Path, problem: CompiledProblem) -> ListError {
+    ListError::Compiled {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+fn corrupt(path: &Path, what: impl Into<String>) -> ListError {
+    compiled_err(path, CompiledProblem::Corrupt { what: what.into() })
+}
+
+fn header(set: &NumberSet, snapshot_date: Option<i32>, body: &[u8]) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[0..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+    h[16..24].copy_from_slice(&(set.len() as u64).to_le_bytes());
+    h[24..32].copy_from_slice(&(body.len() as u64).to_le_bytes());
+    h[32..40].copy_from_slice(&xxh3_64(body).to_le_bytes());
+    h[40..44].copy_from_slice(&snapshot_date.unwrap_or(NO_SNAPSHOT).to_le_bytes());
+    h[44..48].copy_from_slice(&u32::from(set.has_dates()).to_le_bytes());
+    let check = xxh3_64(&h[0..56]);
+    h[56..64].copy_from_slice(&check.to_le_bytes());
+    h
+}
+
+/// Writes `set` as a compiled list file at `path` (atomically: a temporary file in
+/// the same directory, synced, then renamed over `path`).
+pub fn write_compiled(
+    set: &NumberSet,
+    snapshot_date: Option<i32>,
+    path: &Path,
+) -> Result<(), ListError> {
+    let body = set.arena_bytes_slice();
+    let head = header(set, snapshot_date, body);
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&head)?;
+        f.write_all(body)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ListError::io(path, e)
+    })
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    b.get(at..)
+        .and_then(|s| s.first_chunk::<4>())
+        .map_or(0, |a| u32::from_le_bytes(*a))
+}
+fn le64(b: &[u8], at: usize) -> u64 {
+    b.get(at..)
+        .and_then(|s| s.first_chunk::<8>())
+        .map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+/// Opens a compiled list file, verifies it and maps the set in place (no copy).
+///
+/// Errors: [`ListError::Io`] when the file cannot be read, else
+/// [`ListError::Compiled`] with [`CompiledProblem::Foreign`] (wrong magic),
+/// [`NewerVersion`](CompiledProblem::NewerVersion), [`Truncated`](CompiledProblem::Truncated)
+/// or [`Corrupt`](CompiledProblem::Corrupt) (checksum or structure).
+pub fn open_compiled(path: &Path) -> Result<CompiledList, ListError> {
+    let mut file = File::open(path).map_err(|e| ListError::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| ListError::io(path, e))?.len();
+    if file_len < HEADER_LEN as u64 {
+        let mut head = Vec::new();
+        file.read_to_end(&mut head)
+            .map_err(|e| ListError::io(path, e))?;
+        return Err(check_short(path, &head));
+    }
+    // SAFETY: the mapping is read-only and only read through bounds-checked loads;
+    // the file must not be changed while mapped (see the module docs), which is
+    // why `write_compiled` replaces files by rename.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| ListError::io(path, e))?;
+    let h = map.get(..HEADER_LEN).unwrap_or(&[]);
+    if h.get(0..8) != Some(&MAGIC[..]) {
+        return Err(check_short(path, h));
+    }
+    let version = le32(h, 8);
+    if version > FORMAT_VERSION {
+        return Err(compiled_err(
+            path,
+            CompiledProblem::NewerVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            },
+        ));
+    }
+    if xxh3_64(h.get(0..56).unwrap_or(&[])) != le64(h, 56) {
+        return Err(corrupt(path, "header checksum mismatch"));
+    }
+    if version == 0 || le32(h, 12) as usize != HEADER_LEN {
+        return Err(corrupt(path, "impossible version or header length"));
+    }
+    let body_len = le64(h, 24);
+    let expected = body_len.saturating_add(HEADER_LEN as u64);
+    if file_len < expected {
+        return Err(compiled_err(
+            path,
+            CompiledProblem::Truncated {
+                expected,
+                found: file_len,
+            },
+        ));
+    }
+    if file_len > expected {
+        return Err(corrupt(
+            path,
+            format!("{} unexpected bytes after the body", file_len - expected),
+        ));
+    }
+    let body = map.get(HEADER_LEN..).unwrap_or(&[]);
+    if xxh3_64(body) != le64(h, 32) {
+        return Err(corrupt(path, "body checksum mismatch"));
+    }
+    let n = le64(h, 16);
+    let snapshot = le32(h, 40) as i32;
+    let set = NumberSet::from_backing(Arc::new(Backing::File {
+        map,
+        start: HEADER_LEN,
+    }))
+    .map_err(|e| corrupt(path, e))?;
+    if set.len() as u64 != n {
+        return Err(corrupt(
+            path,
+            "number count differs between header and body",
+        ));
+    }
+    Ok(CompiledList {
+        set,
+        snapshot_date: (snapshot != NO_SNAPSHOT).then_some(snapshot),
+        format_version: version,
+    })
+}
+
+/// A file shorter than a header, or with the wrong magic: foreign unless it is a
+/// prefix of our magic (then it is a truncated compiled file).
+fn check_short(path: &Path, head: &[u8]) -> ListError {
+    let k = head.len().min(8);
+    if head.get(..k) == MAGIC.get(..k) {
+        compiled_err(
+            path,
+            CompiledProblem::Truncated {
+                expected: HEADER_LEN as u64,
+                found: head.len() as u64,
+            },
+        )
+    } else {
+        compiled_err(
+            path,
+            CompiledProblem::Foreign {
+                found: head.get(..k).unwrap_or(&[]).to_vec(),
+            },
+        )
+    }
+}
+
+/// What [`compile_text_list`] read and wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileStats {
+    /// Lines in the input (blank and comment lines included).
+    pub lines: usize,
+    /// Number entries read (duplicates included).
+    pub entries: usize,
+    /// Distinct numbers written.
+    pub distinct: usize,
+    /// Entries the fast path could not read and `parse_digits` did.
+    pub slow_path: usize,
+    /// Input bytes.
+    pub input_bytes: u64,
+    /// Output file bytes.
+    pub output_bytes: u64,
+}
+
+enum Fast {
+    Blank,
+    Entry(u64, Option<i32>),
+    Slow,
+}
+
+/// Reads one line without allocating: E.164 digits with or without `+`, optional
+/// `,YYYY-MM-DD`, `#` comments, surrounding whitespace.
+#[inline]
+fn fast_line(line: &[u8]) -> Fast {
+    let line = match line.iter().position(|&c| c == b'#') {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return Fast::Blank;
+    }
+    let (num, date) = match line.iter().position(|&c| c == b',') {
+        Some(i) => (
+            line[..i].trim_ascii_end(),
+            Some(line[i + 1..].trim_ascii_start()),
+        ),
+        None => (line, None),
+    };
+    let digits = num.strip_prefix(b"+").unwrap_or(num);
+    if digits.is_empty() || digits.len() > 15 || digits[0] == b'0' {
+        return Fast::Slow;
+    }
+    let mut v = 0u64;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Fast::Slow;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    match date {
+        None => Fast::Entry(v, None),
+        Some(d) => match parse_ymd_bytes(d) {
+            Some(day) => Fast::Entry(v, Some(day)),
+            None => Fast::Slow,
+        },
+    }
+}
+
+/// Compiles a text list into a compiled list file, streaming the input in 4 MiB
+/// blocks without a per-line allocation.
+///
+/// Lines hold E.164 digits with or without `+` and an optional `,YYYY-MM-DD`
+/// (same format as [`read_text_list`](super::read_text_list)). A line the fast path
+/// cannot read (national formats, spaces inside the number) goes to `parse_digits`
+/// when given; a line neither can read fails the compile with its file:line, since
+/// a compiled registry should be complete. Duplicates keep the earliest date.
+pub fn compile_text_list(
+    input: &Path,
+    output: &Path,
+    snapshot_date: Option<i32>,
+    parse_digits: Option<&ParseFn>,
+) -> Result<CompileStats, ListError> {
+    let mut file = File::open(input).map_err(|e| ListError::io(input, e))?;
+    let input_bytes = file.metadata().map_err(|e| ListError::io(input, e))?.len();
+    let mut nums: Vec<u64> = Vec::with_capacity((input_bytes / 13) as usize);
+    let mut dated: Option<Vec<(u64, Option<i32>)>> = None;
+    let mut stats = CompileStats {
+        lines: 0,
+        entries: 0,
+        distinct: 0,
+        slow_path: 0,
+        input_bytes,
+        output_bytes: 0,
+    };
+
+    let mut buf = vec![0u8; 4 << 20];
+    let mut filled = 0usize;
+    let mut eof = false;
+    while !eof || filled > 0 {
+        if !eof && filled < buf.len() {
+            let n = file
+                .read(&mut buf[filled..])
+                .map_err(|e| ListError::io(input, e))?;
+            eof = n == 0;
+            filled += n;
+        }
+        let block = &buf[..filled];
+        // Whole lines only, unless the file ends without a newline.
+        let end = match block.iter().rposition(|&c| c == b'\n') {
+            Some(i) => i + 1,
+            None if eof => filled,
+            None if filled == buf.len() => {
+                return Err(ListError::BadLine {
+                    path: input.to_path_buf(),
+                    line: stats.lines + 1,
+                    text: String::from_utf8_lossy(&block[..80.min(block.len())]).into_owned(),
+                    error: "line longer than 4 MiB".into(),
+                });
+            }
+            None => continue,
+        };
+        for line in block[..end].split_inclusive(|&c| c == b'\n') {
+            stats.lines += 1;
+            let mut line = line.strip_suffix(b"\n").unwrap_or(line);
+            if stats.lines == 1 {
+                line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            }
+            let entry = match fast_line(line) {
+                Fast::Blank => continue,
+                Fast::Entry(v, d) if Number::from_e164_digits(v).is_some() => (v, d),
+                Fast::Entry(..) | Fast::Slow => {
+                    stats.slow_path += 1;
+                    slow_line(input, stats.lines, line, parse_digits)?
+                }
+            };
+            stats.entries += 1;
+            match (&mut dated, entry.1) {
+                (Some(d), _) => d.push(entry),
+                (None, None) => nums.push(entry.0),
+                (None, Some(_)) => {
+                    let mut d: Vec<(u64, Option<i32>)> = std::mem::take(&mut nums)
+                        .into_iter()
+                        .map(|n| (n, None))
+                        .collect();
+                    d.push(entry);
+                    dated = Some(d);
+                }
+            }
+        }
+        buf.copy_within(end..filled, 0);
+        filled -= end;
+    }
+    drop(buf);
+    let set = match dated {
+        Some(d) => NumberSet::from_dated(d),
+        None => NumberSet::from_numbers(nums),
+    };
+    stats.distinct = set.len();
+    write_compiled(&set, snapshot_date, output)?;
+    stats.output_bytes = (HEADER_LEN + set.arena_bytes()) as u64;
+    Ok(stats)
+}
+
+fn slow_line(
+    path: &Path,
+    line_no: usize,
+    line: &[u8],
+    parse: Option<&ParseFn>,
+) -> Result<(u64, Option<i32>), ListError> {
+    let text = String::from_utf8_lossy(line);
+    let text = super::text::strip_comment(&text).trim();
+    let bad = |error: String| ListError::BadLine {
+        path: path.to_path_buf(),
+        line: line_no,
+        text: text.to_string(),
+        error,
+    };
+    let (num, date) = match text.split_once(',') {
+        Some((n, d)) => (n.trim(), Some(d.trim())),
+        None => (text, None),
+    };
+    let date = match date {
+        None => None,
+        Some(d) => Some(super::date::parse_ymd(d).map_err(bad)?),
+    };
+    let number = match parse {
+        Some(p) => p(num).map_err(bad)?,
+        None => {
+            return Err(bad(
+                "expected E.164 digits with or without '+' (1-15 digits, not starting with 0), optionally followed by ,YYYY-MM-DD"
+                    .into(),
+            ));
+        }
+    };
+    Ok((number.get(), date))
+}
