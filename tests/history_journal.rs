@@ -1,0 +1,450 @@
+//! Durability: reopen, torn tails, corruption, format versions, checkpoints (also taken
+//! while writers run), and a child process killed with SIGKILL at random points.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dialguard::Number;
+use dialguard::history::*;
+
+const D: i64 = 86_400;
+const T0: i64 = 1_780_000_000;
+/// A reservation record: 8 bytes of frame + 31 bytes of payload.
+const EVENT_RECORD: u64 = 39;
+const HEADER: u64 = 16;
+
+fn num(d: u64) -> Number {
+    Number::from_e164_digits(d).unwrap()
+}
+
+fn opts(fsync: FsyncPolicy) -> JournalOptions {
+    JournalOptions {
+        fsync,
+        checkpoint_every: 0,
+        retention: Retention::new(365 * D),
+        capacity: 0,
+    }
+}
+
+fn open(dir: &Path) -> (History, RecoveryReport) {
+    History::open(dir, opts(FsyncPolicy::Never)).unwrap()
+}
+
+type Dump = (BTreeMap<u64, Vec<Event>>, Vec<(u64, i64)>, Vec<(u32, u32)>);
+
+fn dump(h: &History) -> Dump {
+    let mut m = BTreeMap::new();
+    h.for_each(|n, e| {
+        m.insert(n, e.to_vec());
+    });
+    let rates = ["a", "b", "c"]
+        .iter()
+        .map(|c| h.abandon_rate(Tag::of(c), 30 * D, T0 + 30 * D))
+        .collect();
+    (m, h.opted_out(), rates)
+}
+
+fn journal1(dir: &Path) -> PathBuf {
+    dir.join("journal.000000000001")
+}
+
+/// A deterministic mix of reservations, outcomes (attached and new) and opt-outs.
+fn workload(h: &History, from: u64, to: u64) {
+    for i in from..to {
+        let n = num(33_600_000_000 + i % 13);
+        let camp = ["a", "b", "c"][(i % 3) as usize];
+        let q = Query {
+            campaign: Tag::of(camp),
+            subject: Tag::of(if i % 5 == 0 { "s1" } else { "s2" }),
+            live_agent: i % 7 == 0,
+        };
+        let t = T0 + i as i64 * 60;
+        let id = h
+            .with_events(n, t, &mut |_| Some(NewEvent::attempt(&q)))
+            .unwrap()
+            .unwrap();
+        let outcome = Outcome::ALL[(i / 4 % 8) as usize];
+        match i % 4 {
+            0 => {
+                h.record_outcome(n, Some(id), outcome, &q, t + 20).unwrap();
+            }
+            1 => {
+                h.record_outcome(n, None, outcome, &q, t + 30).unwrap();
+            }
+            _ => {}
+        }
+        if i % 17 == 0 {
+            h.record_opt_out(n, t).unwrap();
+        }
+    }
+}
+
+fn reserve_n(h: &History, count: i64) -> Vec<AttemptId> {
+    (0..count)
+        .map(|i| {
+            h.with_events(num(390_200_000_000 + i as u64), T0 + i, &mut |_| {
+                Some(NewEvent::attempt(&Query::default()))
+            })
+            .unwrap()
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn reopen_gives_the_same_state_and_appending_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let (h, report) = History::open(dir.path(), opts(FsyncPolicy::EveryRecord)).unwrap();
+        assert_eq!(report, RecoveryReport::default());
+        workload(&h, 0, 200);
+        dump(&h)
+    };
+    assert_eq!(before.0.len(), 13);
+    assert!(
+        before.2.iter().all(|&(ab, ans)| ans > 0 && ab > 0),
+        "{:?}",
+        before.2
+    );
+    let (h, report) = open(dir.path());
+    assert_eq!(dump(&h), before);
+    // 200 reservations, 100 outcomes, 12 opt-outs.
+    assert_eq!(report.records_replayed, 312);
+    assert_eq!(
+        (report.checkpoint, report.journals, report.torn_tails.len()),
+        (None, 1, 0)
+    );
+    assert_eq!((report.numbers, report.opt_outs), (13, 12));
+    workload(&h, 200, 300);
+    let more = dump(&h);
+    drop(h);
+    let (h, _) = History::open(dir.path(), opts(FsyncPolicy::EveryMillis(5))).unwrap();
+    assert_eq!(dump(&h), more);
+}
+
+#[test]
+fn torn_tail_is_truncated_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = {
+        let (h, _) = open(dir.path());
+        reserve_n(&h, 10)
+    };
+    let path = journal1(dir.path());
+    let full = HEADER + 10 * EVENT_RECORD;
+    assert_eq!(fs::metadata(&path).unwrap().len(), full);
+    // A write of the 10th record interrupted 5 bytes short.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(full - 5)
+        .unwrap();
+    let (h, report) = open(dir.path());
+    let cut = HEADER + 9 * EVENT_RECORD;
+    assert_eq!(
+        report.torn_tails,
+        [TornTail {
+            file: path.clone(),
+            offset: cut,
+            bytes_dropped: EVENT_RECORD - 5
+        }]
+    );
+    assert_eq!(report.records_replayed, 9);
+    assert!(report.to_string().contains("torn tail"), "{report}");
+    assert_eq!(fs::metadata(&path).unwrap().len(), cut);
+    let held: Vec<i64> = dump(&h).0.values().map(|e| e[0].instant()).collect();
+    assert_eq!(
+        held,
+        ids[..9].iter().map(|i| i.instant()).collect::<Vec<_>>()
+    );
+    // Appending after the cut works and is replayed cleanly.
+    reserve_n(&h, 10);
+    drop(h);
+    let (h, report) = open(dir.path());
+    assert_eq!((report.records_replayed, report.torn_tails.len()), (19, 0));
+    assert_eq!(h.len(), 10);
+}
+
+#[test]
+fn zeroed_tail_counts_as_torn() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(reserve_n(&open(dir.path()).0, 3));
+    let path = journal1(dir.path());
+    let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(&[0u8; 100]).unwrap();
+    let (h, report) = open(dir.path());
+    assert_eq!(report.torn_tails[0].offset, HEADER + 3 * EVENT_RECORD);
+    assert_eq!(report.torn_tails[0].bytes_dropped, 100);
+    assert_eq!(h.len(), 3);
+}
+
+#[test]
+fn flipped_byte_in_the_middle_is_refused_with_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(reserve_n(&open(dir.path()).0, 10));
+    let path = journal1(dir.path());
+    let mut bytes = fs::read(&path).unwrap();
+    let rec3 = HEADER + 3 * EVENT_RECORD;
+    bytes[(rec3 + 20) as usize] ^= 0x40;
+    fs::write(&path, &bytes).unwrap();
+    let err = History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap();
+    match &err {
+        HistoryError::Corrupt {
+            path: p,
+            offset,
+            record,
+            what,
+        } => {
+            assert_eq!(
+                (p, *offset, *record, what.as_str()),
+                (&path, rec3, 3, "checksum mismatch")
+            );
+        }
+        e => panic!("expected Corrupt, got {e}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("byte offset 133 (record #3)"), "{msg}");
+    // Refused, not repaired: the file is untouched.
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+
+    // A damaged length field in the middle is refused too (not taken for a torn tail).
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[(rec3 + 20) as usize] ^= 0x40;
+    bytes[(HEADER + 5 * EVENT_RECORD + 1) as usize] = 0x7f;
+    fs::write(&path, &bytes).unwrap();
+    match History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap()
+    {
+        HistoryError::Corrupt { offset, record, .. } => {
+            assert_eq!((offset, record), (HEADER + 5 * EVENT_RECORD, 5))
+        }
+        e => panic!("expected Corrupt, got {e}"),
+    }
+}
+
+#[test]
+fn newer_format_and_foreign_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(reserve_n(&open(dir.path()).0, 2));
+    let path = journal1(dir.path());
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+    fs::write(&path, &bytes).unwrap();
+    let err = History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, HistoryError::NewerFormat { found: 2, supported: 1, path: p } if *p == path),
+        "{err}"
+    );
+    assert!(err.to_string().contains("upgrade dialguard"), "{err}");
+
+    bytes[..4].copy_from_slice(b"JUNK");
+    fs::write(&path, &bytes).unwrap();
+    let err = History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("not a dialguard history file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn checkpoint_then_replay_equals_full_replay() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    {
+        let (ha, _) = open(a.path());
+        let (hb, _) = open(b.path());
+        workload(&ha, 0, 150);
+        workload(&hb, 0, 150);
+        ha.checkpoint().unwrap();
+        workload(&ha, 150, 260);
+        workload(&hb, 150, 260);
+        assert_eq!(dump(&ha), dump(&hb));
+    }
+    let names: Vec<String> = {
+        let mut v: Vec<String> = fs::read_dir(a.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names, ["checkpoint.000000000002", "journal.000000000002"]);
+    let (ha, ra) = open(a.path());
+    let (hb, rb) = open(b.path());
+    assert_eq!(dump(&ha), dump(&hb));
+    assert_eq!((ra.checkpoint, ra.checkpoint_numbers), (Some(2), 13));
+    assert_eq!(rb.checkpoint, None);
+    assert!(ra.records_replayed < rb.records_replayed);
+}
+
+#[test]
+fn checkpoints_taken_while_writers_run_lose_and_duplicate_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = {
+        let (h, _) = open(dir.path());
+        let writers: Vec<_> = (0..2u64)
+            .map(|w| {
+                let h = h.clone();
+                std::thread::spawn(move || workload(&h, w * 1000, w * 1000 + 400))
+            })
+            .collect();
+        for _ in 0..5 {
+            h.checkpoint().unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        h.checkpoint().unwrap();
+        workload(&h, 5000, 5050);
+        dump(&h)
+    };
+    let (h, report) = open(dir.path());
+    assert_eq!(report.checkpoint, Some(7));
+    assert_eq!(dump(&h), live);
+}
+
+#[test]
+fn background_checkpoint_after_checkpoint_every_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = JournalOptions {
+        checkpoint_every: 50,
+        ..opts(FsyncPolicy::EveryMillis(2))
+    };
+    let live = {
+        let (h, _) = History::open(dir.path(), o).unwrap();
+        workload(&h, 0, 60);
+        let start = Instant::now();
+        while !dir.path().join("checkpoint.000000000002").exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "no background checkpoint"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        dump(&h)
+    };
+    let (h, report) = History::open(dir.path(), o).unwrap();
+    assert_eq!(report.checkpoint, Some(2));
+    assert_eq!(dump(&h), live);
+}
+
+const CHILD_ENV: &str = "DIALGUARD_HISTORY_SIGKILL_CHILD_DIR";
+const BASE_ENV: &str = "DIALGUARD_HISTORY_SIGKILL_BASE";
+
+/// Not a test on its own: the worker of `sigkill_never_loses_an_acknowledged_reservation`,
+/// run in a child process (it returns at once when the variable is not set).
+#[test]
+fn sigkill_child_worker() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let base: i64 = std::env::var(BASE_ENV).unwrap().parse().unwrap();
+    let (h, _) = History::open(Path::new(&dir), opts(FsyncPolicy::Never)).unwrap();
+    let mut out = std::io::stdout().lock();
+    for i in 0..200_000i64 {
+        let n = num(33_100_000_000 + (i % 37) as u64);
+        let id = h
+            .with_events(n, base + i, &mut |_| {
+                Some(NewEvent::attempt(&Query::default()))
+            })
+            .unwrap()
+            .unwrap();
+        writeln!(out, "ack {} {}", n.get(), id.0).unwrap();
+        out.flush().unwrap();
+        if i % 400 == 399 {
+            // Kills also land inside checkpoints.
+            h.checkpoint().unwrap();
+        }
+    }
+}
+
+#[test]
+fn sigkill_never_loses_an_acknowledged_reservation() {
+    if std::env::var(CHILD_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let seed = std::collections::hash_map::RandomState::new();
+    let start = Instant::now();
+    let (mut acked, mut rounds_with_acks) = (Vec::<(u64, AttemptId)>::new(), 0);
+    let rounds = 20;
+    for round in 0..rounds {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "sigkill_child_worker",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CHILD_ENV, dir.path())
+            .env(BASE_ENV, (T0 + round * 1_000_000).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let mut started = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                // libtest prints "test sigkill_child_worker ... " before the first line.
+                if let Some((_, rest)) = line.split_once("ack ") {
+                    if !started {
+                        started = true;
+                        let _ = tx.send(());
+                    }
+                    lines.push(rest.to_owned());
+                }
+            }
+            lines
+        });
+        // Kill at a random point once it is acknowledging (or after 2 s regardless).
+        let _ = rx.recv_timeout(Duration::from_secs(2));
+        let ms = std::hash::BuildHasher::hash_one(&seed, round) % 40;
+        std::thread::sleep(Duration::from_millis(ms));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        let lines = reader.join().unwrap();
+        // The last line may be cut mid-write: only whole "number id" pairs count.
+        let round_acks: Vec<(u64, AttemptId)> = lines
+            .iter()
+            .filter_map(|l| {
+                let (n, id) = l.split_once(' ')?;
+                Some((n.parse().ok()?, AttemptId(id.parse().ok()?)))
+            })
+            .collect();
+        rounds_with_acks += usize::from(!round_acks.is_empty());
+        acked.extend(round_acks);
+
+        let (h, report) = open(dir.path());
+        assert!(report.torn_tails.len() <= 1, "{report}");
+        let mut total = 0usize;
+        h.for_each(|_, e| total += e.len());
+        // At most one write per kill can be on disk without its acknowledgement.
+        assert!(
+            total >= acked.len() && total <= acked.len() + round as usize + 1,
+            "round {round}: {total} events held, {} acknowledged; {report}",
+            acked.len()
+        );
+    }
+    assert!(
+        rounds_with_acks >= rounds as usize / 2,
+        "children rarely started"
+    );
+    assert!(start.elapsed() < Duration::from_secs(40));
+}
