@@ -1,1 +1,661 @@
-fn main() {}
+//! Build script. Each generated artefact has its own function so steps stay independent
+//! (a cbindgen step for the C header is meant to be added next to `numbering::generate`).
+
+fn main() {
+    numbering::generate();
+}
+
+/// Compiles `data/numbering/*.tsv` into static Rust tables (`$OUT_DIR/numbering_tables.rs`),
+/// included by `src/number/tables.rs`. Only the repo copy of the data is read.
+///
+/// What is generated, and the decisions taken on the data (mirrored in `src/number/mod.rs`):
+///
+/// * `ZONE_NAMES`: every IANA zone named anywhere in the data, sorted; `ZoneId` = index.
+/// * `ZONE_SETS`: deduplicated zone lists; set 0 is *all* zones (the answer when nothing
+///   is known, e.g. the non-geographic `+800` entities: a window must then hold everywhere).
+/// * `REGIONS`: every region of regions.tsv (one `001` row for all non-geographic codes,
+///   calling code 0), `ZZ` (unknown), and `US-xx` / `CA-xx` for each single-subdivision
+///   NANP area code. Sorted by code; `RegionId` = index.
+/// * `COUNTRIES`: per-region dialing rules (IDD literals, trunk prefix).
+/// * `SEG_START` / `SEG_ENTRY` / `ENTRIES`: longest-prefix-match structure over the padded
+///   15-digit space. Every prefix (tz rows and region rows) is an interval; the intervals
+///   nest, so they are flattened into disjoint segments each naming its deepest prefix.
+///   Lookup = one binary search; `parent` handles numbers shorter than the prefix.
+///
+/// Zone data decisions:
+/// * tz_errata.tsv `high` rows replace the libphonenumber value; `medium`/`low` rows use the
+///   union of both lists (a window must hold in all of them, so the union is the safe side).
+///   An erratum also applies to longer rows under its prefix that carry the same wrong
+///   value (e.g. `353539253` repeats the `353` London error).
+/// * Non-geographic ranges of multi-zone countries (see `NON_GEOGRAPHIC`) get all zones of
+///   their region instead of the prefix rows, which only hold for fixed lines.
+pub mod numbering {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    use std::fmt::Write as _;
+    use std::path::{Path, PathBuf};
+
+    /// Non-geographic (mobile, personal, toll-free, nationwide special-rate) ranges in
+    /// countries with several UTC offsets, as E.164 prefixes, with the region whose zones
+    /// apply. libphonenumber's prefix rows (e.g. `346` Europe/Madrid) only describe fixed
+    /// lines; a Spanish mobile may be on the Canaries. Countries not listed here either
+    /// have a single offset (IT, FR, GB, DE, IE, ...), locate mobiles geographically in
+    /// libphonenumber (NANP, MX, BR, AR, CN), or are not covered (GL, KI, FM, MN, PF, PG, UA).
+    const NON_GEOGRAPHIC: &[(&str, &str)] = &[
+        ("346", "ES"),  // mobile 6xx
+        ("347", "ES"),  // mobile 7xx
+        ("3480", "ES"), // 80x special rate / freephone
+        ("3490", "ES"), // 90x special rate / freephone
+        ("614", "AU"),  // mobile 04
+        ("615", "AU"),  // 05 personal numbers
+        ("6113", "AU"), // 13 / 1300 local rate
+        ("6118", "AU"), // 1800 freephone
+        ("79", "RU"),   // mobile 9xx
+        ("770", "KZ"),  // mobile 70x
+        ("7747", "KZ"), // mobile 747
+        ("777", "KZ"),  // mobile 77x
+        ("3519", "PT"), // mobile 9x (Azores / Madeira)
+        ("628", "ID"),  // mobile 08xx
+        ("569", "CL"),  // mobile 9
+        ("5939", "EC"), // mobile 9 (Galapagos)
+        ("642", "NZ"),  // mobile 02 (Chatham)
+        ("2438", "CD"), // mobile 8x
+        ("2439", "CD"), // mobile 9x
+    ];
+
+    /// Area-level rows outside NANP whose own value contradicts every exchange row under
+    /// them: `617` (Queensland) says Australia/Sydney while its 130 exchange rows say
+    /// Australia/Brisbane (no DST). Like a NANP NPA, such a row becomes the union of its
+    /// subtree (Brisbane, Sydney): conservative, and no zone invented. `612` is left alone
+    /// (its only other zone, Lord_Howe, is listed exchange by exchange).
+    const AREA_UNION: &[&str] = &["617"];
+
+    struct RegionRow {
+        cc: u16,
+        region: String,
+        main: bool,
+        leading: String,
+        idd: String,
+        pref_idd: String,
+        national_prefix: String,
+        tz: Vec<String>,
+    }
+
+    fn data_dir() -> PathBuf {
+        let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+        Path::new(&root).join("data").join("numbering")
+    }
+
+    /// Data rows of a TSV file (header and blank lines skipped), each split on tabs.
+    fn rows(name: &str) -> Vec<Vec<String>> {
+        let path = data_dir().join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect()
+    }
+
+    fn list(field: &str) -> Vec<String> {
+        if field == "-" || field == "*" {
+            Vec::new()
+        } else {
+            field.split(',').map(str::to_owned).collect()
+        }
+    }
+
+    /// Expands the small regex subset libphonenumber uses for leading digits and IDD
+    /// prefixes (digits, `\d`, `[..]`, `(?:..)`, `(..)`, `|`, postfix `?`) into the finite
+    /// set of literal strings it matches as a prefix. `None` when the pattern uses anything
+    /// else or expands to more than 512 strings.
+    pub fn expand(re: &str) -> Option<Vec<String>> {
+        let chars: Vec<char> = re.chars().collect();
+        let mut pos = 0;
+        let out = alt(&chars, &mut pos)?;
+        if pos != chars.len() {
+            return None;
+        }
+        Some(out)
+    }
+
+    const CAP: usize = 512;
+
+    fn alt(c: &[char], pos: &mut usize) -> Option<Vec<String>> {
+        let mut all = seq(c, pos)?;
+        while *pos < c.len() && c[*pos] == '|' {
+            *pos += 1;
+            all.extend(seq(c, pos)?);
+            if all.len() > CAP {
+                return None;
+            }
+        }
+        Some(all)
+    }
+
+    fn seq(c: &[char], pos: &mut usize) -> Option<Vec<String>> {
+        let mut acc = vec![String::new()];
+        while *pos < c.len() && c[*pos] != '|' && c[*pos] != ')' {
+            let mut atom: Vec<String> = match c[*pos] {
+                '0'..='9' => {
+                    *pos += 1;
+                    vec![c[*pos - 1].to_string()]
+                }
+                '\\' if c.get(*pos + 1) == Some(&'d') => {
+                    *pos += 2;
+                    (0..10).map(|d| d.to_string()).collect()
+                }
+                '[' => {
+                    *pos += 1;
+                    let mut set = Vec::new();
+                    while *pos < c.len() && c[*pos] != ']' {
+                        let a = c[*pos];
+                        if c.get(*pos + 1) == Some(&'-')
+                            && c.get(*pos + 2).is_some_and(|x| *x != ']')
+                        {
+                            let b = c[*pos + 2];
+                            for x in a..=b {
+                                set.push(x.to_string());
+                            }
+                            *pos += 3;
+                        } else {
+                            set.push(a.to_string());
+                            *pos += 1;
+                        }
+                    }
+                    *pos += 1;
+                    if set.iter().any(|s| !s.chars().all(|x| x.is_ascii_digit())) {
+                        return None;
+                    }
+                    set
+                }
+                '(' => {
+                    *pos += 1;
+                    if c.get(*pos) == Some(&'?') {
+                        if c.get(*pos + 1) != Some(&':') {
+                            return None;
+                        }
+                        *pos += 2;
+                    }
+                    let inner = alt(c, pos)?;
+                    if c.get(*pos) != Some(&')') {
+                        return None;
+                    }
+                    *pos += 1;
+                    inner
+                }
+                _ => return None,
+            };
+            if c.get(*pos) == Some(&'?') {
+                *pos += 1;
+                atom.push(String::new());
+            }
+            let mut next = Vec::new();
+            for a in &acc {
+                for b in &atom {
+                    next.push(format!("{a}{b}"));
+                }
+            }
+            if next.len() > CAP {
+                return None;
+            }
+            acc = next;
+        }
+        Some(acc)
+    }
+
+    /// Zone-id interning while generating.
+    struct Zones {
+        names: Vec<String>,
+        index: HashMap<String, u16>,
+        sets: Vec<Vec<u16>>,
+        set_index: HashMap<Vec<u16>, u16>,
+    }
+
+    impl Zones {
+        fn set(&mut self, names: &[String]) -> u16 {
+            let mut ids: Vec<u16> = names.iter().map(|n| self.index[n]).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if let Some(&i) = self.set_index.get(&ids) {
+                return i;
+            }
+            let i = self.sets.len() as u16;
+            self.sets.push(ids.clone());
+            self.set_index.insert(ids, i);
+            i
+        }
+    }
+
+    const NONE: u16 = u16::MAX;
+
+    pub fn generate() {
+        let region_rows: Vec<RegionRow> = rows("regions.tsv")
+            .into_iter()
+            .map(|r| RegionRow {
+                cc: r[0].parse().expect("numeric calling code"),
+                region: r[1].clone(),
+                main: r[2] == "Y",
+                leading: r[3].clone(),
+                idd: r[4].clone(),
+                pref_idd: r[5].clone(),
+                national_prefix: r[6].clone(),
+                tz: list(&r[9]),
+            })
+            .collect();
+        let nanp = rows("nanp_npa.tsv");
+        let mut tz_rows: BTreeMap<String, Vec<String>> = rows("tz_prefix.tsv")
+            .into_iter()
+            .map(|r| (r[0].clone(), list(&r[1])))
+            .collect();
+        let errata = rows("tz_errata.tsv");
+        // it_district.tsv is informational (Italy has one zone); tracked for completeness.
+        println!(
+            "cargo:rerun-if-changed={}",
+            data_dir().join("it_district.tsv").display()
+        );
+        println!("cargo:rerun-if-changed=build.rs");
+
+        // ---- zone names
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        for v in tz_rows.values() {
+            names.extend(v.iter().cloned());
+        }
+        for r in &region_rows {
+            names.extend(r.tz.iter().cloned());
+        }
+        for e in &errata {
+            names.extend(list(&e[2]));
+        }
+        for n in &nanp {
+            names.extend(list(&n[8]));
+        }
+        let names: Vec<String> = names.into_iter().collect();
+        let mut zones = Zones {
+            index: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i as u16))
+                .collect(),
+            names,
+            sets: Vec::new(),
+            set_index: HashMap::new(),
+        };
+        let all: Vec<String> = zones.names.clone();
+        let all_set = zones.set(&all);
+        assert_eq!(all_set, 0);
+
+        // The NPA-level union below relies on nanp_npa.tsv `tz` being exactly the union of
+        // the rows under `1NPA`; check it so a data refresh that breaks this is noticed.
+        let subtree_union = |rows: &BTreeMap<String, Vec<String>>, prefix: &str| -> Vec<String> {
+            let mut u: BTreeSet<String> = BTreeSet::new();
+            for (_, v) in rows
+                .range(prefix.to_string()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+            {
+                u.extend(v.iter().cloned());
+            }
+            u.into_iter().collect()
+        };
+        for n in &nanp {
+            if n[7] == "lpn" {
+                assert_eq!(
+                    subtree_union(&tz_rows, &format!("1{}", n[0])),
+                    list(&n[6]),
+                    "NPA {}",
+                    n[0]
+                );
+            }
+        }
+
+        // ---- errata: high = replace, medium/low = union; same value below the prefix too
+        for e in &errata {
+            let (prefix, wrong, suggested, confidence) = (&e[0], list(&e[1]), list(&e[2]), &e[3]);
+            let value: Vec<String> = if confidence == "high" {
+                suggested
+            } else {
+                let mut u: Vec<String> = wrong.iter().chain(suggested.iter()).cloned().collect();
+                u.sort();
+                u.dedup();
+                u
+            };
+            let keys: Vec<String> = tz_rows
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
+                .filter(|(_, v)| **v == wrong)
+                .map(|(k, _)| k.clone())
+                .collect();
+            assert!(
+                keys.contains(prefix),
+                "erratum {prefix} does not match tz_prefix.tsv"
+            );
+            for k in keys {
+                tz_rows.insert(k, value.clone());
+            }
+        }
+
+        // ---- NANP: the NPA-level row (used when no exchange row matches) becomes the union
+        // of every row under the NPA and under its overlay partners (same geography), after
+        // errata. libphonenumber's bare `1NPA` row alone can be narrower than the area code
+        // (1928 says Phoenix while Navajo Nation exchanges say Denver,Phoenix).
+        let mut npa_rows: Vec<(String, Vec<String>)> = Vec::new();
+        for n in nanp.iter().filter(|n| n[3] == "geo") {
+            let mut partners: Vec<String> = n[12]
+                .split('/')
+                .filter(|p| *p != "-")
+                .map(str::to_owned)
+                .collect();
+            partners.push(n[0].clone());
+            let mut u: BTreeSet<String> = BTreeSet::new();
+            for p in &partners {
+                u.extend(subtree_union(&tz_rows, &format!("1{p}")));
+            }
+            if !u.is_empty() {
+                npa_rows.push((format!("1{}", n[0]), u.into_iter().collect()));
+            }
+        }
+        for area in AREA_UNION {
+            npa_rows.push((area.to_string(), subtree_union(&tz_rows, area)));
+        }
+        tz_rows.extend(npa_rows);
+
+        // ---- non-geographic ranges: whole subtree replaced by the region's zones
+        let region_tz = |iso: &str| -> Vec<String> {
+            region_rows
+                .iter()
+                .find(|r| r.region == iso)
+                .map(|r| r.tz.clone())
+                .unwrap_or_else(|| panic!("region {iso} missing from regions.tsv"))
+        };
+        for (prefix, iso) in NON_GEOGRAPHIC {
+            let under: Vec<String> = tz_rows
+                .range(prefix.to_string()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in under {
+                tz_rows.remove(&k);
+            }
+            tz_rows.insert(prefix.to_string(), region_tz(iso));
+        }
+
+        // ---- regions
+        struct Region {
+            country: String,
+            subdivision: Option<String>,
+            cc: u16,
+            tz: Vec<String>,
+        }
+        let mut regions: BTreeMap<String, Region> = BTreeMap::new();
+        for r in &region_rows {
+            let cc = if r.region == "001" { 0 } else { r.cc };
+            let tz = if r.region == "001" {
+                Vec::new()
+            } else {
+                r.tz.clone()
+            };
+            regions.entry(r.region.clone()).or_insert(Region {
+                country: r.region.clone(),
+                subdivision: None,
+                cc,
+                tz,
+            });
+        }
+        regions.insert(
+            "ZZ".into(),
+            Region {
+                country: "ZZ".into(),
+                subdivision: None,
+                cc: 0,
+                tz: Vec::new(),
+            },
+        );
+        // region prefix rows: E.164 prefix -> region code
+        let mut region_prefix: BTreeMap<String, String> = BTreeMap::new();
+        for r in &region_rows {
+            if r.main {
+                region_prefix.insert(r.cc.to_string(), r.region.clone());
+            }
+        }
+        for r in &region_rows {
+            if r.cc == 1 || r.leading == "-" {
+                continue; // NANP regions come from nanp_npa.tsv
+            }
+            let lits = expand(&r.leading)
+                .unwrap_or_else(|| panic!("leading digits of {} not expandable", r.region));
+            for l in lits {
+                region_prefix.insert(format!("{}{}", r.cc, l), r.region.clone());
+            }
+        }
+        for n in &nanp {
+            let (npa, region, sub) = (&n[0], &n[1], &n[2]);
+            let region = if region == "-" { "US" } else { region.as_str() };
+            let code = if sub != "-" && !sub.contains(',') && sub != region {
+                let code = format!("{region}-{sub}");
+                regions.entry(code.clone()).or_insert(Region {
+                    country: region.to_string(),
+                    subdivision: Some(sub.clone()),
+                    cc: 1,
+                    tz: Vec::new(),
+                });
+                code
+            } else {
+                region.to_string()
+            };
+            assert!(regions.contains_key(&code), "NANP region {code} unknown");
+            region_prefix.insert(format!("1{npa}"), code);
+        }
+        let region_ids: HashMap<String, u16> = regions
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u16))
+            .collect();
+
+        // ---- prefix entries and flattened segments
+        let mut prefixes: BTreeSet<String> = tz_rows.keys().cloned().collect();
+        prefixes.extend(region_prefix.keys().cloned());
+        let deepest = |p: &str, set: &dyn Fn(&str) -> bool| -> Option<String> {
+            (1..=p.len())
+                .rev()
+                .map(|l| &p[..l])
+                .find(|q| set(q))
+                .map(str::to_owned)
+        };
+        let mut entry_index: HashMap<String, u16> = HashMap::new();
+        struct Entry {
+            len: u8,
+            parent: u16,
+            zones: u16,
+            region: u16,
+        }
+        let mut entries: Vec<Entry> = Vec::new();
+        for p in &prefixes {
+            // BTreeSet order puts a prefix before everything under it: parents exist first.
+            let parent = deepest(&p[..p.len() - 1], &|q| prefixes.contains(q))
+                .map_or(NONE, |q| entry_index[&q]);
+            let region = deepest(p, &|q| region_prefix.contains_key(q))
+                .map_or("ZZ".to_string(), |q| region_prefix[&q].clone());
+            let zone_set = match deepest(p, &|q| tz_rows.contains_key(q)) {
+                Some(q) => zones.set(&tz_rows[&q]),
+                None => {
+                    let tz = &regions[&region].tz;
+                    if tz.is_empty() { 0 } else { zones.set(tz) }
+                }
+            };
+            entry_index.insert(p.clone(), entries.len() as u16);
+            entries.push(Entry {
+                len: p.len() as u8,
+                parent,
+                zones: zone_set,
+                region: region_ids[&region],
+            });
+        }
+        assert!(entries.len() < NONE as usize);
+        let pad = |p: &str| -> u64 { format!("{p:0<15}").parse().expect("digits") };
+        let next = |p: &str| -> Option<u64> {
+            let v: u64 = p.parse().expect("digits");
+            let hi = v + 1;
+            if hi.to_string().len() > p.len() {
+                None
+            } else {
+                Some(pad(&hi.to_string()))
+            }
+        };
+        let mut bounds: BTreeSet<u64> = BTreeSet::new();
+        bounds.insert(0);
+        for p in &prefixes {
+            bounds.insert(pad(p));
+            if let Some(h) = next(p) {
+                bounds.insert(h);
+            }
+        }
+        let mut seg_start: Vec<u64> = Vec::new();
+        let mut seg_entry: Vec<u16> = Vec::new();
+        for b in bounds {
+            let s = format!("{b:015}");
+            let e = deepest(&s, &|q| prefixes.contains(q)).map_or(NONE, |q| entry_index[&q]);
+            if seg_entry.last() != Some(&e) {
+                seg_start.push(b);
+                seg_entry.push(e);
+            }
+        }
+
+        // ---- countries (dialing rules)
+        let mut countries: BTreeMap<String, String> = BTreeMap::new();
+        for r in &region_rows {
+            if r.region == "001" || countries.contains_key(&r.region) {
+                continue;
+            }
+            let idd: Vec<String> = if r.idd == "-" {
+                Vec::new()
+            } else {
+                match expand(&r.idd) {
+                    Some(v) => v,
+                    // Not a finite pattern: the preferred prefix without its "wait" marks.
+                    None if r.pref_idd != "-" => vec![r.pref_idd.replace('~', "")],
+                    None => panic!("IDD of {} neither expandable nor preferred", r.region),
+                }
+            };
+            let mut idd: Vec<String> = idd.into_iter().filter(|s| !s.is_empty()).collect();
+            idd.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            idd.dedup();
+            let np = if r.national_prefix.chars().all(|c| c.is_ascii_digit()) {
+                r.national_prefix.clone()
+            } else {
+                String::new()
+            };
+            let idd_src: Vec<String> = idd.iter().map(|s| format!("b\"{s}\" as &[u8]")).collect();
+            countries.insert(
+                r.region.clone(),
+                format!(
+                    "CountryRules {{ iso: {:?}, calling_code: {}, region: RegionId({}), idd: &[{}], trunk: b\"{}\" }}",
+                    r.region,
+                    r.cc,
+                    region_ids[&r.region],
+                    idd_src.join(", "),
+                    np
+                ),
+            );
+        }
+
+        // ---- calling codes -> main region
+        let mut cc_tables = [vec![NONE; 10], vec![NONE; 100], vec![NONE; 1000]];
+        for r in &region_rows {
+            if r.main {
+                let s = r.cc.to_string();
+                cc_tables[s.len() - 1][r.cc as usize] = region_ids[&r.region];
+            }
+        }
+
+        // ---- emit
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "// @generated by build.rs from data/numbering/*.tsv; do not edit."
+        );
+        let _ = writeln!(
+            o,
+            "pub(crate) const ZONE_COUNT: usize = {};",
+            zones.names.len()
+        );
+        let _ = writeln!(
+            o,
+            "pub(crate) static ZONE_NAMES: [&str; {}] = [",
+            zones.names.len()
+        );
+        for n in &zones.names {
+            let _ = writeln!(o, "    {n:?},");
+        }
+        let _ = writeln!(o, "];");
+        let _ = writeln!(
+            o,
+            "pub(crate) static ZONE_SETS: [&[ZoneId]; {}] = [",
+            zones.sets.len()
+        );
+        for s in &zones.sets {
+            let ids: Vec<String> = s.iter().map(|i| format!("ZoneId({i})")).collect();
+            let _ = writeln!(o, "    &[{}],", ids.join(", "));
+        }
+        let _ = writeln!(o, "];");
+        let _ = writeln!(
+            o,
+            "pub(crate) static REGIONS: [RegionRow; {}] = [",
+            regions.len()
+        );
+        for (code, r) in &regions {
+            let _ = writeln!(
+                o,
+                "    RegionRow {{ code: {code:?}, country: {:?}, subdivision: {:?}, calling_code: {} }},",
+                r.country, r.subdivision, r.cc
+            );
+        }
+        let _ = writeln!(o, "];");
+        let _ = writeln!(o, "pub(crate) const REGION_ZZ: u16 = {};", region_ids["ZZ"]);
+        let _ = writeln!(
+            o,
+            "pub(crate) static COUNTRIES: [CountryRules; {}] = [",
+            countries.len()
+        );
+        for c in countries.values() {
+            let _ = writeln!(o, "    {c},");
+        }
+        let _ = writeln!(o, "];");
+        for (i, t) in cc_tables.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "pub(crate) static CC{}: [u16; {}] = {:?};",
+                i + 1,
+                t.len(),
+                t
+            );
+        }
+        let _ = writeln!(
+            o,
+            "pub(crate) static SEG_START: [u64; {}] = {:?};",
+            seg_start.len(),
+            seg_start
+        );
+        let _ = writeln!(
+            o,
+            "pub(crate) static SEG_ENTRY: [u16; {}] = {:?};",
+            seg_entry.len(),
+            seg_entry
+        );
+        let _ = writeln!(
+            o,
+            "pub(crate) static ENTRIES: [PrefixEntry; {}] = [",
+            entries.len()
+        );
+        for e in &entries {
+            let _ = writeln!(
+                o,
+                "    PrefixEntry {{ len: {}, parent: {}, zones: {}, region: {} }},",
+                e.len, e.parent, e.zones, e.region
+            );
+        }
+        let _ = writeln!(o, "];");
+        let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+            .join("numbering_tables.rs");
+        std::fs::write(&out, o).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    }
+}

@@ -48,3 +48,12 @@ impl fmt::Display for Number {
         write!(f, "+{}", self.0)
     }
 }
+
+mod ids;
+mod locate;
+mod parse;
+mod tables;
+
+pub use ids::{RegionId, ZoneId};
+pub use locate::{Location, locate};
+pub use parse::{Country, NumberError, parse};

@@ -1,0 +1,406 @@
+//! Raw dialer input → E.164 [`Number`], with no allocation.
+//!
+//! Accepted input: digits, one leading `+`, and the separators space, tab, `.`, `-`, `(`,
+//! `)`, `/`. Everything else is an error that names the character and its position
+//! (1-based, in characters). Extensions (`x`, `ext`, `#`, `;ext=`) are errors rather than
+//! silently dropped: a guard must not approve a number it did not fully read.
+//!
+//! How digits become E.164:
+//! 1. With `+`: country code + national significant number (NSN), checked for length.
+//! 2. Without `+`, with a default country:
+//!    * if the digits start with one of the country's IDD prefixes, what follows is
+//!      international. The prefixes are the literal expansions of regions.tsv
+//!      `intl_prefix` (build.rs): `00` (IT, FR, DE, ES, GB and ~170 others), `011` (NANP),
+//!      `810` (RU, KZ, BY, TJ, TM), AU `0011`/`0014`…`0019`/`14xx0011`, `0[0-3]\d` etc.;
+//!      patterns that are not finite use `preferred_intl_prefix`;
+//!    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
+//!      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
+//!      (Italian numbers keep their leading 0). Digits that only make sense with the
+//!      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
+//!      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
+//!      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
+//! 3. Without `+` and without a default country, the digits are taken as E.164 only when
+//!    they begin with an assigned calling code and the rest has a plausible length for it,
+//!    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
+//!    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
+//!
+//! NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
+//! N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
+//! special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+
+use std::fmt;
+
+use super::Number;
+use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE};
+
+/// Why an input is not a dialable number. Every variant is `Copy` and built without
+/// allocation; its message says what was wrong and what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error(
+        "empty input: no digits; pass +<country code><number>, or a national number with a default country"
+    )]
+    Empty,
+    #[error(
+        "letter {ch:?} at position {position}: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted"
+    )]
+    Letter { ch: char, position: usize },
+    #[error(
+        "unexpected character {ch:?} at position {position}: only digits, a leading '+' and the separators space . - ( ) / are allowed"
+    )]
+    InvalidCharacter { ch: char, position: usize },
+    #[error("misplaced '+' at position {position}: '+' may only start the number, once")]
+    MisplacedPlus { position: usize },
+    #[error(
+        "extension marker at position {position}: extensions are not dialable numbers; pass the main number without the extension"
+    )]
+    Extension { position: usize },
+    #[error(
+        "too short: {digits} digits after calling code +{calling_code}; at least {min} expected"
+    )]
+    TooShort {
+        digits: u8,
+        min: u8,
+        calling_code: u16,
+    },
+    #[error("too long: {digits} digits after calling code +{calling_code}; at most {max} allowed")]
+    TooLong {
+        digits: u8,
+        max: u8,
+        calling_code: u16,
+    },
+    #[error("too long: {digits} digits; an E.164 number has at most 15, country code included")]
+    TooManyDigits { digits: usize },
+    #[error(
+        "calling code starts with 0: after '+' or an international prefix comes the country code (1-9), e.g. +39, not +0039"
+    )]
+    CallingCodeStartsWithZero,
+    #[error("unknown calling code: no assigned country calling code starts the digits {digits}")]
+    UnknownCallingCode {
+        /// The first (up to three) digits, as a number.
+        digits: u16,
+    },
+    #[error("invalid North American number: {reason}")]
+    InvalidNanp { reason: &'static str },
+    #[error(
+        "{digits} digits without '+' and no default country: cannot tell the country; write +<country code>... or pass a default country"
+    )]
+    NeedsDefaultCountry { digits: usize },
+}
+
+/// Dialing rules of a default country: its calling code, IDD (international) prefixes
+/// and trunk prefix. Cheap to copy (a reference into the compiled table).
+///
+/// ```
+/// use dialguard::number::{Country, parse};
+/// let it = Country::from_iso("IT").unwrap();
+/// assert_eq!((it.iso(), it.calling_code()), ("IT", 39));
+/// assert_eq!(parse("0039 02 1234 5678", Some(&it)).unwrap().get(), 390212345678);
+/// assert_eq!(parse("02 1234 5678", Some(&it)).unwrap().get(), 390212345678);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Country(&'static CountryRules);
+
+impl Country {
+    /// The region by ISO 3166-1 alpha-2 code (any ASCII case): `"IT"`, `"us"`.
+    pub fn from_iso(iso: &str) -> Option<Country> {
+        let b = iso.as_bytes();
+        if b.len() != 2 {
+            return None;
+        }
+        let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+        let key = std::str::from_utf8(&up).ok()?;
+        COUNTRIES
+            .binary_search_by(|c| c.iso.cmp(key))
+            .ok()
+            .map(|i| Country(&COUNTRIES[i]))
+    }
+
+    /// ISO code, upper case.
+    pub fn iso(&self) -> &'static str {
+        self.0.iso
+    }
+
+    /// Country calling code (`39` for IT, `1` for every NANP country).
+    pub fn calling_code(&self) -> u16 {
+        self.0.calling_code
+    }
+
+    /// The literal IDD prefixes recognised for this country, longest first.
+    pub fn idd_prefixes(&self) -> impl Iterator<Item = &'static str> {
+        self.0
+            .idd
+            .iter()
+            .map(|p| std::str::from_utf8(p).unwrap_or(""))
+    }
+
+    /// The trunk prefix dropped from national numbers (`"0"`, `"1"`, `"8"`), if any.
+    pub fn trunk_prefix(&self) -> Option<&'static str> {
+        std::str::from_utf8(self.0.trunk)
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+}
+
+impl fmt::Debug for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Country").field(&self.0.iso).finish()
+    }
+}
+
+impl PartialEq for Country {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.iso == other.0.iso
+    }
+}
+impl Eq for Country {}
+
+/// Digits kept from the input. Longer inputs are counted, then refused.
+const BUF: usize = 24;
+
+/// Parses what a dialer sends into E.164. See the module docs for the accepted formats.
+///
+/// ```
+/// use dialguard::number::{Country, parse};
+/// let us = Country::from_iso("US").unwrap();
+/// assert_eq!(parse("(201) 555-0123", Some(&us)).unwrap().get(), 12015550123);
+/// assert_eq!(parse("+44 20 7946 0018", None).unwrap().get(), 442079460018);
+/// assert!(parse("201-555-0123 x12", Some(&us)).is_err());
+/// ```
+pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, NumberError> {
+    let bytes = input.as_bytes();
+    let mut buf = [0u8; BUF];
+    let mut n = 0usize;
+    let mut plus = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                if n < BUF {
+                    buf[n] = b - b'0';
+                }
+                n += 1;
+            }
+            b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/' => {}
+            b'+' => {
+                if plus || n > 0 {
+                    return Err(NumberError::MisplacedPlus {
+                        position: char_pos(input, i),
+                    });
+                }
+                plus = true;
+            }
+            b'#' => {
+                return Err(NumberError::Extension {
+                    position: char_pos(input, i),
+                });
+            }
+            b'x' | b'X' if n > 0 => {
+                return Err(NumberError::Extension {
+                    position: char_pos(input, i),
+                });
+            }
+            b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => {
+                return Err(NumberError::Extension {
+                    position: char_pos(input, i),
+                });
+            }
+            _ if b.is_ascii_alphabetic() => {
+                return Err(NumberError::Letter {
+                    ch: char::from(b),
+                    position: char_pos(input, i),
+                });
+            }
+            _ => {
+                // `i` is a char boundary: every earlier byte was ASCII.
+                let ch = input[i..].chars().next().unwrap_or('\u{fffd}');
+                return Err(NumberError::InvalidCharacter {
+                    ch,
+                    position: char_pos(input, i),
+                });
+            }
+        }
+    }
+    if n == 0 {
+        return Err(NumberError::Empty);
+    }
+    if n > BUF {
+        return Err(NumberError::TooManyDigits { digits: n });
+    }
+    let d = &buf[..n];
+    if plus {
+        return international(d);
+    }
+    match default_country {
+        Some(c) => {
+            for idd in c.0.idd {
+                if d.len() > idd.len() && starts_with_ascii(d, idd) {
+                    return international(&d[idd.len()..]);
+                }
+            }
+            national(c.0, d)
+        }
+        None => bare(d),
+    }
+}
+
+/// True when the digit values `d` start with the ASCII digits `prefix`.
+fn starts_with_ascii(d: &[u8], prefix: &[u8]) -> bool {
+    d.len() >= prefix.len()
+        && d.iter()
+            .zip(prefix)
+            .all(|(&x, &p)| x == p.wrapping_sub(b'0'))
+}
+
+/// `ext`, `Ext.`, `;ext=` at the start of `rest` (ASCII case-insensitive).
+fn starts_with_ext(rest: &[u8]) -> bool {
+    let rest = if rest.first() == Some(&b';') {
+        &rest[1..]
+    } else {
+        rest
+    };
+    rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"ext")
+}
+
+/// 1-based character position of byte offset `i` (error path only).
+fn char_pos(input: &str, i: usize) -> usize {
+    input.get(..i).map_or(i, |s| s.chars().count()) + 1
+}
+
+fn value(d: &[u8]) -> u64 {
+    d.iter().fold(0u64, |v, &x| v * 10 + u64::from(x))
+}
+
+/// Calling code at the start of `d` and its length in digits. Codes are prefix-free.
+fn calling_code(d: &[u8]) -> Option<(u16, usize)> {
+    let mut v = 0usize;
+    for (l, &x) in d.iter().take(3).enumerate() {
+        v = v * 10 + usize::from(x);
+        let hit = match l {
+            0 => CC1[v],
+            1 => CC2[v],
+            _ => CC3[v],
+        };
+        if hit != NONE {
+            return Some((v as u16, l + 1));
+        }
+    }
+    None
+}
+
+/// Length of the calling code `cc` in digits.
+fn cc_len(cc: u16) -> usize {
+    if cc < 10 {
+        1
+    } else if cc < 100 {
+        2
+    } else {
+        3
+    }
+}
+
+/// (min, max) NSN length for calling code `cc` (see the module docs).
+fn nsn_span(cc: u16, first: u8) -> (u8, u8) {
+    match cc {
+        1 | 7 => (10, 10),
+        39 => (6, 12),
+        44 => (7, 10),
+        33 | 34 => (9, 9),
+        49 => (5, 13),
+        61 if first == 1 => (6, 12),
+        61 => (9, 9),
+        _ => (4, (15 - cc_len(cc)) as u8),
+    }
+}
+
+/// Checks a national significant number under calling code `cc`.
+fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
+    let len = nsn.len();
+    let (min, max) = nsn_span(cc, nsn.first().copied().unwrap_or(0));
+    if len < usize::from(min) {
+        return Err(NumberError::TooShort {
+            digits: len as u8,
+            min,
+            calling_code: cc,
+        });
+    }
+    if len > usize::from(max) {
+        return Err(NumberError::TooLong {
+            digits: len.min(255) as u8,
+            max,
+            calling_code: cc,
+        });
+    }
+    if cc == 1 {
+        let reason = if nsn[0] < 2 {
+            "area code (NPA) cannot start with 0 or 1"
+        } else if nsn[1] == 1 && nsn[2] == 1 {
+            "N11 is a service code, not an area code"
+        } else if nsn[3] < 2 {
+            "exchange code (NXX) cannot start with 0 or 1"
+        } else {
+            return Ok(());
+        };
+        return Err(NumberError::InvalidNanp { reason });
+    }
+    Ok(())
+}
+
+fn make(cc: u16, nsn: &[u8]) -> Number {
+    Number(u64::from(cc) * 10u64.pow(nsn.len() as u32) + value(nsn))
+}
+
+/// `d` = calling code + NSN (after `+` or an IDD prefix).
+fn international(d: &[u8]) -> Result<Number, NumberError> {
+    if d.len() > 15 {
+        return Err(NumberError::TooManyDigits { digits: d.len() });
+    }
+    if d.first() == Some(&0) {
+        return Err(NumberError::CallingCodeStartsWithZero);
+    }
+    let Some((cc, l)) = calling_code(d) else {
+        return Err(NumberError::UnknownCallingCode {
+            digits: value(&d[..d.len().min(3)]) as u16,
+        });
+    };
+    check(cc, &d[l..])?;
+    Ok(make(cc, &d[l..]))
+}
+
+/// `d` = national digits under the default country `c`.
+fn national(c: &CountryRules, d: &[u8]) -> Result<Number, NumberError> {
+    let cc = c.calling_code;
+    let first_err = if !c.trunk.is_empty() && starts_with_ascii(d, c.trunk) {
+        let nsn = &d[c.trunk.len()..];
+        match check(cc, nsn) {
+            Ok(()) => return Ok(make(cc, nsn)),
+            Err(e) => e,
+        }
+    } else {
+        match check(cc, d) {
+            Ok(()) => return Ok(make(cc, d)),
+            Err(e) => e,
+        }
+    };
+    // A trunk-like first digit may be part of the number itself (RU 800 without its 8).
+    if check(cc, d).is_ok() {
+        return Ok(make(cc, d));
+    }
+    // The country code written without '+': "33 1 23 45 67 89" with default FR.
+    let l = cc_len(cc);
+    if d.len() > l && value(&d[..l]) == u64::from(cc) && check(cc, &d[l..]).is_ok() {
+        return Ok(make(cc, &d[l..]));
+    }
+    Err(first_err)
+}
+
+/// No '+' and no default country: E.164 only when unambiguous (see the module docs).
+fn bare(d: &[u8]) -> Result<Number, NumberError> {
+    let needs = NumberError::NeedsDefaultCountry { digits: d.len() };
+    if d.len() > 15 || d[0] == 0 || check(1, d).is_ok() {
+        return Err(needs);
+    }
+    match calling_code(d) {
+        Some((cc, l)) if check(cc, &d[l..]).is_ok() => Ok(make(cc, &d[l..])),
+        _ => Err(needs),
+    }
+}

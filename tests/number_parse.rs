@@ -1,0 +1,506 @@
+//! Exact parse results, every error variant, and exact locate answers.
+
+use dialguard::number::{Country, Number, NumberError, RegionId, ZoneId, locate, parse};
+
+fn c(iso: &str) -> Country {
+    Country::from_iso(iso).unwrap()
+}
+
+fn e164(input: &str, default: Option<&str>) -> u64 {
+    let country = default.map(c);
+    match parse(input, country.as_ref()) {
+        Ok(n) => n.get(),
+        Err(e) => panic!("{input:?} with {default:?}: {e}"),
+    }
+}
+
+fn err(input: &str, default: Option<&str>) -> NumberError {
+    let country = default.map(c);
+    match parse(input, country.as_ref()) {
+        Ok(n) => panic!("{input:?} with {default:?} parsed as {n}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn international_formats() {
+    let cases: &[(&str, u64)] = &[
+        ("+39 02 1234 5678", 390212345678),
+        ("+390212345678", 390212345678),
+        ("  +39 02-1234.5678  ", 390212345678),
+        ("(+39) 02 1234 5678", 390212345678),
+        ("+39 347 123 4567", 393471234567),
+        ("+39 06 698 12345", 390669812345),
+        ("+1 201 555 0123", 12015550123),
+        ("+1 (201) 555-0123", 12015550123),
+        ("+44 20 7946 0018", 442079460018),
+        ("+33 1 23 45 67 89", 33123456789),
+        ("+49 30 1234567", 49301234567),
+        ("+34 612 34 56 78", 34612345678),
+        ("+61 2 9374 4000", 61293744000),
+        ("+7 495 123-45-67", 74951234567),
+        ("+353 1 234 5678", 35312345678),
+        ("+800 1234 5678", 80012345678),
+        ("+290 22222", 29022222),
+    ];
+    for &(input, want) in cases {
+        assert_eq!(e164(input, None), want, "{input}");
+        // A default country never changes a number written with '+'.
+        assert_eq!(e164(input, Some("US")), want, "{input} with US");
+    }
+}
+
+#[test]
+fn idd_prefixes_of_the_default_country() {
+    let cases: &[(&str, &str, u64)] = &[
+        ("0039 02 1234 5678", "IT", 390212345678),
+        ("00 44 20 7946 0018", "FR", 442079460018),
+        ("00 33 1 23 45 67 89", "DE", 33123456789),
+        ("0049 30 1234567", "ES", 49301234567),
+        ("00 1 201 555 0123", "GB", 12015550123),
+        ("011 39 02 1234 5678", "US", 390212345678),
+        ("011 44 20 7946 0018", "CA", 442079460018),
+        ("0011 1 201 555 0123", "AU", 12015550123),
+        ("0015 39 347 123 4567", "AU", 393471234567),
+        ("810 39 02 1234 5678", "RU", 390212345678),
+    ];
+    for &(input, iso, want) in cases {
+        assert_eq!(e164(input, Some(iso)), want, "{input} with {iso}");
+    }
+}
+
+#[test]
+fn national_formats() {
+    let cases: &[(&str, &str, u64)] = &[
+        // Italy: no trunk prefix, the 0 is part of the number.
+        ("02 1234 5678", "IT", 390212345678),
+        ("347 123 4567", "IT", 393471234567),
+        ("06 698 12345", "IT", 390669812345),
+        ("0721 123456", "IT", 390721123456),
+        // NANP, with and without the 1.
+        ("(201) 555-0123", "US", 12015550123),
+        ("201.555.0123", "US", 12015550123),
+        ("1-201-555-0123", "US", 12015550123),
+        ("12015550123", "US", 12015550123),
+        ("2015550123", "US", 12015550123),
+        ("416 555 0123", "CA", 14165550123),
+        ("1 (787) 555-0123", "PR", 17875550123),
+        // Trunk prefix 0 dropped.
+        ("01 23 45 67 89", "FR", 33123456789),
+        ("1 23 45 67 89", "FR", 33123456789),
+        ("020 7946 0018", "GB", 442079460018),
+        ("07911 123456", "GB", 447911123456),
+        ("030 1234567", "DE", 49301234567),
+        ("030/12345678", "DE", 493012345678),
+        ("(02) 9374 4000", "AU", 61293744000),
+        ("0412 345 678", "AU", 61412345678),
+        ("8 (495) 123-45-67", "RU", 74951234567),
+        ("8 800 123 45 67", "RU", 78001234567),
+        // Spain: no trunk prefix.
+        ("912 345 678", "ES", 34912345678),
+        ("612 34 56 78", "ES", 34612345678),
+        // Country code written without '+'.
+        ("33 1 23 45 67 89", "FR", 33123456789),
+        ("44 20 7946 0018", "GB", 442079460018),
+    ];
+    for &(input, iso, want) in cases {
+        assert_eq!(e164(input, Some(iso)), want, "{input} with {iso}");
+    }
+}
+
+#[test]
+fn bare_digits_without_default_country() {
+    assert_eq!(e164("390212345678", None), 390212345678);
+    assert_eq!(e164("442079460018", None), 442079460018);
+    assert_eq!(e164("12015550123", None), 12015550123);
+    assert_eq!(e164("33123456789", None), 33123456789);
+    // Ambiguous with a US national number (would read as Egypt +20).
+    assert_eq!(
+        err("2015550123", None),
+        NumberError::NeedsDefaultCountry { digits: 10 }
+    );
+    // National (trunk 0) formats cannot be international.
+    assert_eq!(
+        err("0212345678", None),
+        NumberError::NeedsDefaultCountry { digits: 10 }
+    );
+    // Calling code 39, but 3 digits are too short for Italy.
+    assert_eq!(
+        err("39123", None),
+        NumberError::NeedsDefaultCountry { digits: 5 }
+    );
+}
+
+#[test]
+fn every_error_variant() {
+    assert_eq!(err("", None), NumberError::Empty);
+    assert_eq!(err(" -()/. ", Some("IT")), NumberError::Empty);
+    assert_eq!(err("+", None), NumberError::Empty);
+    assert_eq!(
+        err("+1 800 FLOWERS", None),
+        NumberError::Letter {
+            ch: 'F',
+            position: 8
+        }
+    );
+    assert_eq!(
+        err("x201", Some("US")),
+        NumberError::Letter {
+            ch: 'x',
+            position: 1
+        }
+    );
+    assert_eq!(
+        err("+39 02 1234 5678 ext. 12", None),
+        NumberError::Extension { position: 18 }
+    );
+    assert_eq!(
+        err("+39 02 1234 5678;ext=12", None),
+        NumberError::Extension { position: 17 }
+    );
+    assert_eq!(
+        err("201-555-0123 x12", Some("US")),
+        NumberError::Extension { position: 14 }
+    );
+    assert_eq!(
+        err("201-555-0123X12", Some("US")),
+        NumberError::Extension { position: 13 }
+    );
+    assert_eq!(
+        err("201-555-0123#12", Some("US")),
+        NumberError::Extension { position: 13 }
+    );
+    assert_eq!(
+        err("+39 02 1234*5678", None),
+        NumberError::InvalidCharacter {
+            ch: '*',
+            position: 12
+        }
+    );
+    assert_eq!(
+        err("+39 02 1234 567€", None),
+        NumberError::InvalidCharacter {
+            ch: '€',
+            position: 16
+        }
+    );
+    assert_eq!(
+        err("€+39", None),
+        NumberError::InvalidCharacter {
+            ch: '€',
+            position: 1
+        }
+    );
+    assert_eq!(
+        err("39+0212345678", None),
+        NumberError::MisplacedPlus { position: 3 }
+    );
+    assert_eq!(
+        err("++39", None),
+        NumberError::MisplacedPlus { position: 2 }
+    );
+    assert_eq!(
+        err("+39 12345", None),
+        NumberError::TooShort {
+            digits: 5,
+            min: 6,
+            calling_code: 39
+        }
+    );
+    assert_eq!(
+        err("+39", None),
+        NumberError::TooShort {
+            digits: 0,
+            min: 6,
+            calling_code: 39
+        }
+    );
+    assert_eq!(
+        err("555-0123", Some("US")),
+        NumberError::TooShort {
+            digits: 7,
+            min: 10,
+            calling_code: 1
+        }
+    );
+    assert_eq!(
+        err("+33 1 23 45 67 89 0", None),
+        NumberError::TooLong {
+            digits: 10,
+            max: 9,
+            calling_code: 33
+        }
+    );
+    // "(0)" is not stripped: the 0 makes the GB number one digit too long.
+    assert_eq!(
+        err("+44 (0)20 7946 0018", None),
+        NumberError::TooLong {
+            digits: 11,
+            max: 10,
+            calling_code: 44
+        }
+    );
+    assert_eq!(
+        err("+39 1234567890123456789", None),
+        NumberError::TooManyDigits { digits: 21 }
+    );
+    assert_eq!(
+        err("1234567890123456789012345", Some("IT")),
+        NumberError::TooManyDigits { digits: 25 }
+    );
+    assert_eq!(
+        err("+0039 02 1234 5678", None),
+        NumberError::CallingCodeStartsWithZero
+    );
+    assert_eq!(
+        err("+999 123456", None),
+        NumberError::UnknownCallingCode { digits: 999 }
+    );
+    assert_eq!(
+        err("+3", None),
+        NumberError::UnknownCallingCode { digits: 3 }
+    );
+    assert_eq!(
+        err("+1 101 555 0123", None),
+        NumberError::InvalidNanp {
+            reason: "area code (NPA) cannot start with 0 or 1"
+        }
+    );
+    assert_eq!(
+        err("(201) 055-0123", Some("US")),
+        NumberError::InvalidNanp {
+            reason: "exchange code (NXX) cannot start with 0 or 1"
+        }
+    );
+    assert_eq!(
+        err("+1 911 555 0123", None),
+        NumberError::InvalidNanp {
+            reason: "N11 is a service code, not an area code"
+        }
+    );
+    assert_eq!(
+        err("347 123 4567", None),
+        NumberError::NeedsDefaultCountry { digits: 10 }
+    );
+}
+
+#[test]
+fn error_messages_say_what_is_wrong() {
+    assert_eq!(
+        err("+39 12345", None).to_string(),
+        "too short: 5 digits after calling code +39; at least 6 expected"
+    );
+    assert_eq!(
+        err("+1 800 FLOWERS", None).to_string(),
+        "letter 'F' at position 8: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted"
+    );
+    assert_eq!(
+        err("+999 123456", None).to_string(),
+        "unknown calling code: no assigned country calling code starts the digits 999"
+    );
+}
+
+#[test]
+fn countries() {
+    let it = c("IT");
+    assert_eq!(
+        (it.iso(), it.calling_code(), it.trunk_prefix()),
+        ("IT", 39, None)
+    );
+    assert_eq!(it.idd_prefixes().collect::<Vec<_>>(), ["00"]);
+    assert_eq!(Country::from_iso("it"), Some(it));
+    let us = c("US");
+    assert_eq!(
+        (us.iso(), us.calling_code(), us.trunk_prefix()),
+        ("US", 1, Some("1"))
+    );
+    assert_eq!(us.idd_prefixes().collect::<Vec<_>>(), ["011"]);
+    assert_eq!(c("GB").trunk_prefix(), Some("0"));
+    assert_eq!(c("ES").trunk_prefix(), None);
+    assert_eq!(c("RU").idd_prefixes().collect::<Vec<_>>(), ["810"]);
+    assert_eq!(c("RU").trunk_prefix(), Some("8"));
+    assert_eq!(
+        c("AU").idd_prefixes().collect::<Vec<_>>(),
+        [
+            "14110011", "14140011", "14340011", "14410011", "14470011", "14560011", "14660011",
+            "14740011", "14770011", "14880011", "0011", "0014", "0015", "0016", "0018", "0019"
+        ]
+    );
+    assert_eq!(c("CA").calling_code(), 1);
+    assert_eq!(c("VA").calling_code(), 39);
+    assert_eq!(Country::from_iso("XX"), None);
+    assert_eq!(Country::from_iso("001"), None);
+    assert_eq!(Country::from_iso("I"), None);
+}
+
+fn names(zones: &[ZoneId]) -> Vec<&'static str> {
+    zones.iter().map(|z| z.name()).collect()
+}
+
+fn loc(e164: &str) -> (&'static str, Vec<&'static str>) {
+    let l = locate(parse(e164, None).unwrap());
+    (l.region.code(), names(l.zones))
+}
+
+#[test]
+fn locate_nanp() {
+    assert_eq!(loc("+12015550123"), ("US-NJ", vec!["America/New_York"]));
+    // Orlando overlay: 1689 -> Chicago is a libphonenumber error (tz_errata.tsv, high).
+    assert_eq!(loc("+14075550123"), ("US-FL", vec!["America/New_York"]));
+    assert_eq!(loc("+16895550123"), ("US-FL", vec!["America/New_York"]));
+    // Idaho spans Mountain (Boise, Denver) and Pacific time; every 208 exchange is covered
+    // by an exchange row or one of libphonenumber's 5-6 digit range rows.
+    assert_eq!(loc("+12083850123"), ("US-ID", vec!["America/Denver"]));
+    assert_eq!(
+        loc("+12083410123"),
+        ("US-ID", vec!["America/Boise", "America/Los_Angeles"])
+    );
+    assert_eq!(loc("+12086660123"), ("US-ID", vec!["America/Los_Angeles"]));
+    // Arizona keeps standard time (Phoenix) but the Navajo Nation observes DST (Denver):
+    // its exchanges (928-283 Tuba City) say both, and so does an unlisted exchange.
+    assert_eq!(
+        loc("+19282830123"),
+        ("US-AZ", vec!["America/Denver", "America/Phoenix"])
+    );
+    assert_eq!(
+        loc("+19285550123"),
+        ("US-AZ", vec!["America/Denver", "America/Phoenix"])
+    );
+    // Yukon exchanges: Vancouver -> Whitehorse (errata, high); 1867334 medium -> union.
+    assert_eq!(loc("+18673930123"), ("CA", vec!["America/Whitehorse"]));
+    assert_eq!(
+        loc("+18673340123"),
+        ("CA", vec!["America/Vancouver", "America/Whitehorse"])
+    );
+    // Unalaska (medium): union of libphonenumber's Honolulu and the suggested Anchorage.
+    assert_eq!(
+        loc("+19075810123"),
+        ("US-AK", vec!["America/Anchorage", "Pacific/Honolulu"])
+    );
+    assert_eq!(loc("+14165550123"), ("CA-ON", vec!["America/Toronto"]));
+    // Two provinces (NS, PE): country-level region.
+    assert_eq!(loc("+19025550123"), ("CA", vec!["America/Halifax"]));
+    assert_eq!(loc("+17875550123"), ("PR", vec!["America/Puerto_Rico"]));
+    // NANP-wide toll-free: region US, all 42 NANP zones (the `1` row).
+    let (region, zones) = loc("+18005550123");
+    assert_eq!(region, "US");
+    assert_eq!(zones.len(), 42);
+    assert_eq!((zones[0], zones[41]), ("America/Adak", "Pacific/Saipan"));
+    assert!(zones.contains(&"America/New_York") && zones.contains(&"Pacific/Honolulu"));
+}
+
+#[test]
+fn locate_rest_of_world() {
+    assert_eq!(loc("+390212345678"), ("IT", vec!["Europe/Rome"]));
+    assert_eq!(loc("+390669812345"), ("VA", vec!["Europe/Vatican"]));
+    assert_eq!(loc("+442079460018"), ("GB", vec!["Europe/London"]));
+    assert_eq!(loc("+441481123456"), ("GB", vec!["Europe/Guernsey"]));
+    // Ireland: libphonenumber says London (tz_errata.tsv, high), also on a longer row.
+    assert_eq!(loc("+35312345678"), ("IE", vec!["Europe/Dublin"]));
+    assert_eq!(loc("+353539253123"), ("IE", vec!["Europe/Dublin"]));
+    assert_eq!(loc("+33123456789"), ("FR", vec!["Europe/Paris"]));
+    assert_eq!(loc("+61293744000"), ("AU", vec!["Australia/Sydney"]));
+    // Queensland: exchange rows say Brisbane; the 617 row's Sydney stays as a candidate.
+    assert_eq!(loc("+61721000123"), ("AU", vec!["Australia/Brisbane"]));
+    assert_eq!(
+        loc("+61799990123"),
+        ("AU", vec!["Australia/Brisbane", "Australia/Sydney"])
+    );
+    // Mobiles are not geographic: every zone of the country.
+    assert_eq!(
+        loc("+61412345678"),
+        (
+            "AU",
+            vec![
+                "Antarctica/Macquarie",
+                "Australia/Adelaide",
+                "Australia/Brisbane",
+                "Australia/Broken_Hill",
+                "Australia/Darwin",
+                "Australia/Eucla",
+                "Australia/Hobart",
+                "Australia/Lindeman",
+                "Australia/Lord_Howe",
+                "Australia/Melbourne",
+                "Australia/Perth",
+                "Australia/Sydney"
+            ]
+        )
+    );
+    assert_eq!(
+        loc("+34612345678"),
+        (
+            "ES",
+            vec!["Africa/Ceuta", "Atlantic/Canary", "Europe/Madrid"]
+        )
+    );
+    assert_eq!(loc("+34912345678"), ("ES", vec!["Europe/Madrid"]));
+    assert_eq!(loc("+34922123456"), ("ES", vec!["Atlantic/Canary"]));
+    assert_eq!(loc("+74951234567"), ("RU", vec!["Europe/Moscow"]));
+    assert_eq!(loc("+79161234567").1.len(), 26);
+    assert_eq!(loc("+77011234567").0, "KZ");
+    // Non-geographic global numbers: no location, so every zone.
+    let (region, zones) = loc("+80012345678");
+    assert_eq!((region, zones.len()), ("001", ZoneId::COUNT));
+}
+
+#[test]
+fn locate_edge_numbers() {
+    // Unassigned calling code: unknown region, every zone.
+    let l = locate(Number::from_e164_digits(999_123_456).unwrap());
+    assert_eq!(
+        (l.region, l.region.code(), l.zones.len()),
+        (RegionId::UNKNOWN, "ZZ", ZoneId::COUNT)
+    );
+    // 120838 padded with zeros falls in the 1208380 row (Boise, Los_Angeles); a 6-digit
+    // number cannot be under a 7-digit prefix, so the answer comes from the 12083 row.
+    let l = locate(Number::from_e164_digits(120838).unwrap());
+    assert_eq!(
+        (l.region.code(), names(l.zones)),
+        ("US-ID", vec!["America/Denver"])
+    );
+    let l = locate(Number::from_e164_digits(1208).unwrap());
+    assert_eq!(
+        (l.region.code(), names(l.zones)),
+        (
+            "US-ID",
+            vec!["America/Boise", "America/Denver", "America/Los_Angeles"]
+        )
+    );
+    let l = locate(Number::from_e164_digits(1).unwrap());
+    assert_eq!((l.region.code(), l.zones.len()), ("US", 42));
+}
+
+#[test]
+fn zone_and_region_ids() {
+    assert_eq!(ZoneId::all().count(), ZoneId::COUNT);
+    assert_eq!(ZoneId::COUNT, 414);
+    for z in ZoneId::all() {
+        assert_eq!(ZoneId::from_name(z.name()), Some(z));
+    }
+    assert_eq!(
+        ZoneId::from_name("Europe/Rome").map(|z| z.name()),
+        Some("Europe/Rome")
+    );
+    assert_eq!(ZoneId::from_name("europe/rome"), None);
+    assert_eq!(ZoneId(u16::MAX).name(), "");
+
+    let fl = RegionId::from_code("US-FL").unwrap();
+    assert_eq!(
+        (fl.code(), fl.country(), fl.subdivision(), fl.calling_code()),
+        ("US-FL", "US", Some("FL"), 1)
+    );
+    let on = RegionId::from_code("CA-ON").unwrap();
+    assert_eq!((on.country(), on.subdivision()), ("CA", Some("ON")));
+    let it = RegionId::from_code("IT").unwrap();
+    assert_eq!(
+        (it.code(), it.country(), it.subdivision(), it.calling_code()),
+        ("IT", "IT", None, 39)
+    );
+    assert_eq!(RegionId::from_code("GB").unwrap().calling_code(), 44);
+    assert_eq!(RegionId::from_code("PR").unwrap().calling_code(), 1);
+    assert_eq!(RegionId::from_code("001").unwrap().calling_code(), 0);
+    assert_eq!(RegionId::from_code("ZZ"), Some(RegionId::UNKNOWN));
+    assert_eq!(RegionId::from_code("US-XX"), None);
+    assert_eq!(RegionId(u16::MAX).code(), "ZZ");
+}
