@@ -16,13 +16,14 @@ use jiff::Timestamp;
 use crate::calendar::ZoneTables;
 use crate::decision::{Constraints, Decision, Reason, RuleId};
 use crate::history::{
-    self, AttemptId, CampaignCounters, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
+    self, AttemptId, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
     LocalDays, NewEvent, Outcome, Query, RecoveryReport, Tag,
 };
 use crate::lists::{ConsentKind, ConsentRecord, OptOutOverlay};
 use crate::number::{self, Number, NumberError, ZoneId};
 use crate::policy::{
-    self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force, kind_bit,
+    self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force,
+    kind_bit,
 };
 
 /// Everything about one call attempt that the rules look at, besides the number.
@@ -43,7 +44,14 @@ pub struct CallContext<'a> {
 impl<'a> CallContext<'a> {
     /// A sales call in predictive mode at `now`, with no campaign, subject or caller ID.
     pub fn new(now: Timestamp) -> CallContext<'a> {
-        CallContext { now, campaign: None, subject: None, caller_id: None, purpose: Purpose::Sales, mode: Mode::Predictive }
+        CallContext {
+            now,
+            campaign: None,
+            subject: None,
+            caller_id: None,
+            purpose: Purpose::Sales,
+            mode: Mode::Predictive,
+        }
     }
     #[must_use]
     pub fn campaign(mut self, c: &'a str) -> Self {
@@ -109,20 +117,31 @@ pub struct Guard {
 
 impl Guard {
     /// Compiles the policy at `path` and opens the contact history.
-    pub fn open(path: &Path, options: GuardOptions) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+    pub fn open(
+        path: &Path,
+        options: GuardOptions,
+    ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let snap = policy::compile_file(path, Timestamp::now().as_second())?;
         Guard::with_snapshot(snap, options)
     }
 
     /// A guard over an already compiled snapshot.
-    pub fn with_snapshot(snap: Snapshot, options: GuardOptions) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+    pub fn with_snapshot(
+        snap: Snapshot,
+        options: GuardOptions,
+    ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let retention = snap.retention();
         let overlay = OptOutOverlay::new();
         let (history, report) = match &options.state_dir {
-            None => (History::in_memory(retention), None),
+            None => (History::with_retention(retention, 0), None),
             Some(dir) => {
-                let opts = JournalOptions { fsync: options.fsync.unwrap_or_default(), ..JournalOptions::default() };
-                let (h, report) = History::open(dir, retention, opts)?;
+                let defaults = JournalOptions::default();
+                let opts = JournalOptions {
+                    fsync: options.fsync.unwrap_or(defaults.fsync),
+                    retention,
+                    ..defaults
+                };
+                let (h, report) = History::open(dir, opts)?;
                 for (n, at) in h.opted_out() {
                     if let Some(n) = Number::from_e164_digits(n) {
                         overlay.insert(n, at);
@@ -131,7 +150,11 @@ impl Guard {
                 (h, Some(report))
             }
         };
-        let guard = Guard { snapshot: ArcSwap::from_pointee(snap), history, overlay };
+        let guard = Guard {
+            snapshot: ArcSwap::from_pointee(snap),
+            history,
+            overlay,
+        };
         Ok((guard, report))
     }
 
@@ -144,7 +167,6 @@ impl Guard {
     /// Swaps in an already compiled snapshot; returns the one it replaced. Checks running
     /// on the old one finish on it; it is freed when the last of them drops it.
     pub fn swap(&self, snap: Snapshot) -> Arc<Snapshot> {
-        self.history.set_retention(snap.retention());
         self.snapshot.swap(Arc::new(snap))
     }
 
@@ -186,12 +208,23 @@ impl Guard {
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
         let res = self.history.with_events(n, now, &mut |events| {
-            decision = evaluate(&snap, &self.overlay, self.history.counters(), n, ctx, events, &mut NoTrace);
-            decision.is_allow().then(|| NewEvent::attempt(now, q.campaign, q.subject, q.live_agent))
+            decision = evaluate(
+                &snap,
+                &self.overlay,
+                &self.history,
+                n,
+                ctx,
+                events,
+                &mut NoTrace,
+            );
+            decision.is_allow().then(|| NewEvent::attempt(&q))
         });
         match res {
             Ok(attempt) => Reservation { decision, attempt },
-            Err(_) => Reservation { decision: Decision::deny(Reason::StoreUnavailable), attempt: None },
+            Err(_) => Reservation {
+                decision: Decision::deny(Reason::StoreUnavailable),
+                attempt: None,
+            },
         }
     }
 
@@ -205,7 +238,9 @@ impl Guard {
         ctx: &CallContext<'_>,
     ) -> Result<AttemptId, GuardError> {
         let now = ctx.now.as_second();
-        let id = self.history.record_outcome(n, attempt, outcome, &query(ctx), now)?;
+        let id = self
+            .history
+            .record_outcome(n, attempt, outcome, &query(ctx), now)?;
         if outcome == Outcome::OptOut {
             self.opt_out(n, now)?;
         }
@@ -225,7 +260,12 @@ impl Guard {
         let snap = self.snapshot.load_full();
         let mut trace = Recorder::default();
         let decision = self.decide(&snap, n, ctx, &mut trace);
-        Explanation { number: n, decision, steps: trace.steps, snapshot: snap }
+        Explanation {
+            number: n,
+            decision,
+            steps: trace.steps,
+            snapshot: snap,
+        }
     }
 
     /// The contact history (for inspection and tests).
@@ -233,10 +273,16 @@ impl Guard {
         &self.history
     }
 
-    fn decide<T: Trace>(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>, trace: &mut T) -> Decision {
+    fn decide<T: Trace>(
+        &self,
+        snap: &Snapshot,
+        n: Number,
+        ctx: &CallContext<'_>,
+        trace: &mut T,
+    ) -> Decision {
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let res = self.history.read(n, &mut |events| {
-            decision = evaluate(snap, &self.overlay, self.history.counters(), n, ctx, events, trace);
+            decision = evaluate(snap, &self.overlay, &self.history, n, ctx, events, trace);
         });
         match res {
             Ok(()) => decision,
@@ -311,7 +357,11 @@ struct Recorder {
 impl Trace for Recorder {
     const ON: bool = true;
     fn step(&mut self, rule: RuleId, outcome: StepOutcome, detail: impl FnOnce() -> String) {
-        self.steps.push(Step { rule, outcome, detail: detail() });
+        self.steps.push(Step {
+            rule,
+            outcome,
+            detail: detail(),
+        });
     }
 }
 
@@ -337,15 +387,23 @@ fn fmt_ts(t: i64) -> String {
 }
 
 /// Consent records in force at `t` whose kind is in `kinds` (a `kind_bit` mask).
-fn consent_of(records: &[ConsentRecord], kinds: u8, t: i64, campaign: Option<&str>, grace: i64) -> bool {
-    records.iter().any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, campaign, grace))
+fn consent_of(
+    records: &[ConsentRecord],
+    kinds: u8,
+    t: i64,
+    campaign: Option<&str>,
+    grace: i64,
+) -> bool {
+    records
+        .iter()
+        .any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, campaign, grace))
 }
 
 /// The whole decision for one number, given its history. No allocation unless `T::ON`.
 pub(crate) fn evaluate<T: Trace>(
     snap: &Snapshot,
     overlay: &OptOutOverlay,
-    counters: &CampaignCounters,
+    counters: &History,
     n: Number,
     ctx: &CallContext<'_>,
     events: &[Event],
@@ -365,7 +423,10 @@ pub(crate) fn evaluate<T: Trace>(
     let facts = CallFacts {
         number: n,
         location,
-        country: [country.first().copied().unwrap_or(0), country.get(1).copied().unwrap_or(0)],
+        country: [
+            country.first().copied().unwrap_or(0),
+            country.get(1).copied().unwrap_or(0),
+        ],
         purpose: ctx.purpose,
         mode: ctx.mode,
         campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
@@ -378,8 +439,15 @@ pub(crate) fn evaluate<T: Trace>(
 
     // 2. Opt-outs: live overlay first (it reflects the newest wishes), then compiled lists.
     if overlay.contains(n) {
-        trace.step(snap.live_optout_rule, StepOutcome::Deny(Reason::OptOut), || "opted out at run time".into());
-        return Decision::Deny { reason: Reason::OptOut, rule: snap.live_optout_rule };
+        trace.step(
+            snap.live_optout_rule,
+            StepOutcome::Deny(Reason::OptOut),
+            || "opted out at run time".into(),
+        );
+        return Decision::Deny {
+            reason: Reason::OptOut,
+            rule: snap.live_optout_rule,
+        };
     }
     // 3. Lists in policy order by kind: opt-out, suppression, registries.
     for kind in [ListKind::OptOut, ListKind::Suppression, ListKind::Registry] {
@@ -392,9 +460,16 @@ pub(crate) fn evaluate<T: Trace>(
                 && now - taken > max_age
             {
                 trace.step(l.rule, StepOutcome::Deny(Reason::StaleList), || {
-                    format!("copy taken {} is older than {} days", fmt_ts(taken), max_age / 86_400)
+                    format!(
+                        "copy taken {} is older than {} days",
+                        fmt_ts(taken),
+                        max_age / 86_400
+                    )
                 });
-                return Decision::Deny { reason: Reason::StaleList, rule: l.rule };
+                return Decision::Deny {
+                    reason: Reason::StaleList,
+                    rule: l.rule,
+                };
             }
             let hit_prefix = l.prefixes.matches(n);
             let registered = l.set.registered_on(n);
@@ -407,15 +482,28 @@ pub(crate) fn evaluate<T: Trace>(
                 ListKind::Suppression => Reason::Suppression,
                 ListKind::Registry => Reason::Registry,
             };
-            if kind == ListKind::Registry && registry_exempt(l.exemptions, registered.flatten(), consents, now, ctx.campaign) {
-                trace.step(l.rule, StepOutcome::Lifted, || "listed, but a consent/contract/EBR on file exempts it".into());
+            if kind == ListKind::Registry
+                && registry_exempt(
+                    l.exemptions,
+                    registered.flatten(),
+                    consents,
+                    now,
+                    ctx.campaign,
+                )
+            {
+                trace.step(l.rule, StepOutcome::Lifted, || {
+                    "listed, but a consent/contract/EBR on file exempts it".into()
+                });
                 continue;
             }
             trace.step(l.rule, StepOutcome::Deny(reason), || match hit_prefix {
                 Some((p, _)) => format!("under listed prefix +{p}"),
                 None => "listed".into(),
             });
-            return Decision::Deny { reason, rule: l.rule };
+            return Decision::Deny {
+                reason,
+                rule: l.rule,
+            };
         }
     }
 
@@ -426,8 +514,13 @@ pub(crate) fn evaluate<T: Trace>(
         } else if consent_of(consents, r.kinds, now, ctx.campaign, 0) {
             trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
         } else {
-            trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || "no consent in force".into());
-            return Decision::Deny { reason: Reason::ConsentRequired, rule: r.rule };
+            trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || {
+                "no consent in force".into()
+            });
+            return Decision::Deny {
+                reason: Reason::ConsentRequired,
+                rule: r.rule,
+            };
         }
     }
 
@@ -437,15 +530,24 @@ pub(crate) fn evaluate<T: Trace>(
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
             continue;
         }
-        let ok = ctx.caller_id.is_some_and(|c| r.prefixes.matches(c).is_some() || r.allow.contains(c));
+        let ok = ctx
+            .caller_id
+            .is_some_and(|c| r.prefixes.matches(c).is_some() || r.allow.contains(c));
         if ok {
             trace.step(r.rule, StepOutcome::Pass, || "caller ID allowed".into());
         } else {
-            trace.step(r.rule, StepOutcome::Deny(Reason::CallerId), || match ctx.caller_id {
-                None => "no caller ID given".into(),
-                Some(c) => format!("caller ID {c} is neither under an allowed prefix nor declared"),
+            trace.step(r.rule, StepOutcome::Deny(Reason::CallerId), || {
+                match ctx.caller_id {
+                    None => "no caller ID given".into(),
+                    Some(c) => {
+                        format!("caller ID {c} is neither under an allowed prefix nor declared")
+                    }
+                }
             });
-            return Decision::Deny { reason: Reason::CallerId, rule: r.rule };
+            return Decision::Deny {
+                reason: Reason::CallerId,
+                rule: r.rule,
+            };
         }
     }
 
@@ -454,17 +556,31 @@ pub(crate) fn evaluate<T: Trace>(
     for b in &snap.blackouts {
         if b.until.is_none() && b.scope.applies(&facts) && b.from <= now {
             if !b.suspend_exemptions && any_consent(now) {
-                trace.step(b.rule, StepOutcome::Lifted, || "blackout lifted by a consent on file".into());
+                trace.step(b.rule, StepOutcome::Lifted, || {
+                    "blackout lifted by a consent on file".into()
+                });
                 continue;
             }
-            trace.step(b.rule, StepOutcome::Deny(Reason::Blackout), || format!("in force since {}", fmt_ts(b.from)));
-            return Decision::Deny { reason: Reason::Blackout, rule: b.rule };
+            trace.step(b.rule, StepOutcome::Deny(Reason::Blackout), || {
+                format!("in force since {}", fmt_ts(b.from))
+            });
+            return Decision::Deny {
+                reason: Reason::Blackout,
+                rule: b.rule,
+            };
         }
     }
 
     // 7–8. Every time rule together: the earliest instant >= now at which all pass.
-    let q = Query { campaign: facts.campaign, subject: ctx.subject.map_or(Tag::NONE, Tag::of), live_agent: ctx.mode.live_agent() };
-    let q_no_agent = Query { live_agent: false, ..q };
+    let q = Query {
+        campaign: facts.campaign,
+        subject: ctx.subject.map_or(Tag::NONE, Tag::of),
+        live_agent: ctx.mode.live_agent(),
+    };
+    let q_no_agent = Query {
+        live_agent: false,
+        ..q
+    };
     let limit = now.saturating_add(snap.horizon);
     let mut constraints = Constraints::NONE;
     let has_consent_now = consent_of(consents, consent_kind, now, ctx.campaign, 0);
@@ -472,22 +588,44 @@ pub(crate) fn evaluate<T: Trace>(
     // Abandon-rate ceilings are judged at `now` (campaign counters move with every call).
     let mut abandon_until: Option<(i64, RuleId)> = None;
     for a in &snap.abandon_limits {
-        if !a.scope.applies(&facts) || !facts.has_campaign || (a.predictive_only && ctx.mode != Mode::Predictive) {
-            trace.step(a.rule, StepOutcome::NotApplicable, || "not in scope (or not a predictive attempt)".into());
+        if !a.scope.applies(&facts)
+            || !facts.has_campaign
+            || (a.predictive_only && ctx.mode != Mode::Predictive)
+        {
+            trace.step(a.rule, StepOutcome::NotApplicable, || {
+                "not in scope (or not a predictive attempt)".into()
+            });
             continue;
         }
         let (abandoned, answered) = counters.abandon_rate(facts.campaign, a.within, now);
-        let over = answered >= a.min_answered && answered > 0 && f64::from(abandoned) > a.max_rate * f64::from(answered);
+        let over = answered >= a.min_answered
+            && answered > 0
+            && f64::from(abandoned) > a.max_rate * f64::from(answered);
         if over {
-            let until = counters.abandon_clear_at(facts.campaign, a.within, a.max_rate, a.min_answered, now);
-            trace.step(a.rule, StepOutcome::Defer(Reason::AbandonRate, until), || {
-                format!("{abandoned} abandoned / {answered} answered exceeds {:.1}%", a.max_rate * 100.0)
-            });
+            let until = counters.abandon_clear_at(
+                facts.campaign,
+                a.within,
+                a.max_rate,
+                a.min_answered,
+                now,
+            );
+            trace.step(
+                a.rule,
+                StepOutcome::Defer(Reason::AbandonRate, until),
+                || {
+                    format!(
+                        "{abandoned} abandoned / {answered} answered exceeds {:.1}%",
+                        a.max_rate * 100.0
+                    )
+                },
+            );
             if abandon_until.is_none_or(|(u, _)| until > u) {
                 abandon_until = Some((until, a.rule));
             }
         } else {
-            trace.step(a.rule, StepOutcome::Pass, || format!("{abandoned} abandoned / {answered} answered"));
+            trace.step(a.rule, StepOutcome::Pass, || {
+                format!("{abandoned} abandoned / {answered} answered")
+            });
         }
     }
 
@@ -497,14 +635,20 @@ pub(crate) fn evaluate<T: Trace>(
             let blocked = cooloff_clear(events, &c.cooloff, &q_no_agent, now, snap, zones);
             if blocked != Some(now) {
                 constraints = constraints.union(Constraints::REQUIRE_LIVE_AGENT);
-                trace.step(c.rule, StepOutcome::Lifted, || "cool-off running; lifted because a live agent is on the line".into());
+                trace.step(c.rule, StepOutcome::Lifted, || {
+                    "cool-off running; lifted because a live agent is on the line".into()
+                });
             }
         }
     }
 
     let mut t = now;
     let mut first: Option<(Reason, RuleId)> = None;
-    let mut moved = |t: &mut i64, to: i64, reason: Reason, rule: RuleId, first: &mut Option<(Reason, RuleId)>| {
+    let moved = |t: &mut i64,
+                 to: i64,
+                 reason: Reason,
+                 rule: RuleId,
+                 first: &mut Option<(Reason, RuleId)>| {
         if to > *t {
             if first.is_none() {
                 *first = Some((reason, rule));
@@ -520,9 +664,15 @@ pub(crate) fn evaluate<T: Trace>(
         }
         for b in &snap.blackouts {
             let Some(until) = b.until else { continue };
-            if b.scope.applies(&facts) && b.from <= t && t < until && (b.suspend_exemptions || !any_consent(t)) {
+            if b.scope.applies(&facts)
+                && b.from <= t
+                && t < until
+                && (b.suspend_exemptions || !any_consent(t))
+            {
                 if T::ON && t == now {
-                    trace.step(b.rule, StepOutcome::Defer(Reason::Blackout, until), || format!("blackout until {}", fmt_ts(until)));
+                    trace.step(b.rule, StepOutcome::Defer(Reason::Blackout, until), || {
+                        format!("blackout until {}", fmt_ts(until))
+                    });
                 }
                 moved(&mut t, until, Reason::Blackout, b.rule, &mut first);
             }
@@ -536,7 +686,9 @@ pub(crate) fn evaluate<T: Trace>(
             }
             if w.waived_by_consent && has_consent_now {
                 if T::ON && _pass == 0 {
-                    trace.step(w.rule, StepOutcome::Lifted, || "hours waived by a consent on file".into());
+                    trace.step(w.rule, StepOutcome::Lifted, || {
+                        "hours waived by a consent on file".into()
+                    });
                 }
                 continue;
             }
@@ -544,17 +696,30 @@ pub(crate) fn evaluate<T: Trace>(
             match w.windows.next_open(cal, &snap.zones, zones, t, limit) {
                 Some(open) => {
                     if T::ON && t == now {
-                        let outcome = if open == now { StepOutcome::Pass } else { StepOutcome::Defer(Reason::OutsideWindow, open) };
+                        let outcome = if open == now {
+                            StepOutcome::Pass
+                        } else {
+                            StepOutcome::Defer(Reason::OutsideWindow, open)
+                        };
                         trace.step(w.rule, outcome, || {
-                            if open == now { "inside the calling window".into() } else { format!("closed now; opens {}", fmt_ts(open)) }
+                            if open == now {
+                                "inside the calling window".into()
+                            } else {
+                                format!("closed now; opens {}", fmt_ts(open))
+                            }
                         });
                     }
                     moved(&mut t, open, Reason::OutsideWindow, w.rule, &mut first);
                 }
                 None => {
-                    trace.step(w.rule, StepOutcome::Deny(Reason::BeyondHorizon), || "the window does not open within the horizon".into());
+                    trace.step(w.rule, StepOutcome::Deny(Reason::BeyondHorizon), || {
+                        "the window does not open within the horizon".into()
+                    });
                     let rule = first.map_or(w.rule, |(_, r)| r);
-                    return Decision::Deny { reason: Reason::BeyondHorizon, rule };
+                    return Decision::Deny {
+                        reason: Reason::BeyondHorizon,
+                        rule,
+                    };
                 }
             }
         }
@@ -562,11 +727,34 @@ pub(crate) fn evaluate<T: Trace>(
             if !c.scope.applies(&facts) {
                 continue;
             }
-            let clear = zones_max(zones, |z| history::cap_clear_at(events, &c.cap, &q, t, &ZoneDays { tables: &snap.zones, zone: z }));
+            let clear = zones_max(zones, |z| {
+                history::cap_clear_at(
+                    events,
+                    &c.cap,
+                    &q,
+                    t,
+                    &ZoneDays {
+                        tables: &snap.zones,
+                        zone: z,
+                    },
+                )
+            });
             if T::ON && t == now {
-                let outcome = if clear == now { StepOutcome::Pass } else { StepOutcome::Defer(Reason::Cap, clear) };
+                let outcome = if clear == now {
+                    StepOutcome::Pass
+                } else {
+                    StepOutcome::Defer(Reason::Cap, clear)
+                };
                 trace.step(c.rule, outcome, || {
-                    if clear == now { format!("under the cap of {}", c.cap.max) } else { format!("cap of {} reached; the oldest counted call ages out {}", c.cap.max, fmt_ts(clear)) }
+                    if clear == now {
+                        format!("under the cap of {}", c.cap.max)
+                    } else {
+                        format!(
+                            "cap of {} reached; the oldest counted call ages out {}",
+                            c.cap.max,
+                            fmt_ts(clear)
+                        )
+                    }
                 });
             }
             moved(&mut t, clear, Reason::Cap, c.rule, &mut first);
@@ -577,12 +765,29 @@ pub(crate) fn evaluate<T: Trace>(
             }
             match cooloff_clear(events, &c.cooloff, &q, t, snap, zones) {
                 None => {
-                    trace.step(c.rule, StepOutcome::Deny(Reason::Cooloff), || format!("no call ever again after {}", c.cooloff.after.name()));
-                    return Decision::Deny { reason: Reason::Cooloff, rule: c.rule };
+                    trace.step(c.rule, StepOutcome::Deny(Reason::Cooloff), || {
+                        format!("no call ever again after {}", c.cooloff.after.name())
+                    });
+                    return Decision::Deny {
+                        reason: Reason::Cooloff,
+                        rule: c.rule,
+                    };
                 }
                 Some(clear) => {
-                    if T::ON && t == now && clear > now {
-                        trace.step(c.rule, StepOutcome::Defer(Reason::Cooloff, clear), || format!("cool-off after {} until {}", c.cooloff.after.name(), fmt_ts(clear)));
+                    if T::ON && t == now {
+                        if clear > now {
+                            trace.step(c.rule, StepOutcome::Defer(Reason::Cooloff, clear), || {
+                                format!(
+                                    "cool-off after {} until {}",
+                                    c.cooloff.after.name(),
+                                    fmt_ts(clear)
+                                )
+                            });
+                        } else {
+                            trace.step(c.rule, StepOutcome::Pass, || {
+                                format!("no cool-off after {} running", c.cooloff.after.name())
+                            });
+                        }
                     }
                     moved(&mut t, clear, Reason::Cooloff, c.rule, &mut first);
                 }
@@ -590,19 +795,31 @@ pub(crate) fn evaluate<T: Trace>(
         }
         if t >= limit {
             let (_, rule) = first.unwrap_or((Reason::BeyondHorizon, RuleId::NONE));
-            trace.step(rule, StepOutcome::Deny(Reason::BeyondHorizon), || format!("no allowed instant before {}", fmt_ts(limit)));
-            return Decision::Deny { reason: Reason::BeyondHorizon, rule };
+            trace.step(rule, StepOutcome::Deny(Reason::BeyondHorizon), || {
+                format!("no allowed instant before {}", fmt_ts(limit))
+            });
+            return Decision::Deny {
+                reason: Reason::BeyondHorizon,
+                rule,
+            };
         }
         if t == start {
             break;
         }
         if _pass == 63 {
-            return Decision::Deny { reason: Reason::BeyondHorizon, rule: first.map_or(RuleId::NONE, |(_, r)| r) };
+            return Decision::Deny {
+                reason: Reason::BeyondHorizon,
+                rule: first.map_or(RuleId::NONE, |(_, r)| r),
+            };
         }
     }
     match first {
         None => Decision::Allow { constraints },
-        Some((reason, rule)) => Decision::Defer { until: t, reason, rule },
+        Some((reason, rule)) => Decision::Defer {
+            until: t,
+            reason,
+            rule,
+        },
     }
 }
 
@@ -610,10 +827,26 @@ fn zones_max(zones: &[u16], f: impl Fn(u16) -> i64) -> i64 {
     zones.iter().map(|&z| f(z)).max().unwrap_or_else(|| f(0))
 }
 
-fn cooloff_clear(events: &[Event], rule: &history::CooloffRule, q: &Query, t: i64, snap: &Snapshot, zones: &[u16]) -> Option<i64> {
+fn cooloff_clear(
+    events: &[Event],
+    rule: &history::CooloffRule,
+    q: &Query,
+    t: i64,
+    snap: &Snapshot,
+    zones: &[u16],
+) -> Option<i64> {
     let mut worst = Some(t);
     for &z in zones.iter().chain(zones.is_empty().then_some(&0)) {
-        match history::cooloff_clear_at(events, rule, q, t, &ZoneDays { tables: &snap.zones, zone: z }) {
+        match history::cooloff_clear_at(
+            events,
+            rule,
+            q,
+            t,
+            &ZoneDays {
+                tables: &snap.zones,
+                zone: z,
+            },
+        ) {
             None => return None,
             Some(c) => worst = worst.map(|w| w.max(c)),
         }
@@ -622,7 +855,13 @@ fn cooloff_clear(events: &[Event], rule: &history::CooloffRule, q: &Query, t: i6
 }
 
 /// Whether a registry entry is lifted by a consent, contract or EBR on file.
-fn registry_exempt(ex: Exemptions, registered_day: Option<i32>, records: &[ConsentRecord], now: i64, campaign: Option<&str>) -> bool {
+fn registry_exempt(
+    ex: Exemptions,
+    registered_day: Option<i32>,
+    records: &[ConsentRecord],
+    now: i64,
+    campaign: Option<&str>,
+) -> bool {
     if ex.0 == 0 || records.is_empty() {
         return false;
     }
@@ -637,7 +876,8 @@ fn registry_exempt(ex: Exemptions, registered_day: Option<i32>, records: &[Conse
         }
         ConsentKind::Contract => {
             (ex.0 & Exemptions::CONTRACT != 0 && consent_in_force(r, now, campaign, 0))
-                || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0 && consent_in_force(r, now, campaign, 30 * 86_400))
+                || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0
+                    && consent_in_force(r, now, campaign, 30 * 86_400))
         }
         ConsentKind::Ebr => ex.0 & Exemptions::EBR != 0 && consent_in_force(r, now, campaign, 0),
     })

@@ -10,10 +10,13 @@
 
 pub mod calendar;
 pub mod decision;
+pub mod guard;
 pub mod history;
 pub mod lists;
 pub mod number;
 pub mod policy;
 
 pub use decision::{Constraints, Decision, Reason, RuleId, Verdict};
+pub use guard::{CallContext, Guard, GuardOptions};
 pub use number::Number;
+pub use policy::{Mode, Purpose, Snapshot};

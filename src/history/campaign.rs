@@ -104,6 +104,64 @@ impl CampaignCounters {
         }
     }
 
+    /// Earliest instant `>= t` at which the campaign's rate within the rolling window is
+    /// back at or under `max_rate` (or fewer than `min_answered` calls were answered, so
+    /// the rate is not judged), assuming no new calls. The rate only changes when a
+    /// counted call ages out, so the candidates are those instants, in order.
+    pub fn abandon_clear_at(
+        &self,
+        campaign: Tag,
+        within: i64,
+        max_rate: f64,
+        min_answered: u32,
+        t: i64,
+    ) -> i64 {
+        let Some(c) = self.map.get(&campaign) else {
+            return t;
+        };
+        let ok = |at: i64| {
+            let to = at - EPOCH_2020;
+            let from = to.saturating_sub(within);
+            let (ab, an) = (count(&c.abandoned, from, to), count(&c.answered, from, to));
+            an < min_answered || an == 0 || f64::from(ab) <= max_rate * f64::from(an)
+        };
+        if ok(t) {
+            return t;
+        }
+        // A stamp s counts while s > at - within - EPOCH, i.e. until at = s + within + EPOCH.
+        let from = t - EPOCH_2020 - within;
+        let mut ab = c
+            .abandoned
+            .iter()
+            .copied()
+            .filter(|&s| i64::from(s) > from)
+            .peekable();
+        let mut an = c
+            .answered
+            .iter()
+            .copied()
+            .filter(|&s| i64::from(s) > from)
+            .peekable();
+        loop {
+            let next = match (ab.peek(), an.peek()) {
+                (Some(&a), Some(&b)) => a.min(b),
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (None, None) => return t,
+            };
+            while ab.peek() == Some(&next) {
+                ab.next();
+            }
+            while an.peek() == Some(&next) {
+                an.next();
+            }
+            let at = i64::from(next) + within + EPOCH_2020;
+            if at > t && ok(at) {
+                return at;
+            }
+        }
+    }
+
     /// `(abandoned, answered)` for the campaign within `(t - within, t]`. Windows longer
     /// than the retention given to [`CampaignCounters::new`] see only what is kept.
     pub fn abandon_rate(&self, campaign: Tag, within: i64, t: i64) -> (u32, u32) {

@@ -241,6 +241,20 @@ impl History {
         self.inner.campaigns.abandon_rate(campaign, within, t)
     }
 
+    /// See [`CampaignCounters::abandon_clear_at`](super::CampaignCounters::abandon_clear_at).
+    pub fn abandon_clear_at(
+        &self,
+        campaign: Tag,
+        within: i64,
+        max_rate: f64,
+        min_answered: u32,
+        t: i64,
+    ) -> i64 {
+        self.inner
+            .campaigns
+            .abandon_clear_at(campaign, within, max_rate, min_answered, t)
+    }
+
     /// Numbers opted out at run time ([`HistoryStore::record_opt_out`]) with the instant,
     /// sorted by number: what the guard rebuilds its live opt-out overlay from.
     pub fn opted_out(&self) -> Vec<(u64, i64)> {

@@ -164,6 +164,22 @@ impl ConsentIndex {
         }
     }
 
+    /// Every `(E.164 digits, record)` pair, to merge several consent files.
+    pub fn into_records(self) -> Vec<(u64, ConsentRecord)> {
+        let mut by_start: Vec<(u64, u32, u32)> = self
+            .index
+            .into_iter()
+            .map(|(n, (s, l))| (n, s, l))
+            .collect();
+        by_start.sort_unstable_by_key(|e| e.1);
+        let mut out = Vec::with_capacity(self.records.len());
+        let mut records = self.records.into_iter();
+        for (n, _, len) in by_start {
+            out.extend(records.by_ref().take(len as usize).map(|r| (n, r)));
+        }
+        out
+    }
+
     /// The records of `n` (empty when it has none).
     #[inline]
     pub fn lookup(&self, n: Number) -> &[ConsentRecord] {

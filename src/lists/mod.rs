@@ -26,3 +26,40 @@ pub use overlay::OptOutOverlay;
 pub use prefix::{PrefixSet, parse_prefix};
 pub use set::NumberSet;
 pub use text::{BadLinePolicy, ParseFn, TextList, read_text_list};
+
+/// A list file loaded for a policy: text or compiled, told apart by the compiled magic.
+pub struct LoadedList {
+    /// The numbers (with registration dates where the file has them).
+    pub set: NumberSet,
+    /// When the registry copy was taken, if the file says (compiled files do).
+    pub snapshot_date: Option<i32>,
+    /// Text lines skipped under [`BadLinePolicy::Skip`].
+    pub skipped: Vec<BadLine>,
+}
+
+/// Loads a list file for a policy: a compiled list file (memory-mapped, used in place)
+/// when it starts with [`MAGIC`], else a text list read with `parse`.
+pub fn load_list(
+    path: &std::path::Path,
+    parse: &ParseFn,
+    bad_lines: BadLinePolicy,
+) -> Result<LoadedList, ListError> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).map_err(|e| ListError::io(path, e))?;
+    let got = file.read(&mut head).map_err(|e| ListError::io(path, e))?;
+    if got == head.len() && head == MAGIC {
+        let c = open_compiled(path)?;
+        return Ok(LoadedList {
+            set: c.set,
+            snapshot_date: c.snapshot_date,
+            skipped: Vec::new(),
+        });
+    }
+    let text = read_text_list(path, parse, bad_lines)?;
+    Ok(LoadedList {
+        set: NumberSet::from_dated(text.entries),
+        snapshot_date: None,
+        skipped: text.skipped,
+    })
+}

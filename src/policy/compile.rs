@@ -12,10 +12,13 @@ use super::packs;
 use super::snapshot::*;
 use super::source::*;
 use crate::calendar::{
-    Date, DatedHoliday, HolidayCalendar, HolidaySpec, MonthDay, NthWeekday, Observed, WeeklyWindows, Weekday, ZoneTables,
+    Date, DatedHoliday, HolidayCalendar, HolidaySpec, MonthDay, NthWeekday, Observed, Weekday,
+    WeeklyWindows, ZoneTables,
 };
 use crate::decision::RuleId;
-use crate::history::{CapKey, CapRule, CooloffRule, CoolSpan, CountKind, Outcome, Span, Tag};
+use crate::history::{
+    CapKey, CapRule, CoolSpan, CooloffRule, CountKind, Outcome, Retention, Span, Tag,
+};
 use crate::lists::{self, BadLinePolicy, ConsentIndex, ConsentKind, NumberSet, PrefixSet};
 use crate::number::{self, Country, Number, RegionId, ZoneId};
 
@@ -37,16 +40,26 @@ pub(crate) struct Origin<'a> {
 
 impl Origin<'_> {
     fn line_of<T>(&self, s: &Spanned<T>) -> Option<usize> {
-        self.has_lines.then(|| self.text[..s.span().start.min(self.text.len())].matches('\n').count() + 1)
+        self.has_lines.then(|| {
+            self.text[..s.span().start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1
+        })
     }
 }
 
 /// Parses policy text (TOML, or JSON when `json`) into its source form.
-pub(crate) fn parse_source(file: &Path, text: &str, json: bool) -> Result<(PolicySource, Option<String>), PolicyErrors> {
+pub(crate) fn parse_source(
+    file: &Path,
+    text: &str,
+    json: bool,
+) -> Result<(PolicySource, Option<String>), PolicyErrors> {
     let converted;
     let toml_text = if json {
         let value: toml::Value = serde_json::from_str(text).map_err(|e| {
-            PolicyError::new(file, format!("not valid JSON: {e}")).hint("fix the JSON syntax at the position shown")
+            PolicyError::new(file, format!("not valid JSON: {e}"))
+                .hint("fix the JSON syntax at the position shown")
         })?;
         converted = toml::to_string(&value)
             .map_err(|e| PolicyError::new(file, format!("cannot convert the JSON policy: {e}")))?;
@@ -54,12 +67,18 @@ pub(crate) fn parse_source(file: &Path, text: &str, json: bool) -> Result<(Polic
     } else {
         text
     };
-    let src: PolicySource = toml::from_str(toml_text).map_err(|e| toml_error(file, toml_text, &e, !json))?;
+    let src: PolicySource =
+        toml::from_str(toml_text).map_err(|e| toml_error(file, toml_text, &e, !json))?;
     Ok((src, json.then(|| toml_text.to_owned())))
 }
 
 fn toml_error(file: &Path, text: &str, e: &toml::de::Error, has_lines: bool) -> PolicyErrors {
-    let line = if has_lines { e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1) } else { None };
+    let line = if has_lines {
+        e.span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+    } else {
+        None
+    };
     let msg = e.message().trim().to_owned();
     let mut err = PolicyError::new(file, msg.clone()).line(line);
     // serde says "unknown field `x`, expected one of `a`, `b`": add the closest one.
@@ -86,8 +105,17 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, line: Option<usize>, rule: &str, key: &str, msg: impl Into<String>, hint: impl Into<String>) {
-        let mut e = PolicyError::new(self.origin.file, msg).line(line).rule(rule.to_owned());
+    fn err(
+        &mut self,
+        line: Option<usize>,
+        rule: &str,
+        key: &str,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        let mut e = PolicyError::new(self.origin.file, msg)
+            .line(line)
+            .rule(rule.to_owned());
         if !key.is_empty() {
             e = e.key(key);
         }
@@ -98,16 +126,42 @@ impl Ctx<'_> {
         self.errors.push(e);
     }
 
-    fn add_rule(&mut self, line: Option<usize>, table: &str, id: &str, kind: RuleKind, source: Option<&String>, confidence: Option<&String>) -> RuleId {
+    fn add_rule(
+        &mut self,
+        line: Option<usize>,
+        table: &str,
+        id: &str,
+        kind: RuleKind,
+        source: Option<&String>,
+        confidence: Option<&String>,
+    ) -> RuleId {
         if id.is_empty() {
-            self.err(line, &format!("[[{table}]]"), "id", "missing id", "give every rule a unique `id`");
+            self.err(
+                line,
+                &format!("[[{table}]]"),
+                "id",
+                "missing id",
+                "give every rule a unique `id`",
+            );
         } else if !self.ids.insert(id.to_owned()) {
-            self.err(line, &format!("[[{table}]] \"{id}\""), "id", format!("duplicate id \"{id}\""), "ids must be unique across all rules");
+            self.err(
+                line,
+                &format!("[[{table}]] \"{id}\""),
+                "id",
+                format!("duplicate id \"{id}\""),
+                "ids must be unique across all rules",
+            );
         }
         if let Some(c) = confidence
             && !matches!(c.as_str(), "P" | "S" | "V" | "M")
         {
-            self.err(line, &format!("[[{table}]] \"{id}\""), "confidence", format!("unknown confidence \"{c}\""), "use P (primary), S (secondary), V (vendor) or M (unverified)");
+            self.err(
+                line,
+                &format!("[[{table}]] \"{id}\""),
+                "confidence",
+                format!("unknown confidence \"{c}\""),
+                "use P (primary), S (secondary), V (vendor) or M (unverified)",
+            );
         }
         self.rules.push(RuleMeta {
             id: id.to_owned(),
@@ -121,17 +175,32 @@ impl Ctx<'_> {
 
     fn path(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
-        if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.base_dir.join(p)
+        }
     }
 
-    fn parse_number(&self) -> impl Fn(&str) -> Result<Number, String> + '_ {
-        move |s: &str| number::parse(s, self.default_country.as_ref()).map_err(|e| e.to_string())
+    fn parse_number(&self) -> impl Fn(&str) -> Result<Number, String> + 'static {
+        let country = self.default_country;
+        move |s: &str| number::parse(s, country.as_ref()).map_err(|e| e.to_string())
     }
 }
 
 macro_rules! scope_of {
     ($cx:expr, $line:expr, $label:expr, $r:expr) => {
-        scope($cx, $line, $label, &$r.applies_to, &$r.purpose, &$r.mode, &$r.campaigns, &$r.valid_from, &$r.valid_until)
+        scope(
+            $cx,
+            $line,
+            $label,
+            &$r.applies_to,
+            &$r.purpose,
+            &$r.mode,
+            &$r.campaigns,
+            &$r.valid_from,
+            &$r.valid_until,
+        )
     };
 }
 
@@ -156,7 +225,13 @@ fn scope(
         if let Some(p) = r.strip_prefix('+') {
             match lists::parse_prefix(r) {
                 Ok((digits, len)) => regions.push(RegionMatch::Prefix(digits, len)),
-                Err(_) => cx.err(line, label, "applies_to", format!("bad prefix \"+{p}\""), "write an E.164 prefix such as \"+1212\""),
+                Err(_) => cx.err(
+                    line,
+                    label,
+                    "applies_to",
+                    format!("bad prefix \"+{p}\""),
+                    "write an E.164 prefix such as \"+1212\"",
+                ),
             }
         } else if let Some(id) = RegionId::from_code(r) {
             if r.len() == 2 {
@@ -176,32 +251,67 @@ fn scope(
     for p in purpose.iter().flatten() {
         match Purpose::from_name(p) {
             Some(v) => purposes |= 1 << v as u8,
-            None => cx.err(line, label, "purpose", format!("unknown purpose \"{p}\""), format!("valid: {}", Purpose::names())),
+            None => cx.err(
+                line,
+                label,
+                "purpose",
+                format!("unknown purpose \"{p}\""),
+                format!("valid: {}", Purpose::names()),
+            ),
         }
     }
     let mut modes = 0u8;
     for m in mode.iter().flatten() {
         match Mode::from_name(m) {
             Some(v) => modes |= 1 << v as u8,
-            None => cx.err(line, label, "mode", format!("unknown mode \"{m}\""), format!("valid: {}", Mode::names())),
+            None => cx.err(
+                line,
+                label,
+                "mode",
+                format!("unknown mode \"{m}\""),
+                format!("valid: {}", Mode::names()),
+            ),
         }
     }
     let campaigns = campaigns.iter().flatten().map(|c| Tag::of(c)).collect();
-    let valid_from = valid_from.as_deref().and_then(|d| date_day(cx, line, label, "valid_from", d));
-    let valid_until = valid_until.as_deref().and_then(|d| date_day(cx, line, label, "valid_until", d));
+    let valid_from = valid_from
+        .as_deref()
+        .and_then(|d| date_day(cx, line, label, "valid_from", d));
+    let valid_until = valid_until
+        .as_deref()
+        .and_then(|d| date_day(cx, line, label, "valid_until", d));
     if let (Some(a), Some(b)) = (valid_from, valid_until)
         && a > b
     {
-        cx.err(line, label, "valid_until", "valid_until is before valid_from", "swap the dates");
+        cx.err(
+            line,
+            label,
+            "valid_until",
+            "valid_until is before valid_from",
+            "swap the dates",
+        );
     }
-    Scope { regions: regions.into(), purposes, modes, campaigns, valid_from, valid_until }
+    Scope {
+        regions: regions.into(),
+        purposes,
+        modes,
+        campaigns,
+        valid_from,
+        valid_until,
+    }
 }
 
 fn date_day(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, key: &str, s: &str) -> Option<i32> {
     match Date::parse(s) {
-        Ok(d) => Some(d.to_day()),
+        Ok(d) => Some(d.to_days()),
         Err(e) => {
-            cx.err(line, label, key, format!("bad date \"{s}\": {e}"), "write a real date as YYYY-MM-DD");
+            cx.err(
+                line,
+                label,
+                key,
+                format!("bad date \"{s}\": {e}"),
+                "write a real date as YYYY-MM-DD",
+            );
             None
         }
     }
@@ -216,7 +326,12 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     let (mut total, mut num, mut any) = (0i64, None::<i64>, false);
     for c in s.chars() {
         if let Some(d) = c.to_digit(10) {
-            num = Some(num.unwrap_or(0).checked_mul(10).and_then(|v| v.checked_add(i64::from(d))).ok_or("duration too large")?);
+            num = Some(
+                num.unwrap_or(0)
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(i64::from(d)))
+                    .ok_or("duration too large")?,
+            );
         } else {
             let unit = match c {
                 'd' => DAY,
@@ -225,8 +340,12 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
                 's' => 1,
                 _ => return Err(format!("unknown unit '{c}'")),
             };
-            let n = num.take().ok_or_else(|| format!("unit '{c}' without a number"))?;
-            total = total.checked_add(n.checked_mul(unit).ok_or("duration too large")?).ok_or("duration too large")?;
+            let n = num
+                .take()
+                .ok_or_else(|| format!("unit '{c}' without a number"))?;
+            total = total
+                .checked_add(n.checked_mul(unit).ok_or("duration too large")?)
+                .ok_or("duration too large")?;
             any = true;
         }
     }
@@ -240,11 +359,17 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 fn parse_instant(s: &str) -> Result<i64, String> {
-    s.parse::<jiff::Timestamp>().map(|t| t.as_second()).map_err(|e| e.to_string())
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| e.to_string())
 }
 
 /// Compiles a parsed policy. `now` stamps the snapshot (version, staleness is judged per call).
-pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Result<Snapshot, PolicyErrors> {
+pub(crate) fn compile(
+    src: PolicySource,
+    origin: &Origin<'_>,
+    now: i64,
+) -> Result<Snapshot, PolicyErrors> {
     let mut src = src;
     let base_dir = origin.file.parent().map(Path::to_owned).unwrap_or_default();
     let mut errors = Vec::new();
@@ -254,7 +379,12 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
         Some(cc) => match Country::from_iso(cc) {
             Some(c) => Some(c),
             None => {
-                errors.push(PolicyError::new(origin.file, format!("unknown default_country \"{cc}\"")).rule("[policy]").key("default_country").hint("use an ISO 3166-1 alpha-2 code such as \"IT\" or \"US\""));
+                errors.push(
+                    PolicyError::new(origin.file, format!("unknown default_country \"{cc}\""))
+                        .rule("[policy]")
+                        .key("default_country")
+                        .hint("use an ISO 3166-1 alpha-2 code such as \"IT\" or \"US\""),
+                );
                 None
             }
         },
@@ -263,13 +393,26 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
         None | Some("fail") => BadLinePolicy::Fail,
         Some("skip") => BadLinePolicy::Skip,
         Some(other) => {
-            errors.push(PolicyError::new(origin.file, format!("unknown bad_lines \"{other}\"")).rule("[policy]").key("bad_lines").hint("use \"fail\" or \"skip\""));
+            errors.push(
+                PolicyError::new(origin.file, format!("unknown bad_lines \"{other}\""))
+                    .rule("[policy]")
+                    .key("bad_lines")
+                    .hint("use \"fail\" or \"skip\""),
+            );
             BadLinePolicy::Fail
         }
     };
     let horizon_days = src.policy.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
     if horizon_days == 0 || horizon_days > 3660 {
-        errors.push(PolicyError::new(origin.file, format!("horizon_days = {horizon_days} is out of range")).rule("[policy]").key("horizon_days").hint("use 1 to 3660 days"));
+        errors.push(
+            PolicyError::new(
+                origin.file,
+                format!("horizon_days = {horizon_days} is out of range"),
+            )
+            .rule("[policy]")
+            .key("horizon_days")
+            .hint("use 1 to 3660 days"),
+        );
     }
 
     // Rule packs: their rules come first; a policy rule with the same id replaces the pack's.
@@ -277,16 +420,42 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
     for inc in std::mem::take(&mut src.policy.include) {
         match packs::load(&inc) {
             Ok(p) => pack_sources.push((inc, p)),
-            Err(e) => errors.push(PolicyError::new(origin.file, e).rule("[policy]").key("include").hint(format!("available packs: {}", packs::names().join(", ")))),
+            Err(e) => errors.push(
+                PolicyError::new(origin.file, e)
+                    .rule("[policy]")
+                    .key("include")
+                    .hint(format!("available packs: {}", packs::names().join(", "))),
+            ),
         }
     }
 
-    let mut cx = Ctx { origin, errors, rules: Vec::new(), ids: HashSet::new(), base_dir, default_country, bad_lines };
+    let mut cx = Ctx {
+        origin,
+        errors,
+        rules: Vec::new(),
+        ids: HashSet::new(),
+        base_dir,
+        default_country,
+        bad_lines,
+    };
 
     let mut builder = Builder::default();
     for (name, (pack_text, pack)) in &pack_sources {
-        let pack_origin = Origin { file: Path::new(name.as_str()), text: pack_text, has_lines: true, label: name.clone() };
-        let mut pcx = Ctx { origin: &pack_origin, errors: Vec::new(), rules: std::mem::take(&mut cx.rules), ids: std::mem::take(&mut cx.ids), base_dir: cx.base_dir.clone(), default_country, bad_lines };
+        let pack_origin = Origin {
+            file: Path::new(name.as_str()),
+            text: pack_text,
+            has_lines: true,
+            label: name.clone(),
+        };
+        let mut pcx = Ctx {
+            origin: &pack_origin,
+            errors: Vec::new(),
+            rules: std::mem::take(&mut cx.rules),
+            ids: std::mem::take(&mut cx.ids),
+            base_dir: cx.base_dir.clone(),
+            default_country,
+            bad_lines,
+        };
         let overridden = src_ids(&src);
         builder.add(&mut pcx, pack, Some(&overridden));
         cx.rules = pcx.rules;
@@ -296,21 +465,35 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
     builder.add(&mut cx, &src, None);
 
     let live_optout_rule = {
-        cx.rules.push(RuleMeta { id: "live-optout".into(), kind: RuleKind::LiveOptOut, source: Some("opt-outs recorded at run time".into()), confidence: None, origin: "runtime".into() });
+        cx.rules.push(RuleMeta {
+            id: "live-optout".into(),
+            kind: RuleKind::LiveOptOut,
+            source: Some("opt-outs recorded at run time".into()),
+            confidence: None,
+            origin: "runtime".into(),
+        });
         RuleId((cx.rules.len() - 1) as u16)
     };
     if cx.rules.len() >= usize::from(u16::MAX) {
-        cx.errors.push(PolicyError::new(origin.file, "too many rules").hint("split the policy"));
+        cx.errors
+            .push(PolicyError::new(origin.file, "too many rules").hint("split the policy"));
     }
 
     // Windows name calendars by id; resolve after all calendars are known.
     builder.resolve_calendars(&mut cx);
 
     let zone_names: Vec<&str> = ZoneId::all().map(|z| z.name()).collect();
-    let zones = match ZoneTables::build(&zone_names, year_start(FIRST_YEAR), year_start(LAST_YEAR + 1)) {
+    let zones = match ZoneTables::build(
+        &zone_names,
+        year_start(FIRST_YEAR),
+        year_start(LAST_YEAR + 1),
+    ) {
         Ok(z) => Some(z),
         Err(e) => {
-            cx.errors.push(PolicyError::new(origin.file, format!("time-zone data: {e}")));
+            cx.errors.push(PolicyError::new(
+                origin.file,
+                format!("time-zone data: {e}"),
+            ));
             None
         }
     };
@@ -318,7 +501,9 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
     }
-    let Some(zones) = zones else { return Err(PolicyErrors(cx.errors)) };
+    let Some(zones) = zones else {
+        return Err(PolicyErrors(cx.errors));
+    };
     let retention = builder.retention();
     let version = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ (now as u64).rotate_left(32);
     Ok(Snapshot {
@@ -345,7 +530,14 @@ pub(crate) fn compile(src: PolicySource, origin: &Origin<'_>, now: i64) -> Resul
 }
 
 fn year_start(y: i32) -> i64 {
-    i64::from(Date { year: y, month: 1, day: 1 }.to_day()) * DAY
+    i64::from(
+        Date {
+            year: y,
+            month: 1,
+            day: 1,
+        }
+        .to_days(),
+    ) * DAY
 }
 
 /// Every rule id a policy defines (to let them override a pack's rules).
@@ -379,17 +571,18 @@ struct Builder {
 }
 
 impl Builder {
-    fn retention(&self) -> i64 {
-        let caps = self.caps.iter().map(|c| match c.cap.within {
-            Span::Elapsed(s) => s,
-            Span::CalendarDays(d) => (i64::from(d) + 1) * DAY,
-        });
-        let cools = self.cooloffs.iter().map(|c| match c.cooloff.duration {
-            CoolSpan::Elapsed(s) => s,
-            CoolSpan::CalendarDays(d) => (i64::from(d) + 1) * DAY,
-            CoolSpan::Forever => 0,
-        });
-        caps.chain(cools).max().unwrap_or(0)
+    /// What the contact history must keep for these rules: the longest cap or cool-off
+    /// span (and abandon-rate window), and forever the outcomes of forever cool-offs.
+    fn retention(&self) -> Retention {
+        let caps: Vec<CapRule> = self.caps.iter().map(|c| c.cap).collect();
+        let cools: Vec<CooloffRule> = self.cooloffs.iter().map(|c| c.cooloff).collect();
+        let mut r = Retention::for_rules(&caps, &cools);
+        r.keep = self
+            .abandon_limits
+            .iter()
+            .map(|a| a.within)
+            .fold(r.keep, i64::max);
+        r
     }
 
     /// Adds one source's rules. `skip` holds ids a later source redefines (pack overrides).
@@ -412,10 +605,16 @@ impl Builder {
         for r in &src.consent {
             let (line, c) = (cx.origin.line_of(r), r.get_ref());
             let path = cx.path(&c.path);
-            let parse = cx.parse_number();
-            match ConsentIndex::read_csv(&path, &parse, cx.bad_lines) {
+            let loaded = ConsentIndex::read_csv(&path, &cx.parse_number(), cx.bad_lines);
+            match loaded {
                 Ok((idx, _skipped)) => self.consents.extend(idx.into_records()),
-                Err(e) => cx.err(line, &format!("[[consent]] \"{}\"", c.id), "path", e.to_string(), "a CSV with header number,kind,granted_at,expires_at,campaign"),
+                Err(e) => cx.err(
+                    line,
+                    &format!("[[consent]] \"{}\"", c.id),
+                    "path",
+                    e.to_string(),
+                    "a CSV with header number,kind,granted_at,expires_at,campaign",
+                ),
             }
         }
         for r in &src.window {
@@ -466,53 +665,117 @@ impl Builder {
                 continue;
             }
             let label = format!("[[consent_required]] \"{}\"", c.id);
-            let rule = cx.add_rule(line, "consent_required", &c.id, RuleKind::ConsentRequired, c.source.as_ref(), c.confidence.as_ref());
+            let rule = cx.add_rule(
+                line,
+                "consent_required",
+                &c.id,
+                RuleKind::ConsentRequired,
+                c.source.as_ref(),
+                c.confidence.as_ref(),
+            );
             let scope = scope_of!(cx, line, &label, c);
             let kinds = consent_kinds(cx, line, &label, &c.kinds);
-            self.consent_required.push(ConsentRequiredRule { rule, scope, kinds });
+            self.consent_required
+                .push(ConsentRequiredRule { rule, scope, kinds });
         }
     }
 
     fn calendar(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CalendarSource) {
         let label = format!("[[calendar]] \"{}\"", c.id);
-        cx.add_rule(line, "calendar", &c.id, RuleKind::Calendar, c.source.as_ref(), None);
+        cx.add_rule(
+            line,
+            "calendar",
+            &c.id,
+            RuleKind::Calendar,
+            c.source.as_ref(),
+            None,
+        );
         let mut spec = HolidaySpec::default();
         for f in &c.fixed {
             match MonthDay::parse(f) {
                 Ok(md) => spec.fixed.push(md),
-                Err(e) => cx.err(line, &label, "fixed", format!("bad date \"{f}\": {e}"), "write MM-DD, e.g. \"12-25\""),
+                Err(e) => cx.err(
+                    line,
+                    &label,
+                    "fixed",
+                    format!("bad date \"{f}\": {e}"),
+                    "write MM-DD, e.g. \"12-25\"",
+                ),
             }
         }
         spec.easter = c.easter.clone();
         for n in &c.nth_weekday {
-            match Weekday::from_name(&n.weekday) {
-                Some(wd) if (1..=12).contains(&n.month) && (n.n == -1 || (1..=5).contains(&n.n)) => {
-                    spec.nth_weekday.push(NthWeekday { month: n.month, weekday: wd, n: n.n })
+            match Weekday::from_name(&n.weekday).ok() {
+                Some(wd)
+                    if (1..=12).contains(&n.month) && (n.n == -1 || (1..=5).contains(&n.n)) =>
+                {
+                    spec.nth_weekday.push(NthWeekday {
+                        month: n.month,
+                        weekday: wd,
+                        n: n.n,
+                    })
                 }
-                Some(_) => cx.err(line, &label, "nth_weekday", format!("month {} / n {} out of range", n.month, n.n), "month 1-12, n 1-5 or -1 for the last"),
-                None => cx.err(line, &label, "nth_weekday", format!("unknown weekday \"{}\"", n.weekday), "mon tue wed thu fri sat sun"),
+                Some(_) => cx.err(
+                    line,
+                    &label,
+                    "nth_weekday",
+                    format!("month {} / n {} out of range", n.month, n.n),
+                    "month 1-12, n 1-5 or -1 for the last",
+                ),
+                None => cx.err(
+                    line,
+                    &label,
+                    "nth_weekday",
+                    format!("unknown weekday \"{}\"", n.weekday),
+                    "mon tue wed thu fri sat sun",
+                ),
             }
         }
-        for (key, from, to) in [("dated", &c.dated, &mut spec.dated), ("removed", &c.removed, &mut spec.removed)] {
+        for (key, from, to) in [
+            ("dated", &c.dated, &mut spec.dated),
+            ("removed", &c.removed, &mut spec.removed),
+        ] {
             for d in from {
                 match MonthDay::parse(&d.date) {
-                    Ok(md) => to.push(DatedHoliday { date: md, from: d.from, until: d.until }),
-                    Err(e) => cx.err(line, &label, key, format!("bad date \"{}\": {e}", d.date), "write MM-DD, e.g. \"10-04\""),
+                    Ok(md) => to.push(DatedHoliday {
+                        date: md,
+                        from: d.from,
+                        until: d.until,
+                    }),
+                    Err(e) => cx.err(
+                        line,
+                        &label,
+                        key,
+                        format!("bad date \"{}\": {e}", d.date),
+                        "write MM-DD, e.g. \"10-04\"",
+                    ),
                 }
             }
         }
         for d in &c.dates {
             match Date::parse(d) {
                 Ok(date) => spec.dates.push(date),
-                Err(e) => cx.err(line, &label, "dates", format!("bad date \"{d}\": {e}"), "write YYYY-MM-DD"),
+                Err(e) => cx.err(
+                    line,
+                    &label,
+                    "dates",
+                    format!("bad date \"{d}\": {e}"),
+                    "write YYYY-MM-DD",
+                ),
             }
         }
-        spec.observed = match c.observed.as_deref() {
-            None | Some("none") => Observed::None,
-            Some("sat_to_fri_sun_to_mon") => Observed::SatToFriSunToMon,
-            Some("sun_to_mon") => Observed::SunToMon,
-            Some(o) => {
-                cx.err(line, &label, "observed", format!("unknown observed rule \"{o}\""), "use \"none\", \"sat_to_fri_sun_to_mon\" or \"sun_to_mon\"");
+        spec.observed = match c.observed.as_deref().map(Observed::from_name) {
+            None => Observed::None,
+            Some(Ok(o)) => o,
+            Some(Err(_)) => {
+                let o = c.observed.as_deref().unwrap_or_default();
+                cx.err(
+                    line,
+                    &label,
+                    "observed",
+                    format!("unknown observed rule \"{o}\""),
+                    "use \"none\", \"sat_to_fri_sun_to_mon\" or \"sun_to_mon\"",
+                );
                 Observed::None
             }
         };
@@ -529,7 +792,13 @@ impl Builder {
             "optout" => ListKind::OptOut,
             "suppression" => ListKind::Suppression,
             other => {
-                cx.err(line, &label, "kind", format!("unknown list kind \"{other}\""), "use registry | optout | suppression");
+                cx.err(
+                    line,
+                    &label,
+                    "kind",
+                    format!("unknown list kind \"{other}\""),
+                    "use registry | optout | suppression",
+                );
                 ListKind::Suppression
             }
         };
@@ -538,25 +807,49 @@ impl Builder {
             ListKind::OptOut => RuleKind::OptOut,
             ListKind::Suppression => RuleKind::Suppression,
         };
-        let rule = cx.add_rule(line, "list", &l.id, rule_kind, l.source.as_ref(), l.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "list",
+            &l.id,
+            rule_kind,
+            l.source.as_ref(),
+            l.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, l);
         let mut prefixes = Vec::new();
         for p in &l.prefixes {
             match lists::parse_prefix(p) {
                 Ok(x) => prefixes.push(x),
-                Err(e) => cx.err(line, &label, "prefixes", e.to_string(), "write an E.164 prefix such as \"+39899\""),
+                Err(e) => cx.err(
+                    line,
+                    &label,
+                    "prefixes",
+                    e.to_string(),
+                    "write an E.164 prefix such as \"+39899\"",
+                ),
             }
         }
-        let mut snapshot = l.snapshot_date.as_deref().and_then(|d| date_day(cx, line, &label, "snapshot_date", d)).map(|d| i64::from(d) * DAY);
+        let mut snapshot = l
+            .snapshot_date
+            .as_deref()
+            .and_then(|d| date_day(cx, line, &label, "snapshot_date", d))
+            .map(|d| i64::from(d) * DAY);
         let set = match l.path.as_deref() {
             None if l.prefixes.is_empty() => {
-                cx.err(line, &label, "path", "a list needs a `path` or `prefixes`", "name a list file (one number a line) or give prefixes");
+                cx.err(
+                    line,
+                    &label,
+                    "path",
+                    "a list needs a `path` or `prefixes`",
+                    "name a list file (one number a line) or give prefixes",
+                );
                 NumberSet::from_numbers(Vec::new())
             }
             None => NumberSet::from_numbers(Vec::new()),
             Some(p) => {
                 let path = cx.path(p);
-                match lists::load_list(&path, &cx.parse_number(), cx.bad_lines) {
+                let loaded = lists::load_list(&path, &cx.parse_number(), cx.bad_lines);
+                match loaded {
                     Ok(loaded) => {
                         if snapshot.is_none() {
                             snapshot = loaded.snapshot_date.map(|d| i64::from(d) * DAY);
@@ -572,24 +865,58 @@ impl Builder {
         };
         let max_age = l.max_age_days.map(|d| i64::from(d) * DAY);
         if max_age.is_some() && snapshot.is_none() {
-            cx.err(line, &label, "snapshot_date", "max_age_days needs to know when the registry copy was taken", "add snapshot_date = \"YYYY-MM-DD\" (a compiled list file carries it)");
+            cx.err(
+                line,
+                &label,
+                "snapshot_date",
+                "max_age_days needs to know when the registry copy was taken",
+                "add snapshot_date = \"YYYY-MM-DD\" (a compiled list file carries it)",
+            );
         }
         let mut exemptions = Exemptions::default();
         for e in &l.exemptions {
             match Exemptions::NAMES.iter().find(|(n, _)| n == e) {
                 Some((_, bit)) => exemptions.0 |= bit,
-                None => cx.err(line, &label, "exemptions", format!("unknown exemption \"{e}\""), format!("valid: {}", Exemptions::NAMES.map(|(n, _)| n).join(" | "))),
+                None => cx.err(
+                    line,
+                    &label,
+                    "exemptions",
+                    format!("unknown exemption \"{e}\""),
+                    format!("valid: {}", Exemptions::NAMES.map(|(n, _)| n).join(" | ")),
+                ),
             }
         }
         if kind != ListKind::Registry && exemptions.0 != 0 {
-            cx.err(line, &label, "exemptions", "only a registry can be exempted by consent", "an opt-out beats every consent; remove `exemptions`");
+            cx.err(
+                line,
+                &label,
+                "exemptions",
+                "only a registry can be exempted by consent",
+                "an opt-out beats every consent; remove `exemptions`",
+            );
         }
-        self.lists.push(ListRule { rule, kind, set, prefixes: PrefixSet::new(&prefixes), scope, snapshot, max_age, exemptions });
+        self.lists.push(ListRule {
+            rule,
+            kind,
+            set,
+            prefixes: PrefixSet::new(&prefixes),
+            scope,
+            snapshot,
+            max_age,
+            exemptions,
+        });
     }
 
     fn window(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, w: &WindowSource) {
         let label = format!("[[window]] \"{}\"", w.id);
-        let rule = cx.add_rule(line, "window", &w.id, RuleKind::Window, w.source.as_ref(), w.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "window",
+            &w.id,
+            RuleKind::Window,
+            w.source.as_ref(),
+            w.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, w);
         let mut days: [Option<(Vec<(u16, u16)>, &str)>; 7] = Default::default();
         let groups: [(&str, &Option<Vec<String>>, &[usize]); 11] = [
@@ -610,34 +937,73 @@ impl Builder {
             let parsed = spans_of(cx, line, &label, key, spans);
             for &i in idx {
                 if let Some((_, prev)) = &days[i] {
-                    cx.err(line, &label, key, format!("{} is already given by `{prev}`", WEEKDAYS[i]), "give each day once");
+                    cx.err(
+                        line,
+                        &label,
+                        key,
+                        format!("{} is already given by `{prev}`", WEEKDAYS[i]),
+                        "give each day once",
+                    );
                 } else {
                     days[i] = Some((parsed.clone(), key));
                 }
             }
         }
         let days = days.map(|d| d.map(|(v, _)| v).unwrap_or_default());
-        let holiday = w.holiday.as_ref().map(|s| spans_of(cx, line, &label, "holiday", s));
-        let pre_holiday = w.pre_holiday.as_ref().map(|s| spans_of(cx, line, &label, "pre_holiday", s));
+        let holiday = w
+            .holiday
+            .as_ref()
+            .map(|s| spans_of(cx, line, &label, "holiday", s));
+        let pre_holiday = w
+            .pre_holiday
+            .as_ref()
+            .map(|s| spans_of(cx, line, &label, "pre_holiday", s));
         let mut waived_by_consent = false;
         for wb in &w.waived_by {
             match wb.as_str() {
                 "consent" => waived_by_consent = true,
-                other => cx.err(line, &label, "waived_by", format!("unknown waiver \"{other}\""), "valid: consent"),
+                other => cx.err(
+                    line,
+                    &label,
+                    "waived_by",
+                    format!("unknown waiver \"{other}\""),
+                    "valid: consent",
+                ),
             }
         }
         let windows = match WeeklyWindows::new(days, holiday, pre_holiday) {
             Ok(w) => w,
             Err(e) => {
-                cx.err(line, &label, "", e.to_string(), "windows are half-open HH:MM-HH:MM within 00:00-24:00, not overlapping");
+                cx.err(
+                    line,
+                    &label,
+                    "",
+                    e.to_string(),
+                    "windows are half-open HH:MM-HH:MM within 00:00-24:00, not overlapping",
+                );
                 return;
             }
         };
         if (w.holiday.is_some() || w.pre_holiday.is_some()) && w.calendar.is_none() {
-            cx.err(line, &label, "calendar", "holiday / pre_holiday windows need a calendar", "name a [[calendar]] id in `calendar`");
+            cx.err(
+                line,
+                &label,
+                "calendar",
+                "holiday / pre_holiday windows need a calendar",
+                "name a [[calendar]] id in `calendar`",
+            );
         }
         let cal = w.calendar.clone().map(|c| (c, line, label));
-        self.windows.push((WindowRule { rule, scope, windows, calendar: None, waived_by_consent }, cal));
+        self.windows.push((
+            WindowRule {
+                rule,
+                scope,
+                windows,
+                calendar: None,
+                waived_by_consent,
+            },
+            cal,
+        ));
     }
 
     fn resolve_calendars(&mut self, cx: &mut Ctx<'_>) {
@@ -646,11 +1012,19 @@ impl Builder {
                 match self.calendars.iter().position(|(cid, _)| *cid == id) {
                     Some(i) => w.calendar = Some(i),
                     None => {
-                        let hint = match did_you_mean(&id, self.calendars.iter().map(|(c, _)| c.as_str())) {
-                            Some(s) => format!("did you mean \"{s}\"?"),
-                            None => "define it in a [[calendar]] table".to_owned(),
-                        };
-                        cx.err(line, &label, "calendar", format!("no calendar \"{id}\""), hint);
+                        let hint =
+                            match did_you_mean(&id, self.calendars.iter().map(|(c, _)| c.as_str()))
+                            {
+                                Some(s) => format!("did you mean \"{s}\"?"),
+                                None => "define it in a [[calendar]] table".to_owned(),
+                            };
+                        cx.err(
+                            line,
+                            &label,
+                            "calendar",
+                            format!("no calendar \"{id}\""),
+                            hint,
+                        );
                     }
                 }
             }
@@ -659,50 +1033,109 @@ impl Builder {
 
     fn cap(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CapSource) {
         let label = format!("[[cap]] \"{}\"", c.id);
-        let rule = cx.add_rule(line, "cap", &c.id, RuleKind::Cap, c.source.as_ref(), c.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "cap",
+            &c.id,
+            RuleKind::Cap,
+            c.source.as_ref(),
+            c.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, c);
         let within = match (&c.within, c.within_calendar_days) {
             (Some(w), None) => match parse_duration(w) {
                 Ok(s) => Span::Elapsed(s),
                 Err(e) => {
-                    cx.err(line, &label, "within", format!("bad duration \"{w}\": {e}"), "write e.g. \"24h\", \"7d\", \"30d\"");
+                    cx.err(
+                        line,
+                        &label,
+                        "within",
+                        format!("bad duration \"{w}\": {e}"),
+                        "write e.g. \"24h\", \"7d\", \"30d\"",
+                    );
                     return;
                 }
             },
             (None, Some(d)) if d > 0 => Span::CalendarDays(d),
             (None, Some(_)) => {
-                cx.err(line, &label, "within_calendar_days", "must be at least 1", "");
+                cx.err(
+                    line,
+                    &label,
+                    "within_calendar_days",
+                    "must be at least 1",
+                    "",
+                );
                 return;
             }
             (Some(_), Some(_)) => {
-                cx.err(line, &label, "within", "give `within` or `within_calendar_days`, not both", "");
+                cx.err(
+                    line,
+                    &label,
+                    "within",
+                    "give `within` or `within_calendar_days`, not both",
+                    "",
+                );
                 return;
             }
             (None, None) => {
-                cx.err(line, &label, "within", "missing span", "add within = \"24h\" (rolling) or within_calendar_days = 30");
+                cx.err(
+                    line,
+                    &label,
+                    "within",
+                    "missing span",
+                    "add within = \"24h\" (rolling) or within_calendar_days = 30",
+                );
                 return;
             }
         };
         if c.max == 0 {
-            cx.err(line, &label, "max", "max = 0 would forbid every call", "to forbid calls use a list or a blackout");
+            cx.err(
+                line,
+                &label,
+                "max",
+                "max = 0 would forbid every call",
+                "to forbid calls use a list or a blackout",
+            );
         }
         let key = cap_key(cx, line, &label, c.key.as_deref());
         let count = match c.count.as_deref() {
             None | Some("attempts") => CountKind::Attempts,
             Some("connected") => CountKind::Connected,
             Some(o) => {
-                cx.err(line, &label, "count", format!("unknown count \"{o}\""), "use attempts | connected");
+                cx.err(
+                    line,
+                    &label,
+                    "count",
+                    format!("unknown count \"{o}\""),
+                    "use attempts | connected",
+                );
                 CountKind::Attempts
             }
         };
-        self.caps.push(CapRuleC { rule, scope, cap: CapRule { max: c.max, within, key, count } });
+        self.caps.push(CapRuleC {
+            rule,
+            scope,
+            cap: CapRule {
+                max: c.max,
+                within,
+                key,
+                count,
+            },
+        });
     }
 
     fn cooloff(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CooloffSource) {
         let label = format!("[[cooloff]] \"{}\"", c.id);
-        let rule = cx.add_rule(line, "cooloff", &c.id, RuleKind::Cooloff, c.source.as_ref(), c.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "cooloff",
+            &c.id,
+            RuleKind::Cooloff,
+            c.source.as_ref(),
+            c.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, c);
-        let Some(after) = Outcome::from_name(&c.after) else {
+        let Ok(after) = Outcome::from_name(&c.after) else {
             cx.err(line, &label, "after", format!("unknown outcome \"{}\"", c.after), "no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number");
             return;
         };
@@ -711,7 +1144,13 @@ impl Builder {
             (Some(f), None) => match parse_duration(f) {
                 Ok(s) => CoolSpan::Elapsed(s),
                 Err(e) => {
-                    cx.err(line, &label, "for", format!("bad duration \"{f}\": {e}"), "write e.g. \"72h\", \"5d\" or \"forever\"");
+                    cx.err(
+                        line,
+                        &label,
+                        "for",
+                        format!("bad duration \"{f}\": {e}"),
+                        "write e.g. \"72h\", \"5d\" or \"forever\"",
+                    );
                     return;
                 }
             },
@@ -721,11 +1160,23 @@ impl Builder {
                 return;
             }
             (Some(_), Some(_)) => {
-                cx.err(line, &label, "for", "give `for` or `for_calendar_days`, not both", "");
+                cx.err(
+                    line,
+                    &label,
+                    "for",
+                    "give `for` or `for_calendar_days`, not both",
+                    "",
+                );
                 return;
             }
             (None, None) => {
-                cx.err(line, &label, "for", "missing duration", "add for = \"5d\" (elapsed), for_calendar_days = 7, or for = \"forever\"");
+                cx.err(
+                    line,
+                    &label,
+                    "for",
+                    "missing duration",
+                    "add for = \"5d\" (elapsed), for_calendar_days = 7, or for = \"forever\"",
+                );
                 return;
             }
         };
@@ -733,30 +1184,59 @@ impl Builder {
             None => false,
             Some("live_agent") => true,
             Some(o) => {
-                cx.err(line, &label, "unless", format!("unknown condition \"{o}\""), "valid: live_agent");
+                cx.err(
+                    line,
+                    &label,
+                    "unless",
+                    format!("unknown condition \"{o}\""),
+                    "valid: live_agent",
+                );
                 false
             }
         };
         let key = cap_key(cx, line, &label, c.key.as_deref());
-        self.cooloffs.push(CooloffRuleC { rule, scope, cooloff: CooloffRule { after, duration, unless_live_agent, key } });
+        self.cooloffs.push(CooloffRuleC {
+            rule,
+            scope,
+            cooloff: CooloffRule {
+                after,
+                duration,
+                unless_live_agent,
+                key,
+            },
+        });
     }
 
     fn caller_id(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CallerIdSource) {
         let label = format!("[[caller_id]] \"{}\"", c.id);
-        let rule = cx.add_rule(line, "caller_id", &c.id, RuleKind::CallerId, c.source.as_ref(), c.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "caller_id",
+            &c.id,
+            RuleKind::CallerId,
+            c.source.as_ref(),
+            c.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, c);
         let mut prefixes = Vec::new();
         for p in &c.allow_prefixes {
             match lists::parse_prefix(p) {
                 Ok(x) => prefixes.push(x),
-                Err(e) => cx.err(line, &label, "allow_prefixes", e.to_string(), "write an E.164 prefix such as \"+39844\""),
+                Err(e) => cx.err(
+                    line,
+                    &label,
+                    "allow_prefixes",
+                    e.to_string(),
+                    "write an E.164 prefix such as \"+39844\"",
+                ),
             }
         }
         let allow = match &c.allow_list {
             None => NumberSet::from_numbers(Vec::new()),
             Some(p) => {
                 let path = cx.path(p);
-                match lists::load_list(&path, &cx.parse_number(), cx.bad_lines) {
+                let loaded = lists::load_list(&path, &cx.parse_number(), cx.bad_lines);
+                match loaded {
                     Ok(l) => l.set,
                     Err(e) => {
                         cx.err(line, &label, "allow_list", e.to_string(), "");
@@ -766,64 +1246,150 @@ impl Builder {
             }
         };
         if prefixes.is_empty() && c.allow_list.is_none() {
-            cx.err(line, &label, "allow_prefixes", "nothing is allowed", "give allow_prefixes and/or allow_list");
+            cx.err(
+                line,
+                &label,
+                "allow_prefixes",
+                "nothing is allowed",
+                "give allow_prefixes and/or allow_list",
+            );
         }
-        self.caller_ids.push(CallerIdRule { rule, scope, prefixes: PrefixSet::new(&prefixes), allow });
+        self.caller_ids.push(CallerIdRule {
+            rule,
+            scope,
+            prefixes: PrefixSet::new(&prefixes),
+            allow,
+        });
     }
 
     fn abandon(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, a: &AbandonLimitSource) {
         let label = format!("[[abandon_limit]] \"{}\"", a.id);
-        let rule = cx.add_rule(line, "abandon_limit", &a.id, RuleKind::AbandonLimit, a.source.as_ref(), a.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "abandon_limit",
+            &a.id,
+            RuleKind::AbandonLimit,
+            a.source.as_ref(),
+            a.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, a);
         if !(a.max_rate > 0.0 && a.max_rate < 1.0) {
-            cx.err(line, &label, "max_rate", format!("max_rate = {} is not a rate", a.max_rate), "a fraction between 0 and 1, e.g. 0.03 for 3%");
+            cx.err(
+                line,
+                &label,
+                "max_rate",
+                format!("max_rate = {} is not a rate", a.max_rate),
+                "a fraction between 0 and 1, e.g. 0.03 for 3%",
+            );
         }
         let within = parse_duration(&a.within).unwrap_or_else(|e| {
-            cx.err(line, &label, "within", format!("bad duration \"{}\": {e}", a.within), "write e.g. \"24h\" or \"30d\"");
+            cx.err(
+                line,
+                &label,
+                "within",
+                format!("bad duration \"{}\": {e}", a.within),
+                "write e.g. \"24h\" or \"30d\"",
+            );
             DAY
         });
         let predictive_only = match a.blocks.as_deref() {
             None | Some("predictive") => true,
             Some("all") => false,
             Some(o) => {
-                cx.err(line, &label, "blocks", format!("unknown value \"{o}\""), "use predictive | all");
+                cx.err(
+                    line,
+                    &label,
+                    "blocks",
+                    format!("unknown value \"{o}\""),
+                    "use predictive | all",
+                );
                 true
             }
         };
-        self.abandon_limits.push(AbandonRule { rule, scope, max_rate: a.max_rate, within, min_answered: a.min_answered.unwrap_or(0), predictive_only });
+        self.abandon_limits.push(AbandonRule {
+            rule,
+            scope,
+            max_rate: a.max_rate,
+            within,
+            min_answered: a.min_answered.unwrap_or(0),
+            predictive_only,
+        });
     }
 
     fn blackout(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, b: &BlackoutSource) {
         let label = format!("[[blackout]] \"{}\"", b.id);
-        let rule = cx.add_rule(line, "blackout", &b.id, RuleKind::Blackout, b.source.as_ref(), b.confidence.as_ref());
+        let rule = cx.add_rule(
+            line,
+            "blackout",
+            &b.id,
+            RuleKind::Blackout,
+            b.source.as_ref(),
+            b.confidence.as_ref(),
+        );
         let scope = scope_of!(cx, line, &label, b);
         let hint = "an RFC 3339 instant such as \"2026-08-28T00:00:00-05:00\"";
         let from = parse_instant(&b.from).unwrap_or_else(|e| {
-            cx.err(line, &label, "from", format!("bad instant \"{}\": {e}", b.from), hint);
+            cx.err(
+                line,
+                &label,
+                "from",
+                format!("bad instant \"{}\": {e}", b.from),
+                hint,
+            );
             0
         });
         let until = b.until.as_deref().and_then(|u| match parse_instant(u) {
             Ok(t) => Some(t),
             Err(e) => {
-                cx.err(line, &label, "until", format!("bad instant \"{u}\": {e}"), hint);
+                cx.err(
+                    line,
+                    &label,
+                    "until",
+                    format!("bad instant \"{u}\": {e}"),
+                    hint,
+                );
                 None
             }
         });
         if until.is_some_and(|u| u <= from) {
-            cx.err(line, &label, "until", "until is not after from", "swap the instants");
+            cx.err(
+                line,
+                &label,
+                "until",
+                "until is not after from",
+                "swap the instants",
+            );
         }
-        self.blackouts.push(BlackoutRule { rule, scope, from, until, suspend_exemptions: b.suspend_exemptions });
+        self.blackouts.push(BlackoutRule {
+            rule,
+            scope,
+            from,
+            until,
+            suspend_exemptions: b.suspend_exemptions,
+        });
     }
 }
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-fn spans_of(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, key: &str, spans: &[String]) -> Vec<(u16, u16)> {
+fn spans_of(
+    cx: &mut Ctx<'_>,
+    line: Option<usize>,
+    label: &str,
+    key: &str,
+    spans: &[String],
+) -> Vec<(u16, u16)> {
     let mut out = Vec::new();
     for s in spans {
         match WeeklyWindows::parse_span(s) {
             Ok(x) => out.push(x),
-            Err(e) => cx.err(line, label, key, format!("bad window \"{s}\": {e}"), "write \"HH:MM-HH:MM\", start before end, within 00:00-24:00"),
+            Err(e) => cx.err(
+                line,
+                label,
+                key,
+                format!("bad window \"{s}\": {e}"),
+                "write \"HH:MM-HH:MM\", start before end, within 00:00-24:00",
+            ),
         }
     }
     out
@@ -835,7 +1401,13 @@ fn cap_key(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, key: Option<&str>
         Some("number+campaign") => CapKey::NumberCampaign,
         Some("number+subject") => CapKey::NumberSubject,
         Some(o) => {
-            cx.err(line, label, "key", format!("unknown key \"{o}\""), "use number | number+campaign | number+subject");
+            cx.err(
+                line,
+                label,
+                "key",
+                format!("unknown key \"{o}\""),
+                "use number | number+campaign | number+subject",
+            );
             CapKey::Number
         }
     }
@@ -843,7 +1415,9 @@ fn cap_key(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, key: Option<&str>
 
 fn consent_kinds(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, kinds: &[String]) -> u8 {
     if kinds.is_empty() {
-        return kind_bit(ConsentKind::Consent) | kind_bit(ConsentKind::Contract) | kind_bit(ConsentKind::Ebr);
+        return kind_bit(ConsentKind::Consent)
+            | kind_bit(ConsentKind::Contract)
+            | kind_bit(ConsentKind::Ebr);
     }
     let mut bits = 0;
     for k in kinds {
@@ -851,7 +1425,13 @@ fn consent_kinds(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, kinds: &[St
             "consent" => bits |= kind_bit(ConsentKind::Consent),
             "contract" => bits |= kind_bit(ConsentKind::Contract),
             "ebr" => bits |= kind_bit(ConsentKind::Ebr),
-            o => cx.err(line, label, "kinds", format!("unknown consent kind \"{o}\""), "use consent | contract | ebr"),
+            o => cx.err(
+                line,
+                label,
+                "kinds",
+                format!("unknown consent kind \"{o}\""),
+                "use consent | contract | ebr",
+            ),
         }
     }
     bits
@@ -879,6 +1459,10 @@ mod tests {
         assert!(parse_duration("3w").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("").is_err());
         assert!(parse_duration("0h").unwrap_err().contains("positive"));
-        assert!(parse_duration("99999999999999999999d").unwrap_err().contains("too large"));
+        assert!(
+            parse_duration("99999999999999999999d")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

@@ -128,7 +128,10 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a small distance, if any.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -144,7 +147,10 @@ mod tests {
     #[test]
     fn suggestions() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(did_you_mean("max_age_day", ["max_age_days", "path"]), Some("max_age_days"));
+        assert_eq!(
+            did_you_mean("max_age_day", ["max_age_days", "path"]),
+            Some("max_age_days")
+        );
         assert_eq!(did_you_mean("zzz", ["max_age_days", "path"]), None);
     }
 

@@ -34,21 +34,25 @@ use std::path::Path;
 pub use error::{PolicyError, PolicyErrors};
 pub use snapshot::{ListKind, Mode, Purpose, RuleKind, RuleMeta, Snapshot};
 
-pub(crate) use compile::{FIRST_YEAR, LAST_YEAR, kind_bit, parse_duration};
+pub(crate) use compile::kind_bit;
 pub(crate) use snapshot::*;
 
 /// Reads and compiles a policy file (TOML; JSON when the name ends in `.json`). List files
 /// are resolved relative to the policy's directory. `now` (Unix seconds) stamps the snapshot.
 pub fn compile_file(path: &Path, now: i64) -> Result<Snapshot, PolicyErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        PolicyError::new(path, format!("cannot read the policy: {e}")).hint("check the path and permissions")
+        PolicyError::new(path, format!("cannot read the policy: {e}"))
+            .hint("check the path and permissions")
     })?;
     compile_str(&text, path, now)
 }
 
 /// Compiles policy text as if read from `file` (used for error messages and relative paths).
 pub fn compile_str(text: &str, file: &Path, now: i64) -> Result<Snapshot, PolicyErrors> {
-    let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
+    let json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{');
     let (src, converted) = compile::parse_source(file, text, json)?;
     let origin = compile::Origin {
         file,

@@ -22,6 +22,7 @@ pub(crate) fn load(name: &str) -> Result<(String, PolicySource), String> {
     let Some(text) = text(name) else {
         return Err(format!("unknown rule pack \"{name}\""));
     };
-    let src: PolicySource = toml::from_str(text).map_err(|e| format!("rule pack {name} is broken: {e}"))?;
+    let src: PolicySource =
+        toml::from_str(text).map_err(|e| format!("rule pack {name} is broken: {e}"))?;
     Ok((text.to_owned(), src))
 }

@@ -3,7 +3,7 @@
 
 use crate::calendar::{HolidayCalendar, WeeklyWindows, ZoneTables};
 use crate::decision::RuleId;
-use crate::history::{CapRule, CooloffRule, Tag};
+use crate::history::{CapRule, CooloffRule, Retention, Tag};
 use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, NumberSet, PrefixSet};
 use crate::number::{Country, Location, Number, RegionId};
 
@@ -149,7 +149,9 @@ impl Scope {
         if !self.campaigns.is_empty() && !(f.has_campaign && self.campaigns.contains(&f.campaign)) {
             return false;
         }
-        if self.valid_from.is_some_and(|d| f.local_day < d) || self.valid_until.is_some_and(|d| f.local_day > d) {
+        if self.valid_from.is_some_and(|d| f.local_day < d)
+            || self.valid_until.is_some_and(|d| f.local_day > d)
+        {
             return false;
         }
         self.regions.is_empty()
@@ -158,11 +160,6 @@ impl Scope {
                 RegionMatch::Region(r) => r == f.location.region,
                 RegionMatch::Prefix(p, len) => f.number.has_prefix(p, len),
             })
-    }
-
-    /// True when the validity dates alone exclude `day` (used by `explain`).
-    pub fn out_of_validity(&self, day: i32) -> bool {
-        self.valid_from.is_some_and(|d| day < d) || self.valid_until.is_some_and(|d| day > d)
     }
 }
 
@@ -183,7 +180,10 @@ impl Exemptions {
     pub const EBR: u8 = 16;
     pub const NAMES: [(&'static str, u8); 5] = [
         ("consent", Self::CONSENT),
-        ("consent_after_registration", Self::CONSENT_AFTER_REGISTRATION),
+        (
+            "consent_after_registration",
+            Self::CONSENT_AFTER_REGISTRATION,
+        ),
         ("contract", Self::CONTRACT),
         ("contract_within_30d", Self::CONTRACT_WITHIN_30D),
         ("ebr", Self::EBR),
@@ -283,8 +283,8 @@ pub struct Snapshot {
     pub(crate) consent_required: Vec<ConsentRequiredRule>,
     pub(crate) zones: ZoneTables,
     pub(crate) live_optout_rule: RuleId,
-    /// Longest span any cap or cool-off looks back (history retention).
-    pub(crate) retention: i64,
+    /// What the contact history must keep for this policy.
+    pub(crate) retention: Retention,
 }
 
 impl Snapshot {
@@ -325,12 +325,21 @@ impl Snapshot {
 
     /// The id of the rule with this name.
     pub fn rule_id(&self, id: &str) -> Option<RuleId> {
-        self.rules.iter().position(|r| r.id == id).map(|i| RuleId(i as u16))
+        self.rules
+            .iter()
+            .position(|r| r.id == id)
+            .map(|i| RuleId(i as u16))
     }
 
     /// Numbers held in compiled lists, per list id (for `compile` summaries).
     pub fn list_sizes(&self) -> impl Iterator<Item = (&str, ListKind, usize)> {
-        self.lists.iter().map(|l| (self.rules[usize::from(l.rule.0)].id.as_str(), l.kind, l.set.len()))
+        self.lists.iter().map(|l| {
+            (
+                self.rules[usize::from(l.rule.0)].id.as_str(),
+                l.kind,
+                l.set.len(),
+            )
+        })
     }
 
     /// Consent records on file.
@@ -338,15 +347,21 @@ impl Snapshot {
         self.consents.len()
     }
 
-    /// Longest look-back any cap or cool-off needs (seconds).
-    pub fn retention(&self) -> i64 {
+    /// What the contact history must keep for this policy's caps, cool-offs and
+    /// abandon-rate windows.
+    pub fn retention(&self) -> Retention {
         self.retention
     }
 }
 
 /// True when `r` counts at instant `t` for this campaign: granted, not expired, not revoked.
 /// A contract's `expires_at` is the day it ended; `grace` extends it (30 days for IT).
-pub(crate) fn consent_in_force(r: &ConsentRecord, t: i64, campaign: Option<&str>, grace: i64) -> bool {
+pub(crate) fn consent_in_force(
+    r: &ConsentRecord,
+    t: i64,
+    campaign: Option<&str>,
+    grace: i64,
+) -> bool {
     if r.granted_at > t || r.revoked_at.is_some_and(|rv| rv <= t) {
         return false;
     }

@@ -2,4 +2,6 @@
 use clap::Args;
 #[derive(Args)]
 pub(crate) struct BenchArgs {}
-pub(crate) fn run(_: &BenchArgs) -> Result<(), String> { Err("not yet".into()) }
+pub(crate) fn run(_: &BenchArgs) -> Result<(), String> {
+    Err("not yet".into())
+}

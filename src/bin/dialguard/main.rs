@@ -18,7 +18,11 @@ use serde::Serialize;
 mod bench;
 
 #[derive(Parser)]
-#[command(name = "dialguard", version, about = "Pre-dial compliance guard: may I dial this number now?")]
+#[command(
+    name = "dialguard",
+    version,
+    about = "Pre-dial compliance guard: may I dial this number now?"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -133,7 +137,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(_) => {
-            eprintln!("dialguard: internal error (a bug): please report it with the command that caused it");
+            eprintln!(
+                "dialguard: internal error (a bug): please report it with the command that caused it"
+            );
             ExitCode::from(1)
         }
     }
@@ -144,11 +150,22 @@ fn run(cli: Cli) -> Result<(), Fail> {
         Command::Check(args) => check(&args, false),
         Command::Explain(args) => check(&args, true),
         Command::Record(args) => record(&args),
-        Command::Normalize { default_country, numbers } => normalize(default_country.as_deref(), &numbers),
+        Command::Normalize {
+            default_country,
+            numbers,
+        } => normalize(default_country.as_deref(), &numbers),
         Command::Compile { policy } => compile(&policy),
-        Command::CompileList { input, output, snapshot_date, default_country } => {
-            compile_list(&input, &output, snapshot_date.as_deref(), default_country.as_deref())
-        }
+        Command::CompileList {
+            input,
+            output,
+            snapshot_date,
+            default_country,
+        } => compile_list(
+            &input,
+            &output,
+            snapshot_date.as_deref(),
+            default_country.as_deref(),
+        ),
         Command::Rules { pack } => rules(pack.as_deref()),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
     }
@@ -158,12 +175,19 @@ pub(crate) fn parse_at(at: Option<&str>) -> Result<Timestamp, Fail> {
     match at {
         None => Ok(Timestamp::now()),
         Some(s) => s.parse::<Timestamp>().map_err(|e| {
-            Fail(format!("--at {s:?} is not an RFC 3339 instant ({e}); write e.g. 2026-03-10T11:00:00+01:00"))
+            Fail(format!(
+                "--at {s:?} is not an RFC 3339 instant ({e}); write e.g. 2026-03-10T11:00:00+01:00"
+            ))
         }),
     }
 }
 
-fn parse_enum<T>(flag: &str, value: &str, parse: fn(&str) -> Option<T>, names: String) -> Result<T, Fail> {
+fn parse_enum<T>(
+    flag: &str,
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    names: String,
+) -> Result<T, Fail> {
     parse(value).ok_or_else(|| Fail(format!("--{flag} {value:?} is not valid; use {names}")))
 }
 
@@ -187,10 +211,13 @@ fn inputs(numbers: &[String]) -> Result<Vec<String>, Fail> {
 }
 
 fn open_guard(policy: &Path, state: Option<&Path>) -> Result<Guard, Fail> {
-    let options = GuardOptions { state_dir: state.map(Path::to_owned), fsync: None };
+    let options = GuardOptions {
+        state_dir: state.map(Path::to_owned),
+        fsync: None,
+    };
     let (guard, report) = Guard::open(policy, options)?;
     if let Some(r) = report
-        && r.has_warnings()
+        && !r.torn_tails.is_empty()
     {
         eprintln!("dialguard: {r}");
     }
@@ -217,7 +244,13 @@ struct CheckLine<'a> {
 }
 
 fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
-    d.rule().and_then(|r| if r == RuleId::NONE { None } else { snap.rule(r).map(|m| m.id.clone()) })
+    d.rule().and_then(|r| {
+        if r == RuleId::NONE {
+            None
+        } else {
+            snap.rule(r).map(|m| m.id.clone())
+        }
+    })
 }
 
 fn ts(t: i64) -> String {
@@ -227,12 +260,20 @@ fn ts(t: i64) -> String {
 fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     let now = parse_at(args.at.as_deref())?;
     let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
-    let purpose = parse_enum("purpose", &args.purpose, Purpose::from_name, Purpose::names())?;
+    let purpose = parse_enum(
+        "purpose",
+        &args.purpose,
+        Purpose::from_name,
+        Purpose::names(),
+    )?;
     let guard = open_guard(&args.policy, args.state.as_deref())?;
     let snap = guard.snapshot();
     let caller_id = match &args.caller_id {
         None => None,
-        Some(c) => Some(number::parse(c, snap.default_country()).map_err(|e| Fail(format!("--caller-id {c:?}: {e}")))?),
+        Some(c) => Some(
+            number::parse(c, snap.default_country())
+                .map_err(|e| Fail(format!("--caller-id {c:?}: {e}")))?,
+        ),
     };
     let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
     ctx.campaign = args.campaign.as_deref();
@@ -250,7 +291,10 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
             Ok(n) => n,
             Err(e) => {
                 if explain {
-                    writeln!(out, "{input}: invalid number: {e}\nverdict: deny (invalid_number)")?;
+                    writeln!(
+                        out,
+                        "{input}: invalid number: {e}\nverdict: deny (invalid_number)"
+                    )?;
                     continue;
                 }
                 let line = CheckLine {
@@ -275,7 +319,7 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
         }
         let (decision, attempt) = if args.reserve {
             let r = guard.check_and_reserve(n, &ctx);
-            (r.decision, r.attempt.map(|a| a.get()))
+            (r.decision, r.attempt.map(|a| a.0))
         } else {
             (guard.check_number(n, &ctx), None)
         };
@@ -300,13 +344,30 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     Ok(())
 }
 
-fn print_explain(out: &mut impl Write, guard: &Guard, input: &str, n: Number, ctx: &CallContext<'_>) -> Result<(), Fail> {
+fn print_explain(
+    out: &mut impl Write,
+    guard: &Guard,
+    input: &str,
+    n: Number,
+    ctx: &CallContext<'_>,
+) -> Result<(), Fail> {
     let e = guard.explain(n, ctx);
     let snap = &e.snapshot;
     let loc = number::locate(n);
     let zones: Vec<&str> = loc.zones.iter().map(|z| z.name()).collect();
-    writeln!(out, "number   {input} -> {n}  region {}  zones {}", loc.region.code(), zones.join(", "))?;
-    writeln!(out, "at       {}  policy \"{}\" (version {:016x})", ctx.now, snap.name(), snap.version())?;
+    writeln!(
+        out,
+        "number   {input} -> {n}  region {}  zones {}",
+        loc.region.code(),
+        zones.join(", ")
+    )?;
+    writeln!(
+        out,
+        "at       {}  policy \"{}\" (version {:016x})",
+        ctx.now,
+        snap.name(),
+        snap.version()
+    )?;
     for step in &e.steps {
         let (id, kind, source) = match snap.rule(step.rule) {
             Some(m) => (m.id.as_str(), m.kind.table(), m.source.as_deref()),
@@ -341,7 +402,10 @@ fn print_explain(out: &mut impl Write, guard: &Guard, input: &str, n: Number, ct
     if let Decision::Allow { constraints } = d
         && !constraints.is_empty()
     {
-        verdict.push_str(&format!(" with {}", constraints.names().collect::<Vec<_>>().join(", ")));
+        verdict.push_str(&format!(
+            " with {}",
+            constraints.names().collect::<Vec<_>>().join(", ")
+        ));
     }
     writeln!(out, "{verdict}")?;
     Ok(())
@@ -349,12 +413,7 @@ fn print_explain(out: &mut impl Write, guard: &Guard, input: &str, n: Number, ct
 
 fn record(args: &RecordArgs) -> Result<(), Fail> {
     let now = parse_at(Some(&args.at))?;
-    let outcome = Outcome::from_name(&args.outcome).ok_or_else(|| {
-        Fail(format!(
-            "--outcome {:?} is not valid; use no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number",
-            args.outcome
-        ))
-    })?;
+    let outcome = Outcome::from_name(&args.outcome).map_err(|e| Fail(format!("--outcome: {e}")))?;
     let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
     let guard = open_guard(&args.policy, Some(&args.state))?;
     let snap = guard.snapshot();
@@ -367,7 +426,7 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
         match number::parse(&input, snap.default_country()) {
             Ok(n) => {
                 let id = guard.record_outcome(n, None, outcome, &ctx)?;
-                let line = serde_json::json!({"input": input, "number": n.to_string(), "recorded": outcome.name(), "attempt": id.get()});
+                let line = serde_json::json!({"input": input, "number": n.to_string(), "recorded": outcome.name(), "attempt": id.0});
                 writeln!(out, "{line}")?;
             }
             Err(e) => {
@@ -381,8 +440,14 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
 }
 
 fn country(cc: Option<&str>) -> Result<Option<Country>, Fail> {
-    cc.map(|c| Country::from_iso(c).ok_or_else(|| Fail(format!("unknown country {c:?}; use an ISO 3166-1 code such as IT or US"))))
-        .transpose()
+    cc.map(|c| {
+        Country::from_iso(c).ok_or_else(|| {
+            Fail(format!(
+                "unknown country {c:?}; use an ISO 3166-1 code such as IT or US"
+            ))
+        })
+    })
+    .transpose()
 }
 
 fn normalize(default_country: Option<&str>, numbers: &[String]) -> Result<(), Fail> {
@@ -427,27 +492,34 @@ fn compile(path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
-fn compile_list(input: &Path, output: &Path, snapshot_date: Option<&str>, cc: Option<&str>) -> Result<(), Fail> {
+fn compile_list(
+    input: &Path,
+    output: &Path,
+    snapshot_date: Option<&str>,
+    cc: Option<&str>,
+) -> Result<(), Fail> {
     let cc = country(cc)?;
     let date = snapshot_date
         .map(|d| {
             dialguard::calendar::Date::parse(d)
-                .map(|d| d.to_day())
+                .map(|d| d.to_days())
                 .map_err(|e| Fail(format!("--snapshot-date {d:?}: {e}; write YYYY-MM-DD")))
         })
         .transpose()?;
     let started = std::time::Instant::now();
-    let parse = |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
-    let stats = dialguard::lists::compile_text_list(input, output, date, &parse)?;
+    let parse = move |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
+    let stats = dialguard::lists::compile_text_list(input, output, date, Some(&parse))?;
     let secs = started.elapsed().as_secs_f64();
     let line = serde_json::json!({
         "input": input.display().to_string(),
         "output": output.display().to_string(),
-        "numbers": stats.numbers,
-        "bytes_in": stats.bytes_in,
-        "bytes_out": stats.bytes_out,
+        "lines": stats.lines,
+        "entries": stats.entries,
+        "numbers": stats.distinct,
+        "bytes_in": stats.input_bytes,
+        "bytes_out": stats.output_bytes,
         "seconds": secs,
-        "mb_per_s": stats.bytes_in as f64 / 1e6 / secs.max(1e-9),
+        "mb_per_s": stats.input_bytes as f64 / 1e6 / secs.max(1e-9),
     });
     println!("{line}");
     Ok(())
@@ -462,9 +534,16 @@ fn rules(pack: Option<&str>) -> Result<(), Fail> {
             Ok(())
         }
         Some(name) => {
-            let name = if name.starts_with("builtin:") { name.to_owned() } else { format!("builtin:{name}") };
+            let name = if name.starts_with("builtin:") {
+                name.to_owned()
+            } else {
+                format!("builtin:{name}")
+            };
             let text = policy::packs::text(&name).ok_or_else(|| {
-                Fail(format!("no rule pack {name:?}; available: {}", policy::packs::names().join(", ")))
+                Fail(format!(
+                    "no rule pack {name:?}; available: {}",
+                    policy::packs::names().join(", ")
+                ))
             })?;
             print!("{text}");
             Ok(())
