@@ -555,13 +555,26 @@ fn src_ids(src: &PolicySource) -> HashSet<String> {
     ids
 }
 
+/// A window's `calendar` id, resolved once every calendar is known.
+struct CalendarRef {
+    id: String,
+    line: Option<usize>,
+    label: String,
+}
+
+/// A window time span in minutes of the day, `[start, end)`.
+type Span2 = (u16, u16);
+
+/// A day key of `[[window]]` (`mon-fri`, `sat`, …), its value and the weekdays it sets.
+type DayGroup<'a> = (&'a str, &'a Option<Vec<String>>, &'a [usize]);
+
 #[derive(Default)]
 struct Builder {
     lists: Vec<ListRule>,
     consents: Vec<(u64, lists::ConsentRecord)>,
     calendars: Vec<(String, HolidayCalendar)>,
     /// Window rules with the calendar id they name (resolved later).
-    windows: Vec<(WindowRule, Option<(String, Option<usize>, String)>)>,
+    windows: Vec<(WindowRule, Option<CalendarRef>)>,
     caps: Vec<CapRuleC>,
     cooloffs: Vec<CooloffRuleC>,
     caller_ids: Vec<CallerIdRule>,
@@ -918,8 +931,8 @@ impl Builder {
             w.confidence.as_ref(),
         );
         let scope = scope_of!(cx, line, &label, w);
-        let mut days: [Option<(Vec<(u16, u16)>, &str)>; 7] = Default::default();
-        let groups: [(&str, &Option<Vec<String>>, &[usize]); 11] = [
+        let mut days: [Option<(Vec<Span2>, &str)>; 7] = Default::default();
+        let groups: [DayGroup<'_>; 11] = [
             ("mon-sun", &w.mon_sun, &[0, 1, 2, 3, 4, 5, 6]),
             ("mon-sat", &w.mon_sat, &[0, 1, 2, 3, 4, 5]),
             ("mon-fri", &w.mon_fri, &[0, 1, 2, 3, 4]),
@@ -993,7 +1006,7 @@ impl Builder {
                 "name a [[calendar]] id in `calendar`",
             );
         }
-        let cal = w.calendar.clone().map(|c| (c, line, label));
+        let cal = w.calendar.clone().map(|id| CalendarRef { id, line, label });
         self.windows.push((
             WindowRule {
                 rule,
@@ -1008,7 +1021,7 @@ impl Builder {
 
     fn resolve_calendars(&mut self, cx: &mut Ctx<'_>) {
         for (w, cal) in &mut self.windows {
-            if let Some((id, line, label)) = cal.take() {
+            if let Some(CalendarRef { id, line, label }) = cal.take() {
                 match self.calendars.iter().position(|(cid, _)| *cid == id) {
                     Some(i) => w.calendar = Some(i),
                     None => {

@@ -146,7 +146,7 @@ impl Scope {
         if self.modes != 0 && self.modes & (1 << f.mode as u8) == 0 {
             return false;
         }
-        if !self.campaigns.is_empty() && !(f.has_campaign && self.campaigns.contains(&f.campaign)) {
+        if !(self.campaigns.is_empty() || f.has_campaign && self.campaigns.contains(&f.campaign)) {
             return false;
         }
         if self.valid_from.is_some_and(|d| f.local_day < d)
@@ -287,6 +287,17 @@ pub struct Snapshot {
     pub(crate) retention: Retention,
 }
 
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("name", &self.name)
+            .field("version", &format_args!("{:016x}", self.version))
+            .field("rules", &self.rules.len())
+            .field("lists", &self.lists.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Snapshot {
     /// The policy's `name`.
     pub fn name(&self) -> &str {
@@ -340,6 +351,30 @@ impl Snapshot {
                 l.set.len(),
             )
         })
+    }
+
+    /// Adds a registry that applies to every number, with no snapshot date and no
+    /// exemption (for `dialguard bench` and integrators' load tests with synthetic data).
+    pub fn with_extra_registry(mut self, id: &str, set: NumberSet) -> Snapshot {
+        self.rules.push(RuleMeta {
+            id: id.to_owned(),
+            kind: RuleKind::Registry,
+            source: Some("synthetic".into()),
+            confidence: None,
+            origin: "bench".into(),
+        });
+        let rule = RuleId((self.rules.len() - 1) as u16);
+        self.lists.push(ListRule {
+            rule,
+            kind: ListKind::Registry,
+            set,
+            prefixes: PrefixSet::new(&[]),
+            scope: Scope::default(),
+            snapshot: None,
+            max_age: None,
+            exemptions: Exemptions::default(),
+        });
+        self
     }
 
     /// Consent records on file.
