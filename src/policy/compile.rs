@@ -1396,13 +1396,7 @@ fn spans_of(
     for s in spans {
         match WeeklyWindows::parse_span(s) {
             Ok(x) => out.push(x),
-            Err(e) => cx.err(
-                line,
-                label,
-                key,
-                format!("bad window \"{s}\": {e}"),
-                "write \"HH:MM-HH:MM\", start before end, within 00:00-24:00",
-            ),
+            Err(e) => cx.err(line, label, key, format!("bad window \"{s}\": {e}"), ""),
         }
     }
     out
