@@ -20,7 +20,7 @@ use crate::history::{
     LocalDays, NewEvent, Outcome, Query, RecoveryReport, Tag,
 };
 use crate::lists::{ConsentKind, ConsentRecord, OptOutOverlay};
-use crate::number::{self, Number, NumberError, ZoneId};
+use crate::number::{self, Number, NumberError, RegionId, ZoneId};
 use crate::policy::{
     self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force,
     kind_bit,
@@ -39,6 +39,12 @@ pub struct CallContext<'a> {
     pub caller_id: Option<Number>,
     pub purpose: Purpose,
     pub mode: Mode,
+    /// The callee's region when known from elsewhere (address on file). Rules of this
+    /// region apply too, on top of those of the number's region.
+    pub known_region: Option<RegionId>,
+    /// The callee's time zone when known from elsewhere. Calling windows must hold in it
+    /// as well as in every zone of the number.
+    pub known_zone: Option<ZoneId>,
 }
 
 impl<'a> CallContext<'a> {
@@ -51,6 +57,8 @@ impl<'a> CallContext<'a> {
             caller_id: None,
             purpose: Purpose::Sales,
             mode: Mode::Predictive,
+            known_region: None,
+            known_zone: None,
         }
     }
     #[must_use]
@@ -76,6 +84,18 @@ impl<'a> CallContext<'a> {
     #[must_use]
     pub fn mode(mut self, m: Mode) -> Self {
         self.mode = m;
+        self
+    }
+    /// The callee's region known from elsewhere (e.g. the address on file).
+    #[must_use]
+    pub fn known_region(mut self, r: RegionId) -> Self {
+        self.known_region = Some(r);
+        self
+    }
+    /// The callee's time zone known from elsewhere (e.g. the address on file).
+    #[must_use]
+    pub fn known_zone(mut self, z: ZoneId) -> Self {
+        self.known_zone = Some(z);
         self
     }
 }
@@ -424,21 +444,31 @@ pub(crate) fn evaluate<T: Trace>(
     let now = ctx.now.as_second();
     let location = number::locate(n);
     let mut zone_buf = [0u16; MAX_ZONES];
-    let zone_count = location.zones.len().min(MAX_ZONES);
+    let mut zone_count = location.zones.len().min(MAX_ZONES - 1);
     for (slot, z) in zone_buf.iter_mut().zip(location.zones) {
         *slot = z.0;
+    }
+    if let Some(z) = ctx.known_zone
+        && !location.zones.contains(&z)
+    {
+        zone_buf[zone_count] = z.0;
+        zone_count += 1;
     }
     let zones = &zone_buf[..zone_count];
     let first_zone = zones.first().copied().unwrap_or(0);
     let local_day = snap.zones.local(first_zone, now).day;
     let country = location.region.country().as_bytes();
+    let two = |b: &[u8]| {
+        [
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ]
+    };
     let facts = CallFacts {
         number: n,
         location,
-        country: [
-            country.first().copied().unwrap_or(0),
-            country.get(1).copied().unwrap_or(0),
-        ],
+        country: two(country),
+        known_region: ctx.known_region.map(|r| (r, two(r.country().as_bytes()))),
         purpose: ctx.purpose,
         mode: ctx.mode,
         campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),

@@ -130,6 +130,9 @@ pub(crate) struct CallFacts {
     pub number: Number,
     pub location: Location,
     pub country: [u8; 2],
+    /// A region known from elsewhere (the callee's address on file): rules of either
+    /// region apply, so the most restrictive combination decides.
+    pub known_region: Option<(RegionId, [u8; 2])>,
     pub purpose: Purpose,
     pub mode: Mode,
     pub campaign: Tag,
@@ -156,8 +159,12 @@ impl Scope {
         }
         self.regions.is_empty()
             || self.regions.iter().any(|m| match *m {
-                RegionMatch::Country(c) => c == f.country,
-                RegionMatch::Region(r) => r == f.location.region,
+                RegionMatch::Country(c) => {
+                    c == f.country || f.known_region.is_some_and(|(_, k)| k == c)
+                }
+                RegionMatch::Region(r) => {
+                    r == f.location.region || f.known_region.is_some_and(|(k, _)| k == r)
+                }
                 RegionMatch::Prefix(p, len) => f.number.has_prefix(p, len),
             })
     }
