@@ -14,6 +14,7 @@ mod error;
 mod overlay;
 mod prefix;
 mod set;
+pub mod synthetic;
 mod text;
 
 pub use compiled::{

@@ -12,6 +12,7 @@ use clap::Args;
 use dialguard::guard::{CallContext, Guard, GuardOptions};
 use dialguard::history::{HistoryStore, NewEvent, Query, Tag};
 use dialguard::lists::NumberSet;
+use dialguard::lists::synthetic::{SplitMix, clustered};
 use dialguard::number::{self, Number};
 use dialguard::policy::{self, Mode, Purpose};
 use dialguard::{Decision, Verdict};
@@ -57,64 +58,6 @@ pub(crate) struct BenchArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-}
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Where synthetic numbers live: calling code, leading national digits, national length.
-fn plan(country: Option<&str>) -> (u64, u64, u32) {
-    match country {
-        Some("IT") => (39, 3, 10),
-        Some("FR") => (33, 6, 9),
-        Some("GB") => (44, 7, 10),
-        Some("ES") => (34, 6, 9),
-        Some("DE") => (49, 15, 11),
-        Some("AU") => (61, 4, 9),
-        _ => (1, 0, 10),
-    }
-}
-
-/// Registry-like clustered numbers: blocks of 10 000 (NPA-NXX for NANP), half of the
-/// blocks active, each with a density drawn from U(0, 16 %) (hardware.md §3.3).
-fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64> {
-    let (cc, lead, len) = plan(country);
-    let cc_scale = 10u64.pow(len);
-    let mut out = Vec::with_capacity(n + n / 8);
-    while out.len() < n {
-        let block = if cc == 1 {
-            // NPA and NXX in 200..=999.
-            (200 + rng.below(800)) * 1000 + 200 + rng.below(800)
-        } else {
-            let lead_digits = lead.ilog10() + 1;
-            let free = len - lead_digits - 4;
-            lead * 10u64.pow(free) + rng.below(10u64.pow(free))
-        };
-        if rng.below(2) == 0 {
-            continue;
-        }
-        let density = rng.below(1600) as f64 / 10_000.0;
-        let count = (density * 10_000.0) as u64;
-        for _ in 0..count {
-            out.push(cc * cc_scale + block * 10_000 + rng.below(10_000));
-            if out.len() >= n {
-                break;
-            }
-        }
-    }
-    out
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {

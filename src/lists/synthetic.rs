@@ -1,0 +1,72 @@
+//! Synthetic registry-like numbers for benchmarks and load tests (`dialguard bench`,
+//! `benches/`): deterministic, clustered the way real do-not-call registries are
+//! (numbers gather in active exchanges of 10 000), as measured in hardware.md §3.3.
+
+/// A small deterministic generator (splitmix64), so every run sees the same data.
+#[derive(Clone, Debug)]
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// Where synthetic numbers of a country live: calling code, leading national digits,
+/// national length. NANP (the default) uses NPA and NXX in 200..=999.
+fn plan(country: Option<&str>) -> (u64, u64, u32) {
+    match country {
+        Some("IT") => (39, 3, 10),
+        Some("FR") => (33, 6, 9),
+        Some("GB") => (44, 7, 10),
+        Some("ES") => (34, 6, 9),
+        Some("DE") => (49, 15, 11),
+        Some("AU") => (61, 4, 9),
+        _ => (1, 0, 10),
+    }
+}
+
+/// About `n` E.164 numbers (as digits, unsorted, a few duplicates) of `country` (ISO code;
+/// `None` or unknown: NANP), clustered like a registry: blocks of 10 000 (NPA-NXX for
+/// NANP), half of the blocks active, each with a density drawn from U(0, 16 %).
+///
+/// ```
+/// use dialguard::lists::synthetic::{SplitMix, clustered};
+/// let v = clustered(10_000, Some("IT"), &mut SplitMix(7));
+/// assert_eq!(v.len(), 10_000);
+/// assert!(v.iter().all(|&d| (393_000_000_000..394_000_000_000).contains(&d)));
+/// ```
+pub fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64> {
+    let (cc, lead, len) = plan(country);
+    let cc_scale = 10u64.pow(len);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let block = if cc == 1 {
+            (200 + rng.below(800)) * 1000 + 200 + rng.below(800)
+        } else {
+            let free = len - (lead.ilog10() + 1) - 4;
+            lead * 10u64.pow(free) + rng.below(10u64.pow(free))
+        };
+        if rng.below(2) == 0 {
+            continue;
+        }
+        let count = rng.below(1600);
+        for _ in 0..count {
+            out.push(cc * cc_scale + block * 10_000 + rng.below(10_000));
+            if out.len() >= n {
+                break;
+            }
+        }
+    }
+    out
+}
