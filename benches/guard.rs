@@ -95,7 +95,10 @@ fn bench_guard(c: &mut Criterion) {
         .filter_map(Number::from_e164_digits)
         .collect();
     drop(registry);
-    assert!(queries.len().is_power_of_two(), "the index masks need a power-of-two query count");
+    assert!(
+        queries.len().is_power_of_two(),
+        "the index masks need a power-of-two query count"
+    );
     let ctx_us = CallContext::new(jiff::Timestamp::from_second(t0).expect("t0"))
         .campaign("bench")
         .mode(Mode::Preview);

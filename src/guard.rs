@@ -19,7 +19,7 @@ use crate::history::{
     self, AttemptId, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
     LocalDays, NewEvent, Outcome, Query, RecoveryReport, Tag,
 };
-use crate::lists::{ConsentKind, ConsentRecord, OptOutOverlay};
+use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, OptOutOverlay};
 use crate::number::{self, Number, NumberError, RegionId, ZoneId};
 use crate::policy::{
     self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force,
@@ -239,12 +239,13 @@ impl Guard {
         let now = ctx.now.as_second();
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
+        let callee = Callee::new(&snap, n, ctx);
         let res = self.history.with_events(n, now, &mut |events| {
             decision = evaluate(
                 &snap,
                 &self.overlay,
                 &self.history,
-                n,
+                &callee,
                 ctx,
                 events,
                 &mut NoTrace,
@@ -312,9 +313,23 @@ impl Guard {
         ctx: &CallContext<'_>,
         trace: &mut T,
     ) -> Decision {
+        // The history is a DRAM miss in a map of millions: read it only when a cap or
+        // cool-off can apply to this number.
+        let callee = Callee::new(snap, n, ctx);
+        if !callee.needs_history(snap) {
+            return evaluate(snap, &self.overlay, &self.history, &callee, ctx, &[], trace);
+        }
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let res = self.history.read(n, &mut |events| {
-            decision = evaluate(snap, &self.overlay, &self.history, n, ctx, events, trace);
+            decision = evaluate(
+                snap,
+                &self.overlay,
+                &self.history,
+                &callee,
+                ctx,
+                events,
+                trace,
+            );
         });
         match res {
             Ok(()) => decision,
@@ -431,51 +446,109 @@ fn consent_of(
         .any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, campaign, grace))
 }
 
+/// The zones a call must respect (the number's, plus a zone known from the context),
+/// in a stack buffer, and the facts that rule scopes are matched against.
+struct Callee {
+    zone_buf: [u16; MAX_ZONES],
+    zone_count: usize,
+    facts: CallFacts,
+}
+
+impl Callee {
+    fn new(snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Callee {
+        let now = ctx.now.as_second();
+        let location = number::locate(n);
+        let mut zone_buf = [0u16; MAX_ZONES];
+        let mut zone_count = location.zones.len().min(MAX_ZONES - 1);
+        for (slot, z) in zone_buf.iter_mut().zip(location.zones) {
+            *slot = z.0;
+        }
+        if let Some(z) = ctx.known_zone
+            && !location.zones.contains(&z)
+        {
+            zone_buf[zone_count] = z.0;
+            zone_count += 1;
+        }
+        let zones = &zone_buf[..zone_count];
+        let first_zone = zones.first().copied().unwrap_or(0);
+        let local_day = snap.zones.local(first_zone, now).day;
+        let country = location.region.country().as_bytes();
+        let two = |b: &[u8]| {
+            [
+                b.first().copied().unwrap_or(0),
+                b.get(1).copied().unwrap_or(0),
+            ]
+        };
+        let facts = CallFacts {
+            number: n,
+            location,
+            country: two(country),
+            known_region: ctx.known_region.map(|r| (r, two(r.country().as_bytes()))),
+            purpose: ctx.purpose,
+            mode: ctx.mode,
+            campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
+            has_campaign: ctx.campaign.is_some(),
+            local_day,
+        };
+        Callee {
+            zone_buf,
+            zone_count,
+            facts,
+        }
+    }
+
+    fn zones(&self) -> &[u16] {
+        &self.zone_buf[..self.zone_count]
+    }
+
+    /// True when some cap or cool-off covers this call, so the history must be read.
+    fn needs_history(&self, snap: &Snapshot) -> bool {
+        snap.caps.iter().any(|c| c.scope.applies(&self.facts))
+            || snap.cooloffs.iter().any(|c| c.scope.applies(&self.facts))
+    }
+}
+
+/// The consent records of a number, looked up only when a rule asks (a map lookup that
+/// most checks never need).
+struct LazyConsents<'a> {
+    index: &'a ConsentIndex,
+    n: Number,
+    cached: std::cell::Cell<Option<&'a [ConsentRecord]>>,
+}
+
+impl<'a> LazyConsents<'a> {
+    fn get(&self) -> &'a [ConsentRecord] {
+        if self.index.is_empty() {
+            return &[];
+        }
+        if let Some(c) = self.cached.get() {
+            return c;
+        }
+        let c = self.index.lookup(self.n);
+        self.cached.set(Some(c));
+        c
+    }
+}
+
 /// The whole decision for one number, given its history. No allocation unless `T::ON`.
-pub(crate) fn evaluate<T: Trace>(
+fn evaluate<T: Trace>(
     snap: &Snapshot,
     overlay: &OptOutOverlay,
     counters: &History,
-    n: Number,
+    callee: &Callee,
     ctx: &CallContext<'_>,
     events: &[Event],
     trace: &mut T,
 ) -> Decision {
     let now = ctx.now.as_second();
-    let location = number::locate(n);
-    let mut zone_buf = [0u16; MAX_ZONES];
-    let mut zone_count = location.zones.len().min(MAX_ZONES - 1);
-    for (slot, z) in zone_buf.iter_mut().zip(location.zones) {
-        *slot = z.0;
-    }
-    if let Some(z) = ctx.known_zone
-        && !location.zones.contains(&z)
-    {
-        zone_buf[zone_count] = z.0;
-        zone_count += 1;
-    }
-    let zones = &zone_buf[..zone_count];
-    let first_zone = zones.first().copied().unwrap_or(0);
-    let local_day = snap.zones.local(first_zone, now).day;
-    let country = location.region.country().as_bytes();
-    let two = |b: &[u8]| {
-        [
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-        ]
+    let n = callee.facts.number;
+    let zones = callee.zones();
+    let facts = &callee.facts;
+    let consents = LazyConsents {
+        index: &snap.consents,
+        n,
+        cached: std::cell::Cell::new(None),
     };
-    let facts = CallFacts {
-        number: n,
-        location,
-        country: two(country),
-        known_region: ctx.known_region.map(|r| (r, two(r.country().as_bytes()))),
-        purpose: ctx.purpose,
-        mode: ctx.mode,
-        campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
-        has_campaign: ctx.campaign.is_some(),
-        local_day,
-    };
-    let consents = snap.consents.lookup(n);
     const ANY_KIND: u8 = 7;
     let consent_kind = kind_bit(ConsentKind::Consent);
 
@@ -494,7 +567,7 @@ pub(crate) fn evaluate<T: Trace>(
     // 3. Lists in policy order by kind: opt-out, suppression, registries.
     for kind in [ListKind::OptOut, ListKind::Suppression, ListKind::Registry] {
         for l in snap.lists.iter().filter(|l| l.kind == kind) {
-            if !l.scope.applies(&facts) {
+            if !l.scope.applies(facts) {
                 trace.step(l.rule, StepOutcome::NotApplicable, || "not in scope".into());
                 continue;
             }
@@ -528,7 +601,7 @@ pub(crate) fn evaluate<T: Trace>(
                 && registry_exempt(
                     l.exemptions,
                     registered.flatten(),
-                    consents,
+                    consents.get(),
                     now,
                     ctx.campaign,
                 )
@@ -551,9 +624,9 @@ pub(crate) fn evaluate<T: Trace>(
 
     // 4. Consent required.
     for r in &snap.consent_required {
-        if !r.scope.applies(&facts) {
+        if !r.scope.applies(facts) {
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
-        } else if consent_of(consents, r.kinds, now, ctx.campaign, 0) {
+        } else if consent_of(consents.get(), r.kinds, now, ctx.campaign, 0) {
             trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
         } else {
             trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || {
@@ -568,7 +641,7 @@ pub(crate) fn evaluate<T: Trace>(
 
     // 5. Caller ID.
     for r in &snap.caller_ids {
-        if !r.scope.applies(&facts) {
+        if !r.scope.applies(facts) {
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
             continue;
         }
@@ -594,9 +667,9 @@ pub(crate) fn evaluate<T: Trace>(
     }
 
     // 6. Open-ended blackouts deny outright.
-    let any_consent = |t: i64| consent_of(consents, ANY_KIND, t, ctx.campaign, 0);
+    let any_consent = |t: i64| consent_of(consents.get(), ANY_KIND, t, ctx.campaign, 0);
     for b in &snap.blackouts {
-        if b.until.is_none() && b.scope.applies(&facts) && b.from <= now {
+        if b.until.is_none() && b.scope.applies(facts) && b.from <= now {
             if !b.suspend_exemptions && any_consent(now) {
                 trace.step(b.rule, StepOutcome::Lifted, || {
                     "blackout lifted by a consent on file".into()
@@ -625,12 +698,12 @@ pub(crate) fn evaluate<T: Trace>(
     };
     let limit = now.saturating_add(snap.horizon);
     let mut constraints = Constraints::NONE;
-    let has_consent_now = consent_of(consents, consent_kind, now, ctx.campaign, 0);
+    let has_consent_now = consent_of(consents.get(), consent_kind, now, ctx.campaign, 0);
 
     // Abandon-rate ceilings are judged at `now` (campaign counters move with every call).
     let mut abandon_until: Option<(i64, RuleId)> = None;
     for a in &snap.abandon_limits {
-        if !a.scope.applies(&facts)
+        if !a.scope.applies(facts)
             || !facts.has_campaign
             || (a.predictive_only && ctx.mode != Mode::Predictive)
         {
@@ -673,7 +746,7 @@ pub(crate) fn evaluate<T: Trace>(
 
     // Lifted cool-offs become constraints (an agent must be on the line).
     for c in &snap.cooloffs {
-        if c.cooloff.unless_live_agent && q.live_agent && c.scope.applies(&facts) {
+        if c.cooloff.unless_live_agent && q.live_agent && c.scope.applies(facts) {
             let blocked = cooloff_clear(events, &c.cooloff, &q_no_agent, now, snap, zones);
             if blocked != Some(now) {
                 constraints = constraints.union(Constraints::REQUIRE_LIVE_AGENT);
@@ -706,7 +779,7 @@ pub(crate) fn evaluate<T: Trace>(
         }
         for b in &snap.blackouts {
             let Some(until) = b.until else { continue };
-            if b.scope.applies(&facts)
+            if b.scope.applies(facts)
                 && b.from <= t
                 && t < until
                 && (b.suspend_exemptions || !any_consent(t))
@@ -720,7 +793,7 @@ pub(crate) fn evaluate<T: Trace>(
             }
         }
         for w in &snap.windows {
-            if !w.scope.applies(&facts) {
+            if !w.scope.applies(facts) {
                 if T::ON && t == now && _pass == 0 {
                     trace.step(w.rule, StepOutcome::NotApplicable, || "not in scope".into());
                 }
@@ -766,7 +839,7 @@ pub(crate) fn evaluate<T: Trace>(
             }
         }
         for c in &snap.caps {
-            if !c.scope.applies(&facts) {
+            if !c.scope.applies(facts) {
                 continue;
             }
             let clear = zones_max(zones, |z| {
@@ -802,7 +875,7 @@ pub(crate) fn evaluate<T: Trace>(
             moved(&mut t, clear, Reason::Cap, c.rule, &mut first);
         }
         for c in &snap.cooloffs {
-            if !c.scope.applies(&facts) {
+            if !c.scope.applies(facts) {
                 continue;
             }
             match cooloff_clear(events, &c.cooloff, &q, t, snap, zones) {
