@@ -641,6 +641,20 @@ pub mod numbering {
             seg_entry.len(),
             seg_entry
         );
+        // First-level index: for each 4-digit block k of the padded space, the segment that
+        // contains k * 10^11; the binary search then runs only inside [SEG_BLOCK[k], SEG_BLOCK[k+1]].
+        let block: Vec<u16> = (0..=10_000u64)
+            .map(|k| {
+                let v = k * 100_000_000_000;
+                (seg_start.partition_point(|&s| s <= v) - 1) as u16
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "pub(crate) static SEG_BLOCK: [u16; {}] = {:?};",
+            block.len(),
+            block
+        );
         let _ = writeln!(
             o,
             "pub(crate) static ENTRIES: [PrefixEntry; {}] = [",

@@ -504,3 +504,39 @@ fn zone_and_region_ids() {
     assert_eq!(RegionId::from_code("US-XX"), None);
     assert_eq!(RegionId(u16::MAX).code(), "ZZ");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary text never panics, and whatever parses is a valid E.164 number that
+        /// reads back to itself from its "+digits" form.
+        #[test]
+        fn parse_is_total_and_round_trips(s in "\\PC{0,30}", iso in prop::sample::select(vec!["IT", "US", "GB", "FR", "DE", "ES", "AU", "RU"])) {
+            let country = Country::from_iso(iso).unwrap();
+            for default in [None, Some(&country)] {
+                if let Ok(n) = parse(&s, default) {
+                    prop_assert!(n.digit_count() <= 15);
+                    prop_assert_eq!(parse(&n.to_string(), None), Ok(n));
+                    let l = locate(n);
+                    prop_assert!(!l.zones.is_empty());
+                }
+            }
+        }
+
+        /// Digit-heavy input with separators: same checks, many more reach the number logic.
+        #[test]
+        fn digits_and_separators(s in "[+]?[0-9 ().-]{0,24}", iso in prop::sample::select(vec!["IT", "US", "GB", "FR", "DE", "ES", "AU", "RU"])) {
+            let country = Country::from_iso(iso).unwrap();
+            for default in [None, Some(&country)] {
+                if let Ok(n) = parse(&s, default) {
+                    prop_assert_eq!(parse(&n.to_string(), None), Ok(n));
+                    prop_assert_eq!(locate(n).region.calling_code() == 0, locate(n).region.code() == "001");
+                }
+            }
+        }
+    }
+}

@@ -171,53 +171,22 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     let bytes = input.as_bytes();
     let mut buf = [0u8; BUF];
     let mut n = 0usize;
+    // Value of all digits so far, wrapping: see `Digits`.
+    let mut v = 0u64;
     let mut plus = false;
     for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                if n < BUF {
-                    buf[n] = b - b'0';
-                }
-                n += 1;
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            if n < BUF {
+                buf[n] = digit;
             }
-            b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/' => {}
-            b'+' => {
-                if plus || n > 0 {
-                    return Err(NumberError::MisplacedPlus {
-                        position: char_pos(input, i),
-                    });
-                }
-                plus = true;
-            }
-            b'#' => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            b'x' | b'X' if n > 0 => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            _ if b.is_ascii_alphabetic() => {
-                return Err(NumberError::Letter {
-                    ch: char::from(b),
-                    position: char_pos(input, i),
-                });
-            }
-            _ => {
-                // `i` is a char boundary: every earlier byte was ASCII.
-                let ch = input[i..].chars().next().unwrap_or('\u{fffd}');
-                return Err(NumberError::InvalidCharacter {
-                    ch,
-                    position: char_pos(input, i),
-                });
-            }
+            n += 1;
+            v = v.wrapping_mul(10).wrapping_add(u64::from(digit));
+        } else if matches!(b, b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/') {
+        } else if b == b'+' && !plus && n == 0 {
+            plus = true;
+        } else {
+            return Err(reject(input, i, n));
         }
     }
     if n == 0 {
@@ -226,20 +195,46 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     if n > BUF {
         return Err(NumberError::TooManyDigits { digits: n });
     }
-    let d = &buf[..n];
+    let d = Digits { d: &buf[..n], v };
     if plus {
         return international(d);
     }
     match default_country {
         Some(c) => {
             for idd in c.0.idd {
-                if d.len() > idd.len() && starts_with_ascii(d, idd) {
-                    return international(&d[idd.len()..]);
+                if d.len() > idd.len() && starts_with_ascii(d.d, idd) {
+                    return international(d.skip(idd.len()));
                 }
             }
             national(c.0, d)
         }
         None => bare(d),
+    }
+}
+
+/// The error for the byte at `i`, which is neither a digit, a separator nor a leading
+/// '+'; `digits` = digits seen before it.
+#[cold]
+fn reject(input: &str, i: usize, digits: usize) -> NumberError {
+    let bytes = input.as_bytes();
+    let position = char_pos(input, i);
+    match bytes[i] {
+        b'+' => NumberError::MisplacedPlus { position },
+        b'#' => NumberError::Extension { position },
+        b'x' | b'X' if digits > 0 => NumberError::Extension { position },
+        b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => NumberError::Extension { position },
+        b if b.is_ascii_alphabetic() => NumberError::Letter {
+            ch: char::from(b),
+            position,
+        },
+        // `i` is a char boundary: every earlier byte was ASCII.
+        _ => NumberError::InvalidCharacter {
+            ch: input
+                .get(i..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('\u{fffd}'),
+            position,
+        },
     }
 }
 
@@ -345,62 +340,100 @@ fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
     Ok(())
 }
 
-fn make(cc: u16, nsn: &[u8]) -> Number {
-    Number(u64::from(cc) * 10u64.pow(nsn.len() as u32) + value(nsn))
+/// Digit values and their integer value. The value is kept modulo 2^64 (wrapping), so
+/// it is exact whenever the digits fit in 15, the only case that becomes a [`Number`];
+/// this spares a second pass over the digits on the hot path.
+#[derive(Clone, Copy)]
+struct Digits<'a> {
+    d: &'a [u8],
+    v: u64,
+}
+
+/// 10^i modulo 2^64.
+const POW10W: [u64; BUF + 1] = {
+    let mut t = [1u64; BUF + 1];
+    let mut i = 1;
+    while i <= BUF {
+        t[i] = t[i - 1].wrapping_mul(10);
+        i += 1;
+    }
+    t
+};
+
+impl<'a> Digits<'a> {
+    fn len(&self) -> usize {
+        self.d.len()
+    }
+
+    /// The digits after the first `k` (`k <= len`).
+    fn skip(self, k: usize) -> Digits<'a> {
+        let rest = self.d.len() - k;
+        let head = value(&self.d[..k]).wrapping_mul(POW10W[rest]);
+        Digits {
+            d: &self.d[k..],
+            v: self.v.wrapping_sub(head),
+        }
+    }
+}
+
+/// `cc` followed by `nsn` (already checked: at most 15 digits in all).
+fn make(cc: u16, nsn: Digits<'_>) -> Number {
+    Number(u64::from(cc) * POW10W[nsn.len()] + nsn.v)
 }
 
 /// `d` = calling code + NSN (after `+` or an IDD prefix).
-fn international(d: &[u8]) -> Result<Number, NumberError> {
+fn international(d: Digits<'_>) -> Result<Number, NumberError> {
     if d.len() > 15 {
         return Err(NumberError::TooManyDigits { digits: d.len() });
     }
-    if d.first() == Some(&0) {
+    if d.d.first() == Some(&0) {
         return Err(NumberError::CallingCodeStartsWithZero);
     }
-    let Some((cc, l)) = calling_code(d) else {
+    let Some((cc, l)) = calling_code(d.d) else {
         return Err(NumberError::UnknownCallingCode {
-            digits: value(&d[..d.len().min(3)]) as u16,
+            digits: value(&d.d[..d.len().min(3)]) as u16,
         });
     };
-    check(cc, &d[l..])?;
-    Ok(make(cc, &d[l..]))
+    check(cc, &d.d[l..])?;
+    // The digits are the E.164 number itself.
+    Ok(Number(d.v))
 }
 
 /// `d` = national digits under the default country `c`.
-fn national(c: &CountryRules, d: &[u8]) -> Result<Number, NumberError> {
+fn national(c: &CountryRules, d: Digits<'_>) -> Result<Number, NumberError> {
     let cc = c.calling_code;
-    let first_err = if !c.trunk.is_empty() && starts_with_ascii(d, c.trunk) {
-        let nsn = &d[c.trunk.len()..];
-        match check(cc, nsn) {
+    let first_err = if !c.trunk.is_empty() && starts_with_ascii(d.d, c.trunk) {
+        let nsn = d.skip(c.trunk.len());
+        match check(cc, nsn.d) {
             Ok(()) => return Ok(make(cc, nsn)),
             Err(e) => e,
         }
     } else {
-        match check(cc, d) {
+        match check(cc, d.d) {
             Ok(()) => return Ok(make(cc, d)),
             Err(e) => e,
         }
     };
     // A trunk-like first digit may be part of the number itself (RU 800 without its 8).
-    if check(cc, d).is_ok() {
+    if check(cc, d.d).is_ok() {
         return Ok(make(cc, d));
     }
     // The country code written without '+': "33 1 23 45 67 89" with default FR.
     let l = cc_len(cc);
-    if d.len() > l && value(&d[..l]) == u64::from(cc) && check(cc, &d[l..]).is_ok() {
-        return Ok(make(cc, &d[l..]));
+    if d.len() > l && value(&d.d[..l]) == u64::from(cc) && check(cc, &d.d[l..]).is_ok() {
+        return Ok(make(cc, d.skip(l)));
     }
     Err(first_err)
 }
 
 /// No '+' and no default country: E.164 only when unambiguous (see the module docs).
-fn bare(d: &[u8]) -> Result<Number, NumberError> {
+fn bare(d: Digits<'_>) -> Result<Number, NumberError> {
     let needs = NumberError::NeedsDefaultCountry { digits: d.len() };
-    if d.len() > 15 || d[0] == 0 || check(1, d).is_ok() {
+    if d.len() > 15 || d.d[0] == 0 || check(1, d.d).is_ok() {
         return Err(needs);
     }
-    match calling_code(d) {
-        Some((cc, l)) if check(cc, &d[l..]).is_ok() => Ok(make(cc, &d[l..])),
+    match calling_code(d.d) {
+        Some((cc, l)) if check(cc, &d.d[l..]).is_ok() => Ok(Number(d.v)),
         _ => Err(needs),
     }
 }
