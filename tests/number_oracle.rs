@@ -220,6 +220,23 @@ fn render(r: &mut SplitMix64, p: &Plan, nsn: &str, split: usize) -> String {
     }
 }
 
+/// Known `phonenumber` 0.3.10 error: after an IDD prefix and a calling code it strips the
+/// *default* country's trunk prefix from the foreign number ("011 49 175 ..." from the US
+/// loses the 1 of the German mobile 0175: +49 75...). libphonenumber strips the trunk
+/// prefix of the number's own country (0 for DE), which is what `parse` does. Only this
+/// exact shape is excused: ours = +cc, trunk, rest and oracle = +cc, rest.
+fn oracle_strips_default_trunk(ours: &str, oracle: &str, cc: &str, from: &Country) -> bool {
+    let Some(trunk) = from.trunk_prefix() else {
+        return false;
+    };
+    let ours = ours
+        .strip_prefix('+')
+        .and_then(|s| s.strip_prefix(cc))
+        .and_then(|s| s.strip_prefix(trunk));
+    let oracle = oracle.strip_prefix('+').and_then(|s| s.strip_prefix(cc));
+    from.calling_code().to_string() != cc && matches!((ours, oracle), (Some(a), Some(b)) if a == b)
+}
+
 #[test]
 fn agrees_with_libphonenumber() {
     let plans = [
@@ -300,14 +317,25 @@ fn agrees_with_libphonenumber() {
     let mut rng = SplitMix64(0x5EED_D1A1_6A4D);
     let mut checked = 0usize;
     let mut oracle_invalid = 0usize;
+    let mut oracle_bug = 0usize;
     let mut mismatches: Vec<String> = Vec::new();
     for p in &plans {
-        let country = Country::from_iso(p.iso).unwrap();
         let mut valid_here = 0;
         for _ in 0..PER_COUNTRY {
             let (nsn, split) = (p.make)(&mut rng);
-            let input = render(&mut rng, p, &nsn, split);
-            let oracle = match phonenumber::parse(Some(p.id), &input) {
+            // One in four numbers is dialled from another country, through its IDD prefix.
+            let from = &plans[rng.below(plans.len() as u64) as usize];
+            let (input, from) = if rng.below(4) == 0 {
+                let grouped = grouped(&mut rng, &nsn, split);
+                (
+                    format!("{}{}{} {grouped}", from.idd, rng.pick(&["", " "]), p.cc),
+                    from,
+                )
+            } else {
+                (render(&mut rng, p, &nsn, split), p)
+            };
+            let country = Country::from_iso(from.iso).unwrap();
+            let oracle = match phonenumber::parse(Some(from.id), &input) {
                 Ok(n) if phonenumber::is_valid(&n) => {
                     n.format().mode(phonenumber::Mode::E164).to_string()
                 }
@@ -319,14 +347,17 @@ fn agrees_with_libphonenumber() {
             checked += 1;
             valid_here += 1;
             if valid_here <= 3 {
-                eprintln!("  sample {} {input:?} -> {oracle}", p.iso);
+                eprintln!("  sample {} from {} {input:?} -> {oracle}", p.iso, from.iso);
             }
             let ours = parse(&input, Some(&country));
             match ours {
                 Ok(n) if n.to_string() == oracle => {}
+                Ok(n) if oracle_strips_default_trunk(&n.to_string(), &oracle, p.cc, &country) => {
+                    oracle_bug += 1;
+                }
                 other => mismatches.push(format!(
-                    "{} {input:?}: oracle {oracle}, ours {other:?}",
-                    p.iso
+                    "{} from {} {input:?}: oracle {oracle}, ours {other:?}",
+                    p.iso, from.iso
                 )),
             }
         }
@@ -338,12 +369,19 @@ fn agrees_with_libphonenumber() {
         );
     }
     eprintln!(
-        "oracle cross-check: {checked} compared, {oracle_invalid} skipped (oracle: invalid), {} mismatches",
+        "oracle cross-check: {checked} compared, {oracle_invalid} skipped (oracle: invalid), \
+         {oracle_bug} known oracle errors (default trunk stripped after IDD), {} mismatches",
         mismatches.len()
     );
     for m in mismatches.iter().take(30) {
         eprintln!("  {m}");
     }
+    // The excused oracle error needs a foreign number starting with the default trunk
+    // digit dialled via IDD: rare by construction; many would hide a real problem.
+    assert!(
+        oracle_bug * 50 < checked,
+        "{oracle_bug} excused oracle errors is too many"
+    );
     assert!(
         mismatches.is_empty(),
         "{} mismatches against libphonenumber",
