@@ -611,6 +611,21 @@ pub mod numbering {
         }
         let _ = writeln!(o, "];");
         let _ = writeln!(o, "pub(crate) const REGION_ZZ: u16 = {};", region_ids["ZZ"]);
+        // Regions whose trunk prefix is "0": `+44 (0)20 ...` drops that 0 (see parse.rs).
+        let trunk0: Vec<bool> = regions
+            .keys()
+            .map(|code| {
+                region_rows
+                    .iter()
+                    .any(|r| &r.region == code && r.national_prefix == "0")
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "pub(crate) static REGION_TRUNK0: [bool; {}] = {:?};",
+            trunk0.len(),
+            trunk0
+        );
         let _ = writeln!(
             o,
             "pub(crate) static COUNTRIES: [CountryRules; {}] = [",

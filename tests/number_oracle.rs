@@ -197,6 +197,9 @@ fn render(r: &mut SplitMix64, p: &Plan, nsn: &str, split: usize) -> String {
     match r.below(6) {
         0 => format!("+{}{nsn}", p.cc),
         1 => format!("+{} {}", p.cc, grouped(r, nsn, split)),
+        2 if p.trunk == "0" && r.below(2) == 0 => {
+            format!("+{} (0){}", p.cc, grouped(r, nsn, split))
+        }
         2 => format!("{} {} {}", p.idd, p.cc, grouped(r, nsn, split)),
         3 if p.cc == "1" => {
             let (a, rest) = nsn.split_at(3);

@@ -42,6 +42,9 @@ fn international_formats() {
         ("+353 1 234 5678", 35312345678),
         ("+800 1234 5678", 80012345678),
         ("+290 22222", 29022222),
+        ("+44 (0)20 7946 0018", 442079460018),
+        ("+33 (0)1 23 45 67 89", 33123456789),
+        ("+49 (0)30 1234567", 49301234567),
     ];
     for &(input, want) in cases {
         assert_eq!(e164(input, None), want, "{input}");
@@ -114,6 +117,11 @@ fn bare_digits_without_default_country() {
     assert_eq!(e164("442079460018", None), 442079460018);
     assert_eq!(e164("12015550123", None), 12015550123);
     assert_eq!(e164("33123456789", None), 33123456789);
+    // An IDD prefix needs a country to be recognised.
+    assert_eq!(
+        err("0039 02 1234 5678", None),
+        NumberError::NeedsDefaultCountry { digits: 14 }
+    );
     // Ambiguous with a US national number (would read as Egypt +20).
     assert_eq!(
         err("2015550123", None),
@@ -231,11 +239,11 @@ fn every_error_variant() {
             calling_code: 33
         }
     );
-    // "(0)" is not stripped: the 0 makes the GB number one digit too long.
+    // "(0)" is dropped only when that leaves a valid number.
     assert_eq!(
-        err("+44 (0)20 7946 0018", None),
+        err("+44 (0)20 7946 0018 1", None),
         NumberError::TooLong {
-            digits: 11,
+            digits: 12,
             max: 10,
             calling_code: 44
         }
@@ -510,7 +518,7 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
         /// Arbitrary text never panics, and whatever parses is a valid E.164 number that
         /// reads back to itself from its "+digits" form.

@@ -24,14 +24,18 @@
 //!    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
 //!    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
 //!
+//! After a calling code, a trunk `0` is dropped when the rest is valid without it
+//! (`+44 (0)20 7946 0018`, `+49 (0)30 ...`, as libphonenumber does); other trunk prefixes
+//! (`+7 8 495 ...`) only when the number is invalid with them and valid without.
+//!
 //! NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
 //! N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
 //! special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
 
 use std::fmt;
 
-use super::Number;
-use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE};
+use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, REGION_TRUNK0};
+use super::{Number, RegionId};
 
 /// Why an input is not a dialable number. Every variant is `Copy` and built without
 /// allocation; its message says what was wrong and what to do.
@@ -266,7 +270,7 @@ fn value(d: &[u8]) -> u64 {
 }
 
 /// Calling code at the start of `d` and its length in digits. Codes are prefix-free.
-fn calling_code(d: &[u8]) -> Option<(u16, usize)> {
+fn calling_code(d: &[u8]) -> Option<(u16, usize, u16)> {
     let mut v = 0usize;
     for (l, &x) in d.iter().take(3).enumerate() {
         v = v * 10 + usize::from(x);
@@ -276,7 +280,7 @@ fn calling_code(d: &[u8]) -> Option<(u16, usize)> {
             _ => CC3[v],
         };
         if hit != NONE {
-            return Some((v as u16, l + 1));
+            return Some((v as u16, l + 1, hit));
         }
     }
     None
@@ -389,14 +393,39 @@ fn international(d: Digits<'_>) -> Result<Number, NumberError> {
     if d.d.first() == Some(&0) {
         return Err(NumberError::CallingCodeStartsWithZero);
     }
-    let Some((cc, l)) = calling_code(d.d) else {
+    let Some((cc, l, region)) = calling_code(d.d) else {
         return Err(NumberError::UnknownCallingCode {
             digits: value(&d.d[..d.len().min(3)]) as u16,
         });
     };
-    check(cc, &d.d[l..])?;
-    // The digits are the E.164 number itself.
-    Ok(Number(d.v))
+    // `+44 (0)20 ...`: a trunk 0 after the calling code is dropped when the rest is valid
+    // (libphonenumber does the same; a trunk-0 country's NSN does not start with 0). Only
+    // one 0 followed by a non-zero digit, so parsing the result again gives it back.
+    if d.d.get(l) == Some(&0)
+        && d.d.get(l + 1).is_some_and(|&x| x != 0)
+        && REGION_TRUNK0[usize::from(region)]
+        && check(cc, &d.d[l + 1..]).is_ok()
+    {
+        return Ok(make(cc, d.skip(l + 1)));
+    }
+    match check(cc, &d.d[l..]) {
+        // The digits are the E.164 number itself.
+        Ok(()) => Ok(Number(d.v)),
+        Err(e) => trunk_after_calling_code(region, cc, d.skip(l)).ok_or(e),
+    }
+}
+
+/// `+7 8 495 ...`: another trunk prefix (1, 8, 06) written after the calling code is
+/// dropped only when the number is invalid with it and valid without it (error path
+/// only: the country is found by a search).
+#[cold]
+fn trunk_after_calling_code(region: u16, cc: u16, nsn: Digits<'_>) -> Option<Number> {
+    let rules = Country::from_iso(RegionId(region).code())?.0;
+    let t = rules.trunk.len();
+    if t == 0 || !starts_with_ascii(nsn.d, rules.trunk) || check(cc, &nsn.d[t..]).is_err() {
+        return None;
+    }
+    Some(make(cc, nsn.skip(t)))
 }
 
 /// `d` = national digits under the default country `c`.
@@ -432,8 +461,6 @@ fn bare(d: Digits<'_>) -> Result<Number, NumberError> {
     if d.len() > 15 || d.d[0] == 0 || check(1, d.d).is_ok() {
         return Err(needs);
     }
-    match calling_code(d.d) {
-        Some((cc, l)) if check(cc, &d.d[l..]).is_ok() => Ok(Number(d.v)),
-        _ => Err(needs),
-    }
+    // Same reading as after '+', so "+" + the result parses back to the same number.
+    international(d).map_err(|_| needs)
 }
