@@ -1,36 +1,6 @@
 //! Raw dialer input → E.164 [`Number`], with no allocation.
 //!
-//! Accepted input: digits, one leading `+`, and the separators space, tab, `.`, `-`, `(`,
-//! `)`, `/`. Everything else is an error that names the character and its position
-//! (1-based, in characters). Extensions (`x`, `ext`, `#`, `;ext=`) are errors rather than
-//! silently dropped: a guard must not approve a number it did not fully read.
-//!
-//! How digits become E.164:
-//! 1. With `+`: country code + national significant number (NSN), checked for length.
-//! 2. Without `+`, with a default country:
-//!    * if the digits start with one of the country's IDD prefixes, what follows is
-//!      international. The prefixes are the literal expansions of regions.tsv
-//!      `intl_prefix` (build.rs): `00` (IT, FR, DE, ES, GB and ~170 others), `011` (NANP),
-//!      `810` (RU, KZ, BY, TJ, TM), AU `0011`/`0014`…`0019`/`14xx0011`, `0[0-3]\d` etc.;
-//!      patterns that are not finite use `preferred_intl_prefix`;
-//!    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
-//!      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
-//!      (Italian numbers keep their leading 0). Digits that only make sense with the
-//!      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
-//!      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
-//!      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
-//! 3. Without `+` and without a default country, the digits are taken as E.164 only when
-//!    they begin with an assigned calling code and the rest has a plausible length for it,
-//!    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
-//!    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
-//!
-//! After a calling code, a trunk `0` is dropped when the rest is valid without it
-//! (`+44 (0)20 7946 0018`, `+49 (0)30 ...`, as libphonenumber does); other trunk prefixes
-//! (`+7 8 495 ...`) only when the number is invalid with them and valid without.
-//!
-//! NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
-//! N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
-//! special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+//! The rules are documented on [`parse`].
 
 use std::fmt;
 
@@ -162,7 +132,39 @@ impl Eq for Country {}
 /// Digits kept from the input. Longer inputs are counted, then refused.
 const BUF: usize = 24;
 
-/// Parses what a dialer sends into E.164. See the module docs for the accepted formats.
+/// Parses what a dialer sends into E.164, without allocating.
+///
+/// Accepted input: digits, one leading `+`, and the separators space, tab, `.`, `-`, `(`,
+/// `)`, `/`. Everything else is an error that names the character and its position
+/// (1-based, in characters). Extensions (`x`, `ext`, `#`, `;ext=`) are errors rather than
+/// silently dropped: a guard must not approve a number it did not fully read.
+///
+/// How digits become E.164:
+/// 1. With `+`: country code + national significant number (NSN), checked for length.
+/// 2. Without `+`, with a default country:
+///    * if the digits start with one of the country's IDD prefixes, what follows is
+///      international. The prefixes are the literal expansions of regions.tsv
+///      `intl_prefix` (build.rs): `00` (IT, FR, DE, ES, GB and 166 others), `011` (NANP),
+///      `810` (RU, KZ, BY, TJ, TM), AU `0011`/`0014`…`0019`/`14xx0011`, `0[0-3]\d` etc.;
+///      patterns that are not finite use `preferred_intl_prefix`;
+///    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
+///      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
+///      (Italian numbers keep their leading 0). Digits that only make sense with the
+///      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
+///      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
+///      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
+/// 3. Without `+` and without a default country, the digits are taken as E.164 only when
+///    they begin with an assigned calling code and the rest has a plausible length for it,
+///    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
+///    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
+///
+/// After a calling code, a trunk `0` is dropped when the rest is valid without it
+/// (`+44 (0)20 7946 0018`, `+49 (0)30 ...`, as libphonenumber does); other trunk prefixes
+/// (`+7 8 495 ...`) only when the number is invalid with them and valid without.
+///
+/// NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
+/// N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
+/// special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
 ///
 /// ```
 /// use dialguard::number::{Country, parse};
