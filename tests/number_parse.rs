@@ -261,6 +261,19 @@ fn every_error_variant() {
         NumberError::CallingCodeStartsWithZero
     );
     assert_eq!(
+        err("+44 0207946", None),
+        NumberError::TrunkPrefixInNumber { calling_code: 44 }
+    );
+    // With a default country the trunk 0 is read as such: the rest is too short.
+    assert_eq!(
+        err("020 7946", Some("GB")),
+        NumberError::TooShort {
+            digits: 6,
+            min: 7,
+            calling_code: 44
+        }
+    );
+    assert_eq!(
         err("+999 123456", None),
         NumberError::UnknownCallingCode { digits: 999 }
     );

@@ -57,6 +57,10 @@ pub enum NumberError {
     #[error("invalid North American number: {reason}")]
     InvalidNanp { reason: &'static str },
     #[error(
+        "the national number after +{calling_code} starts with 0, that country's trunk prefix (dialled only inside the country); drop the 0"
+    )]
+    TrunkPrefixInNumber { calling_code: u16 },
+    #[error(
         "{digits} digits without '+' and no default country: cannot tell the country; write +<country code>... or pass a default country"
     )]
     NeedsDefaultCountry { digits: usize },
@@ -288,6 +292,16 @@ fn calling_code(d: &[u8]) -> Option<(u16, usize, u16)> {
     None
 }
 
+/// True when the main region of calling code `cc` has the trunk prefix 0.
+fn trunk_zero(cc: u16) -> bool {
+    let region = match cc_len(cc) {
+        1 => CC1.get(usize::from(cc)),
+        2 => CC2.get(usize::from(cc)),
+        _ => CC3.get(usize::from(cc)),
+    };
+    region.is_some_and(|&r| REGION_TRUNK0.get(usize::from(r)).copied().unwrap_or(false))
+}
+
 /// Length of the calling code `cc` in digits.
 fn cc_len(cc: u16) -> usize {
     if cc < 10 {
@@ -330,6 +344,11 @@ fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
             max,
             calling_code: cc,
         });
+    }
+    // In trunk-0 countries no NSN starts with 0 (except the "00" service ranges of JP,
+    // KR, ID; RW, whose NSNs may start with 06, is not marked trunk-0 in the table).
+    if len >= 2 && nsn[0] == 0 && nsn[1] != 0 && trunk_zero(cc) {
+        return Err(NumberError::TrunkPrefixInNumber { calling_code: cc });
     }
     if cc == 1 {
         let reason = if nsn[0] < 2 {
