@@ -169,6 +169,8 @@ const BUF: usize = 24;
 /// NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
 /// N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
 /// special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+/// In countries whose trunk prefix is 0 an NSN may not start with a single 0
+/// ([`NumberError::TrunkPrefixInNumber`]).
 ///
 /// ```
 /// use dialguard::number::{Country, parse};
