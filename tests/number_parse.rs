@@ -524,6 +524,11 @@ fn zone_and_region_ids() {
     assert_eq!(RegionId::from_code("ZZ"), Some(RegionId::UNKNOWN));
     assert_eq!(RegionId::from_code("US-XX"), None);
     assert_eq!(RegionId(u16::MAX).code(), "ZZ");
+    assert_eq!(fl.to_string(), "US-FL");
+    assert_eq!(
+        ZoneId::from_name("Europe/Rome").unwrap().to_string(),
+        "Europe/Rome"
+    );
 }
 
 mod properties {

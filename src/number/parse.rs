@@ -133,6 +133,12 @@ impl PartialEq for Country {
 }
 impl Eq for Country {}
 
+impl std::hash::Hash for Country {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.iso.hash(state);
+    }
+}
+
 /// Digits kept from the input. Longer inputs are counted, then refused.
 const BUF: usize = 24;
 
