@@ -117,6 +117,10 @@ fn bare_digits_without_default_country() {
     assert_eq!(e164("442079460018", None), 442079460018);
     assert_eq!(e164("12015550123", None), 12015550123);
     assert_eq!(e164("33123456789", None), 33123456789);
+    // Regression (proptest): bare digits and the same digits after '+' must agree, even
+    // where the NSN starts with 00 in a trunk-0 country (+31).
+    assert_eq!(e164("3100000", None), 3100000);
+    assert_eq!(e164("+3100000", None), 3100000);
     // An IDD prefix needs a country to be recognised.
     assert_eq!(
         err("0039 02 1234 5678", None),
