@@ -187,29 +187,25 @@ const BUF: usize = 24;
 /// ```
 pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, NumberError> {
     let bytes = input.as_bytes();
-    // Grammar: separators, an optional '+', then digits and separators. The scan is
-    // branch-free per byte (separator patterns differ from number to number, so branches
-    // would mispredict); any other byte only sets `bad`, and `reject` then rescans to
-    // name it.
-    let mut start = 0;
-    while start < bytes.len() && SEPARATOR[usize::from(bytes[start])] {
-        start += 1;
-    }
-    let plus = bytes.get(start) == Some(&b'+');
-    let start = start + usize::from(plus);
     let mut buf = [0u8; BUF];
     let mut n = 0usize;
-    let mut bad = false;
-    for &b in &bytes[start..] {
+    // Value of all digits so far, wrapping: see `Digits`.
+    let mut v = 0u64;
+    let mut plus = false;
+    for (i, &b) in bytes.iter().enumerate() {
         let digit = b.wrapping_sub(b'0');
-        let is_digit = digit < 10;
-        // A non-digit written here is overwritten by the next digit or lies past `n`.
-        buf[n.min(BUF - 1)] = digit;
-        n += usize::from(is_digit);
-        bad |= !is_digit & !SEPARATOR[usize::from(b)];
-    }
-    if bad {
-        return Err(reject(input));
+        if digit < 10 {
+            if n < BUF {
+                buf[n] = digit;
+            }
+            n += 1;
+            v = v.wrapping_mul(10).wrapping_add(u64::from(digit));
+        } else if matches!(b, b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/') {
+        } else if b == b'+' && !plus && n == 0 {
+            plus = true;
+        } else {
+            return Err(reject(input, i, n));
+        }
     }
     if n == 0 {
         return Err(NumberError::Empty);
@@ -217,10 +213,7 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     if n > BUF {
         return Err(NumberError::TooManyDigits { digits: n });
     }
-    let d = Digits {
-        d: &buf[..n],
-        v: value_wrapping(&buf[..n]),
-    };
+    let d = Digits { d: &buf[..n], v };
     if plus {
         return international(d);
     }
@@ -237,28 +230,10 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     }
 }
 
-/// The error for the first byte that breaks the grammar (called only when one does).
+/// The error for the byte at `i`, which is neither a digit, a separator nor a leading
+/// '+'; `digits` = digits seen before it.
 #[cold]
-fn reject(input: &str) -> NumberError {
-    let bytes = input.as_bytes();
-    let mut digits = 0;
-    let mut plus = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_digit() {
-            digits += 1;
-        } else if SEPARATOR[usize::from(b)] {
-        } else if b == b'+' && !plus && digits == 0 {
-            plus = true;
-        } else {
-            return reject_at(input, i, digits);
-        }
-    }
-    // Unreachable when the fast scan set `bad`; a harmless answer all the same.
-    NumberError::Empty
-}
-
-/// The error for the byte at `i`; `digits` = digits seen before it.
-fn reject_at(input: &str, i: usize, digits: usize) -> NumberError {
+fn reject(input: &str, i: usize, digits: usize) -> NumberError {
     let bytes = input.as_bytes();
     let position = char_pos(input, i);
     match bytes[i] {
@@ -302,31 +277,6 @@ fn starts_with_ext(rest: &[u8]) -> bool {
 /// 1-based character position of byte offset `i` (error path only).
 fn char_pos(input: &str, i: usize) -> usize {
     input.get(..i).map_or(i, |s| s.chars().count()) + 1
-}
-
-/// Separators allowed between digits: space, tab, `.`, `-`, `(`, `)`, `/`.
-static SEPARATOR: [bool; 256] = {
-    let mut t = [false; 256];
-    let seps = b" \t.-()/";
-    let mut i = 0;
-    while i < seps.len() {
-        t[seps[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
-
-/// Value of up to 24 digits modulo 2^64. Two halves in independent chains, so the
-/// multiply-add latency is paid for half the digits.
-fn value_wrapping(d: &[u8]) -> u64 {
-    let (hi, lo) = d.split_at(d.len() / 2);
-    let chain = |part: &[u8]| {
-        part.iter()
-            .fold(0u64, |v, &x| v.wrapping_mul(10).wrapping_add(u64::from(x)))
-    };
-    chain(hi)
-        .wrapping_mul(POW10W[lo.len()])
-        .wrapping_add(chain(lo))
 }
 
 fn value(d: &[u8]) -> u64 {
