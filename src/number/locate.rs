@@ -1,7 +1,7 @@
 //! Number → region and candidate time zones: one binary search over the flattened
 //! prefix segments compiled by build.rs.
 
-use super::tables::{ENTRIES, NONE, REGION_ZZ, SEG_ENTRY, SEG_START, ZONE_SETS};
+use super::tables::{ENTRIES, NONE, REGION_ZZ, SEG_BLOCK, SEG_ENTRY, SEG_START, ZONE_SETS};
 use super::{Number, RegionId, ZoneId};
 
 /// Where a number is: its region and the time zones it may be in. Callers must require a
@@ -36,7 +36,12 @@ pub fn locate(n: Number) -> Location {
     let digits = n.digit_count();
     // Pad to 15 digits so every prefix is an interval of one integer space.
     let x = n.get() * POW10[(15 - digits) as usize];
-    let i = SEG_START.partition_point(|&s| s <= x);
+    // The 4-digit block narrows the search to a handful of segments (a few hundred at
+    // most, under the densest NANP area codes).
+    let block = (x / 100_000_000_000) as usize;
+    let lo = usize::from(SEG_BLOCK[block]);
+    let hi = usize::from(SEG_BLOCK[block + 1]);
+    let i = lo + SEG_START[lo..=hi].partition_point(|&s| s <= x);
     let mut e = SEG_ENTRY[i.saturating_sub(1)];
     while e != NONE {
         let entry = &ENTRIES[usize::from(e)];
@@ -52,5 +57,39 @@ pub fn locate(n: Number) -> Location {
     Location {
         region: RegionId(REGION_ZZ),
         zones: ZONE_SETS[0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 4-digit block index must give the same segment as a search of the whole array.
+    #[test]
+    fn block_index_agrees_with_full_search() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut probes: Vec<u64> = SEG_START
+            .iter()
+            .flat_map(|&s| [s, s.saturating_sub(1)])
+            .collect();
+        for _ in 0..20_000 {
+            // splitmix64
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            probes.push((z ^ (z >> 31)) % 1_000_000_000_000_000);
+        }
+        probes.push(999_999_999_999_999);
+        for p in probes {
+            let full = SEG_START.partition_point(|&s| s <= p) - 1;
+            let block = (p / 100_000_000_000) as usize;
+            let (lo, hi) = (
+                usize::from(SEG_BLOCK[block]),
+                usize::from(SEG_BLOCK[block + 1]),
+            );
+            let fast = lo + SEG_START[lo..=hi].partition_point(|&s| s <= p) - 1;
+            assert_eq!(fast, full, "padded value {p}");
+        }
     }
 }

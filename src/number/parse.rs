@@ -1,37 +1,11 @@
 //! Raw dialer input → E.164 [`Number`], with no allocation.
 //!
-//! Accepted input: digits, one leading `+`, and the separators space, tab, `.`, `-`, `(`,
-//! `)`, `/`. Everything else is an error that names the character and its position
-//! (1-based, in characters). Extensions (`x`, `ext`, `#`, `;ext=`) are errors rather than
-//! silently dropped: a guard must not approve a number it did not fully read.
-//!
-//! How digits become E.164:
-//! 1. With `+`: country code + national significant number (NSN), checked for length.
-//! 2. Without `+`, with a default country:
-//!    * if the digits start with one of the country's IDD prefixes, what follows is
-//!      international. The prefixes are the literal expansions of regions.tsv
-//!      `intl_prefix` (build.rs): `00` (IT, FR, DE, ES, GB and ~170 others), `011` (NANP),
-//!      `810` (RU, KZ, BY, TJ, TM), AU `0011`/`0014`…`0019`/`14xx0011`, `0[0-3]\d` etc.;
-//!      patterns that are not finite use `preferred_intl_prefix`;
-//!    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
-//!      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
-//!      (Italian numbers keep their leading 0). Digits that only make sense with the
-//!      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
-//!      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
-//!      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
-//! 3. Without `+` and without a default country, the digits are taken as E.164 only when
-//!    they begin with an assigned calling code and the rest has a plausible length for it,
-//!    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
-//!    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
-//!
-//! NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
-//! N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
-//! special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+//! The rules are documented on [`parse`].
 
 use std::fmt;
 
-use super::Number;
-use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE};
+use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, REGION_TRUNK0};
+use super::{Number, RegionId};
 
 /// Why an input is not a dialable number. Every variant is `Copy` and built without
 /// allocation; its message says what was wrong and what to do.
@@ -82,6 +56,10 @@ pub enum NumberError {
     },
     #[error("invalid North American number: {reason}")]
     InvalidNanp { reason: &'static str },
+    #[error(
+        "the national number after +{calling_code} starts with 0, that country's trunk prefix (dialled only inside the country); drop the 0"
+    )]
+    TrunkPrefixInNumber { calling_code: u16 },
     #[error(
         "{digits} digits without '+' and no default country: cannot tell the country; write +<country code>... or pass a default country"
     )]
@@ -155,10 +133,50 @@ impl PartialEq for Country {
 }
 impl Eq for Country {}
 
+impl std::hash::Hash for Country {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.iso.hash(state);
+    }
+}
+
 /// Digits kept from the input. Longer inputs are counted, then refused.
 const BUF: usize = 24;
 
-/// Parses what a dialer sends into E.164. See the module docs for the accepted formats.
+/// Parses what a dialer sends into E.164, without allocating.
+///
+/// Accepted input: digits, one leading `+`, and the separators space, tab, `.`, `-`, `(`,
+/// `)`, `/`. Everything else is an error that names the character and its position
+/// (1-based, in characters). Extensions (`x`, `ext`, `#`, `;ext=`) are errors rather than
+/// silently dropped: a guard must not approve a number it did not fully read.
+///
+/// How digits become E.164:
+/// 1. With `+`: country code + national significant number (NSN), checked for length.
+/// 2. Without `+`, with a default country:
+///    * if the digits start with one of the country's IDD prefixes, what follows is
+///      international. The prefixes are the literal expansions of regions.tsv
+///      `intl_prefix` (build.rs): `00` (IT, FR, DE, ES, GB and 166 others), `011` (NANP),
+///      `810` (RU, KZ, BY, TJ, TM), AU `0011`/`0014`…`0019`/`14xx0011`, `0[0-3]\d` etc.;
+///      patterns that are not finite use `preferred_intl_prefix`;
+///    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
+///      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
+///      (Italian numbers keep their leading 0). Digits that only make sense with the
+///      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
+///      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
+///      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
+/// 3. Without `+` and without a default country, the digits are taken as E.164 only when
+///    they begin with an assigned calling code and the rest has a plausible length for it,
+///    **and** they are not also a well-formed 10-digit NANP national number (`2015550123`
+///    would otherwise read as Egypt +20); else [`NumberError::NeedsDefaultCountry`].
+///
+/// After a calling code, a trunk `0` is dropped when the rest is valid without it
+/// (`+44 (0)20 7946 0018`, `+49 (0)30 ...`, as libphonenumber does); other trunk prefixes
+/// (`+7 8 495 ...`) only when the number is invalid with them and valid without.
+///
+/// NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
+/// N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
+/// special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+/// In countries whose trunk prefix is 0 an NSN may not start with a single 0
+/// ([`NumberError::TrunkPrefixInNumber`]).
 ///
 /// ```
 /// use dialguard::number::{Country, parse};
@@ -171,53 +189,22 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     let bytes = input.as_bytes();
     let mut buf = [0u8; BUF];
     let mut n = 0usize;
+    // Value of all digits so far, wrapping: see `Digits`.
+    let mut v = 0u64;
     let mut plus = false;
     for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                if n < BUF {
-                    buf[n] = b - b'0';
-                }
-                n += 1;
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            if n < BUF {
+                buf[n] = digit;
             }
-            b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/' => {}
-            b'+' => {
-                if plus || n > 0 {
-                    return Err(NumberError::MisplacedPlus {
-                        position: char_pos(input, i),
-                    });
-                }
-                plus = true;
-            }
-            b'#' => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            b'x' | b'X' if n > 0 => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => {
-                return Err(NumberError::Extension {
-                    position: char_pos(input, i),
-                });
-            }
-            _ if b.is_ascii_alphabetic() => {
-                return Err(NumberError::Letter {
-                    ch: char::from(b),
-                    position: char_pos(input, i),
-                });
-            }
-            _ => {
-                // `i` is a char boundary: every earlier byte was ASCII.
-                let ch = input[i..].chars().next().unwrap_or('\u{fffd}');
-                return Err(NumberError::InvalidCharacter {
-                    ch,
-                    position: char_pos(input, i),
-                });
-            }
+            n += 1;
+            v = v.wrapping_mul(10).wrapping_add(u64::from(digit));
+        } else if matches!(b, b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/') {
+        } else if b == b'+' && !plus && n == 0 {
+            plus = true;
+        } else {
+            return Err(reject(input, i, n));
         }
     }
     if n == 0 {
@@ -226,20 +213,46 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     if n > BUF {
         return Err(NumberError::TooManyDigits { digits: n });
     }
-    let d = &buf[..n];
+    let d = Digits { d: &buf[..n], v };
     if plus {
         return international(d);
     }
     match default_country {
         Some(c) => {
             for idd in c.0.idd {
-                if d.len() > idd.len() && starts_with_ascii(d, idd) {
-                    return international(&d[idd.len()..]);
+                if d.len() > idd.len() && starts_with_ascii(d.d, idd) {
+                    return international(d.skip(idd.len()));
                 }
             }
             national(c.0, d)
         }
         None => bare(d),
+    }
+}
+
+/// The error for the byte at `i`, which is neither a digit, a separator nor a leading
+/// '+'; `digits` = digits seen before it.
+#[cold]
+fn reject(input: &str, i: usize, digits: usize) -> NumberError {
+    let bytes = input.as_bytes();
+    let position = char_pos(input, i);
+    match bytes[i] {
+        b'+' => NumberError::MisplacedPlus { position },
+        b'#' => NumberError::Extension { position },
+        b'x' | b'X' if digits > 0 => NumberError::Extension { position },
+        b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => NumberError::Extension { position },
+        b if b.is_ascii_alphabetic() => NumberError::Letter {
+            ch: char::from(b),
+            position,
+        },
+        // `i` is a char boundary: every earlier byte was ASCII.
+        _ => NumberError::InvalidCharacter {
+            ch: input
+                .get(i..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('\u{fffd}'),
+            position,
+        },
     }
 }
 
@@ -271,7 +284,7 @@ fn value(d: &[u8]) -> u64 {
 }
 
 /// Calling code at the start of `d` and its length in digits. Codes are prefix-free.
-fn calling_code(d: &[u8]) -> Option<(u16, usize)> {
+fn calling_code(d: &[u8]) -> Option<(u16, usize, u16)> {
     let mut v = 0usize;
     for (l, &x) in d.iter().take(3).enumerate() {
         v = v * 10 + usize::from(x);
@@ -281,10 +294,20 @@ fn calling_code(d: &[u8]) -> Option<(u16, usize)> {
             _ => CC3[v],
         };
         if hit != NONE {
-            return Some((v as u16, l + 1));
+            return Some((v as u16, l + 1, hit));
         }
     }
     None
+}
+
+/// True when the main region of calling code `cc` has the trunk prefix 0.
+fn trunk_zero(cc: u16) -> bool {
+    let region = match cc_len(cc) {
+        1 => CC1.get(usize::from(cc)),
+        2 => CC2.get(usize::from(cc)),
+        _ => CC3.get(usize::from(cc)),
+    };
+    region.is_some_and(|&r| REGION_TRUNK0.get(usize::from(r)).copied().unwrap_or(false))
 }
 
 /// Length of the calling code `cc` in digits.
@@ -330,6 +353,11 @@ fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
             calling_code: cc,
         });
     }
+    // In trunk-0 countries no NSN starts with 0 (except the "00" service ranges of JP,
+    // KR, ID; RW, whose NSNs may start with 06, is not marked trunk-0 in the table).
+    if len >= 2 && nsn[0] == 0 && nsn[1] != 0 && trunk_zero(cc) {
+        return Err(NumberError::TrunkPrefixInNumber { calling_code: cc });
+    }
     if cc == 1 {
         let reason = if nsn[0] < 2 {
             "area code (NPA) cannot start with 0 or 1"
@@ -345,62 +373,123 @@ fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
     Ok(())
 }
 
-fn make(cc: u16, nsn: &[u8]) -> Number {
-    Number(u64::from(cc) * 10u64.pow(nsn.len() as u32) + value(nsn))
+/// Digit values and their integer value. The value is kept modulo 2^64 (wrapping), so
+/// it is exact whenever the digits fit in 15, the only case that becomes a [`Number`];
+/// this spares a second pass over the digits on the hot path.
+#[derive(Clone, Copy)]
+struct Digits<'a> {
+    d: &'a [u8],
+    v: u64,
+}
+
+/// 10^i modulo 2^64.
+const POW10W: [u64; BUF + 1] = {
+    let mut t = [1u64; BUF + 1];
+    let mut i = 1;
+    while i <= BUF {
+        t[i] = t[i - 1].wrapping_mul(10);
+        i += 1;
+    }
+    t
+};
+
+impl<'a> Digits<'a> {
+    fn len(&self) -> usize {
+        self.d.len()
+    }
+
+    /// The digits after the first `k` (`k <= len`).
+    fn skip(self, k: usize) -> Digits<'a> {
+        let rest = self.d.len() - k;
+        let head = value(&self.d[..k]).wrapping_mul(POW10W[rest]);
+        Digits {
+            d: &self.d[k..],
+            v: self.v.wrapping_sub(head),
+        }
+    }
+}
+
+/// `cc` followed by `nsn` (already checked: at most 15 digits in all).
+fn make(cc: u16, nsn: Digits<'_>) -> Number {
+    Number(u64::from(cc) * POW10W[nsn.len()] + nsn.v)
 }
 
 /// `d` = calling code + NSN (after `+` or an IDD prefix).
-fn international(d: &[u8]) -> Result<Number, NumberError> {
+fn international(d: Digits<'_>) -> Result<Number, NumberError> {
     if d.len() > 15 {
         return Err(NumberError::TooManyDigits { digits: d.len() });
     }
-    if d.first() == Some(&0) {
+    if d.d.first() == Some(&0) {
         return Err(NumberError::CallingCodeStartsWithZero);
     }
-    let Some((cc, l)) = calling_code(d) else {
+    let Some((cc, l, region)) = calling_code(d.d) else {
         return Err(NumberError::UnknownCallingCode {
-            digits: value(&d[..d.len().min(3)]) as u16,
+            digits: value(&d.d[..d.len().min(3)]) as u16,
         });
     };
-    check(cc, &d[l..])?;
-    Ok(make(cc, &d[l..]))
+    // `+44 (0)20 ...`: a trunk 0 after the calling code is dropped when the rest is valid
+    // (libphonenumber does the same; a trunk-0 country's NSN does not start with 0). Only
+    // one 0 followed by a non-zero digit, so parsing the result again gives it back.
+    if d.d.get(l) == Some(&0)
+        && d.d.get(l + 1).is_some_and(|&x| x != 0)
+        && REGION_TRUNK0[usize::from(region)]
+        && check(cc, &d.d[l + 1..]).is_ok()
+    {
+        return Ok(make(cc, d.skip(l + 1)));
+    }
+    match check(cc, &d.d[l..]) {
+        // The digits are the E.164 number itself.
+        Ok(()) => Ok(Number(d.v)),
+        Err(e) => trunk_after_calling_code(region, cc, d.skip(l)).ok_or(e),
+    }
+}
+
+/// `+7 8 495 ...`: another trunk prefix (1, 8, 06) written after the calling code is
+/// dropped only when the number is invalid with it and valid without it (error path
+/// only: the country is found by a search).
+#[cold]
+fn trunk_after_calling_code(region: u16, cc: u16, nsn: Digits<'_>) -> Option<Number> {
+    let rules = Country::from_iso(RegionId(region).code())?.0;
+    let t = rules.trunk.len();
+    if t == 0 || !starts_with_ascii(nsn.d, rules.trunk) || check(cc, &nsn.d[t..]).is_err() {
+        return None;
+    }
+    Some(make(cc, nsn.skip(t)))
 }
 
 /// `d` = national digits under the default country `c`.
-fn national(c: &CountryRules, d: &[u8]) -> Result<Number, NumberError> {
+fn national(c: &CountryRules, d: Digits<'_>) -> Result<Number, NumberError> {
     let cc = c.calling_code;
-    let first_err = if !c.trunk.is_empty() && starts_with_ascii(d, c.trunk) {
-        let nsn = &d[c.trunk.len()..];
-        match check(cc, nsn) {
+    let first_err = if !c.trunk.is_empty() && starts_with_ascii(d.d, c.trunk) {
+        let nsn = d.skip(c.trunk.len());
+        match check(cc, nsn.d) {
             Ok(()) => return Ok(make(cc, nsn)),
             Err(e) => e,
         }
     } else {
-        match check(cc, d) {
+        match check(cc, d.d) {
             Ok(()) => return Ok(make(cc, d)),
             Err(e) => e,
         }
     };
     // A trunk-like first digit may be part of the number itself (RU 800 without its 8).
-    if check(cc, d).is_ok() {
+    if check(cc, d.d).is_ok() {
         return Ok(make(cc, d));
     }
     // The country code written without '+': "33 1 23 45 67 89" with default FR.
     let l = cc_len(cc);
-    if d.len() > l && value(&d[..l]) == u64::from(cc) && check(cc, &d[l..]).is_ok() {
-        return Ok(make(cc, &d[l..]));
+    if d.len() > l && value(&d.d[..l]) == u64::from(cc) && check(cc, &d.d[l..]).is_ok() {
+        return Ok(make(cc, d.skip(l)));
     }
     Err(first_err)
 }
 
 /// No '+' and no default country: E.164 only when unambiguous (see the module docs).
-fn bare(d: &[u8]) -> Result<Number, NumberError> {
+fn bare(d: Digits<'_>) -> Result<Number, NumberError> {
     let needs = NumberError::NeedsDefaultCountry { digits: d.len() };
-    if d.len() > 15 || d[0] == 0 || check(1, d).is_ok() {
+    if d.len() > 15 || d.d[0] == 0 || check(1, d.d).is_ok() {
         return Err(needs);
     }
-    match calling_code(d) {
-        Some((cc, l)) if check(cc, &d[l..]).is_ok() => Ok(make(cc, &d[l..])),
-        _ => Err(needs),
-    }
+    // Same reading as after '+', so "+" + the result parses back to the same number.
+    international(d).map_err(|_| needs)
 }
