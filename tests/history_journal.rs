@@ -448,3 +448,89 @@ fn sigkill_never_loses_an_acknowledged_reservation() {
     );
     assert!(start.elapsed() < Duration::from_secs(40));
 }
+
+const FULL_ENV: &str = "DIALGUARD_HISTORY_FULL_DISK_CHILD_DIR";
+
+/// Not a test on its own: the worker of `full_disk_fails_the_call_and_keeps_every_acknowledged_record`,
+/// run in a child whose file-size limit makes the journal "full".
+#[test]
+fn full_disk_child_worker() {
+    let Ok(dir) = std::env::var(FULL_ENV) else {
+        return;
+    };
+    let (h, _) = History::open(Path::new(&dir), opts(FsyncPolicy::Never)).unwrap();
+    let mut acked = 0usize;
+    for i in 0..100_000u64 {
+        let n = num(390_600_000_000 + i);
+        match h.with_events(n, T0 + i as i64, &mut |_| {
+            Some(NewEvent::attempt(&Query::default()))
+        }) {
+            Ok(_) => acked += 1,
+            Err(e) => {
+                // The failed reservation is not in memory either, and later calls fail
+                // cleanly too (no panic, no partial record).
+                assert_eq!(h.len(), acked);
+                let again = h.with_events(num(390_700_000_000), T0 + 10, &mut |_| {
+                    Some(NewEvent::attempt(&Query::default()))
+                });
+                assert!(again.is_err());
+                assert_eq!(h.len(), acked);
+                println!("\nacked {acked}\nerror {e}");
+                return;
+            }
+        }
+    }
+    panic!("the journal never filled up");
+}
+
+#[cfg(unix)]
+#[test]
+fn full_disk_fails_the_call_and_keeps_every_acknowledged_record() {
+    if std::env::var(FULL_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    // A file-size limit (EFBIG once reached, SIGXFSZ ignored) stands in for a full disk:
+    // the same write error path as ENOSPC.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 4; exec \"$0\" --exact full_disk_child_worker --nocapture --test-threads 1")
+        .arg(&exe)
+        .env(FULL_ENV, dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acked: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("acked "))
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {stdout}"));
+    let error = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("error "))
+        .unwrap();
+    assert!(
+        error.contains("appending to journal")
+            && error.contains("nothing of this call was recorded"),
+        "{error}"
+    );
+    assert!(acked > 10, "{acked}");
+    // The partial record was cut back: the file holds exactly the acknowledged records.
+    let path = journal1(dir.path());
+    assert_eq!(
+        fs::metadata(&path).unwrap().len(),
+        HEADER + acked * EVENT_RECORD
+    );
+    let (h, report) = open(dir.path());
+    assert_eq!(
+        (report.records_replayed, report.torn_tails.len()),
+        (acked, 0)
+    );
+    assert_eq!(h.len() as u64, acked);
+}

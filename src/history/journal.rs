@@ -632,7 +632,11 @@ impl Journal {
             out.flush()?;
             out.get_ref().sync_all()
         })();
-        res.map_err(werr)?;
+        if let Err(e) = res {
+            drop(out);
+            let _ = fs::remove_file(&tmp);
+            return Err(werr(e));
+        }
         drop(out);
         let final_path = checkpoint_path(&self.dir, new_gen);
         fs::rename(&tmp, &final_path).map_err(io("renaming checkpoint", &final_path))?;

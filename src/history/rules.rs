@@ -247,21 +247,38 @@ pub fn cooloff_clear_at(
 
 /// What the store must keep: events younger than `keep` seconds, and forever the events
 /// whose outcome is in `forever` (they hold a forever cool-off). Pruning happens when a
-/// number is written and in [`super::History::sweep`].
+/// number is written and in [`super::History::sweep`]. Campaign abandon counters keep
+/// `campaign_keep` seconds (the longest abandon-limit window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retention {
     /// Seconds an event is kept after its instant.
     pub keep: i64,
     /// Outcomes whose events are never pruned.
     pub forever: OutcomeSet,
+    /// Seconds the campaign counters keep an outcome.
+    pub campaign_keep: i64,
 }
 
 impl Retention {
-    /// Keep `keep` seconds, and opt-outs forever.
+    /// What campaign counters keep unless told otherwise: 31 days and a DST hour, enough
+    /// for every abandon-limit window of the issue (US 30 days, UK 24 h).
+    pub const CAMPAIGN_KEEP: i64 = 31 * 86_400 + 3_600;
+
+    /// Keep events `keep` seconds, opt-outs forever, campaign counters
+    /// [`Retention::CAMPAIGN_KEEP`].
     pub const fn new(keep: i64) -> Retention {
         Retention {
             keep,
             forever: OutcomeSet::EMPTY.with(Outcome::OptOut),
+            campaign_keep: Retention::CAMPAIGN_KEEP,
+        }
+    }
+
+    /// The same, with campaign counters kept `secs` seconds.
+    pub const fn with_campaign_keep(self, secs: i64) -> Retention {
+        Retention {
+            campaign_keep: secs,
+            ..self
         }
     }
 
