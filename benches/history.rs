@@ -76,6 +76,15 @@ fn run(c: &mut Criterion, name: &str, h: &History, count: u64) {
         })
     });
 
+    g.bench_function("check (read, cap)", |b| {
+        b.iter(|| {
+            let n = number(rng.next(count));
+            let mut clear = 0;
+            let r = h.read(n, &mut |evs| clear = cap_clear_at(evs, &CAP, &q, T0, &days));
+            black_box((r.is_ok(), clear))
+        })
+    });
+
     // The clock advances one second per reservation so events age out as in production
     // (each number is hit about once per million operations).
     let mut t = T0;
@@ -88,6 +97,29 @@ fn run(c: &mut Criterion, name: &str, h: &History, count: u64) {
             });
             black_box(r)
         })
+    });
+    g.finish();
+}
+
+/// The floor: a plain `DashMap` lookup at the same size, hasher, shard count and bucket
+/// size (8-byte key + 24-byte value, like the history's slot), so the history figures
+/// can be read as a ratio in one run. Runs last: allocating and freeing its table first
+/// was seen to slow the history benches that follow.
+fn baseline(c: &mut Criterion, count: u64) {
+    let map: dashmap::DashMap<u64, [u32; 6], NumberHasher> =
+        dashmap::DashMap::with_capacity_and_hasher_and_shard_amount(
+            count as usize,
+            NumberHasher::default(),
+            64,
+        );
+    for i in 0..count {
+        map.insert(number(i).get(), [i as u32; 6]);
+    }
+    let mut g = c.benchmark_group(format!("history/baseline/{count}"));
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    g.bench_function("dashmap get (64 shards, 24-byte value)", |b| {
+        b.iter(|| black_box(map.get(&number(rng.next(count)).get()).map(|v| v[0])))
     });
     g.finish();
 }
@@ -114,6 +146,8 @@ fn benches(c: &mut Criterion) {
         &journaled,
         count,
     );
+    drop(journaled);
+    baseline(c, count);
 }
 
 criterion_group!(history, benches);
