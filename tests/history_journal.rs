@@ -534,3 +534,33 @@ fn full_disk_fails_the_call_and_keeps_every_acknowledged_record() {
     );
     assert_eq!(h.len() as u64, acked);
 }
+
+#[test]
+fn corrupted_checkpoint_is_refused_with_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (h, _) = open(dir.path());
+        reserve_n(&h, 5);
+        h.checkpoint().unwrap();
+    }
+    let path = dir.path().join("checkpoint.000000000002");
+    let mut bytes = fs::read(&path).unwrap();
+    // The second record (numbers are 8 + 1 + 8 + 8 + 4 + 14 = 43 bytes each).
+    bytes[(HEADER + 43 + 12) as usize] ^= 1;
+    fs::write(&path, &bytes).unwrap();
+    match History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap()
+    {
+        HistoryError::Corrupt {
+            path: p,
+            offset,
+            record,
+            what,
+        } => assert_eq!(
+            (p, offset, record, what.as_str()),
+            (path, HEADER + 43, 1, "checksum mismatch")
+        ),
+        e => panic!("expected Corrupt, got {e}"),
+    }
+}

@@ -321,3 +321,58 @@ impl Retention {
             || e.outcome().is_some_and(|o| self.forever.contains(o))
     }
 }
+
+/// Which rule of a [`clear_at`] call decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RuleRef {
+    /// `caps[i]`.
+    Cap(usize),
+    /// `cooloffs[i]`.
+    Cooloff(usize),
+}
+
+/// The earliest instant ≥ `t` at which every cap and cool-off passes together, and the
+/// rule that holds out longest (`None` when all pass at `t`). `Err(rule)` when a forever
+/// cool-off applies. Each rule's clear instant is monotone (events only age out), so the
+/// joint instant is their maximum.
+///
+/// ```
+/// use dialguard::history::*;
+/// let t0 = 1_780_000_000;
+/// let ev = [Event::new(t0, Tag::NONE, Tag::NONE, Some(Outcome::Abandoned), false).unwrap()];
+/// let caps = [CapRule { max: 1, within: Span::Elapsed(86_400), key: CapKey::Number,
+///                       count: CountKind::Attempts }];
+/// let cool = [CooloffRule { after: Outcome::Abandoned, duration: CoolSpan::Elapsed(72 * 3600),
+///                           unless_live_agent: true, key: CapKey::Number }];
+/// let days = FixedOffsetDays(0);
+/// let q = Query::default();
+/// assert_eq!(clear_at(&ev, &caps, &cool, &q, t0 + 5, &days),
+///            Ok((t0 + 72 * 3600, Some(RuleRef::Cooloff(0)))));
+/// let live = Query { live_agent: true, ..q };
+/// assert_eq!(clear_at(&ev, &caps, &cool, &live, t0 + 5, &days),
+///            Ok((t0 + 86_400, Some(RuleRef::Cap(0)))));
+/// ```
+pub fn clear_at(
+    events: &[Event],
+    caps: &[CapRule],
+    cooloffs: &[CooloffRule],
+    q: &Query,
+    t: i64,
+    days: &dyn LocalDays,
+) -> Result<(i64, Option<RuleRef>), RuleRef> {
+    let mut best = (t, None);
+    for (i, c) in cooloffs.iter().enumerate() {
+        match cooloff_clear_at(events, c, q, t, days) {
+            None => return Err(RuleRef::Cooloff(i)),
+            Some(x) if x > best.0 => best = (x, Some(RuleRef::Cooloff(i))),
+            Some(_) => {}
+        }
+    }
+    for (i, c) in caps.iter().enumerate() {
+        let x = cap_clear_at(events, c, q, t, days);
+        if x > best.0 {
+            best = (x, Some(RuleRef::Cap(i)));
+        }
+    }
+    Ok(best)
+}
