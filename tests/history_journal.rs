@@ -564,3 +564,29 @@ fn corrupted_checkpoint_is_refused_with_its_offset() {
         e => panic!("expected Corrupt, got {e}"),
     }
 }
+
+#[test]
+fn group_commit_every_record_with_concurrent_writers_and_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(FsyncPolicy::EveryRecord);
+    let start = Instant::now();
+    let live = {
+        let (h, _) = History::open(dir.path(), o).unwrap();
+        let writers: Vec<_> = (0..3u64)
+            .map(|w| {
+                let h = h.clone();
+                std::thread::spawn(move || workload(&h, w * 1000, w * 1000 + 60))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        h.checkpoint().unwrap();
+        for w in writers {
+            w.join().unwrap();
+        }
+        dump(&h)
+    };
+    let (h, report) = History::open(dir.path(), o).unwrap();
+    assert_eq!(report.checkpoint, Some(2));
+    assert_eq!(dump(&h), live);
+    eprintln!("EveryRecord, 3 writers: {:?}", start.elapsed());
+}
