@@ -590,3 +590,43 @@ fn group_commit_every_record_with_concurrent_writers_and_a_checkpoint() {
     assert_eq!(dump(&h), live);
     eprintln!("EveryRecord, 3 writers: {:?}", start.elapsed());
 }
+
+#[test]
+fn attempt_ids_survive_a_restart_and_opt_outs_are_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = num(33_612_345_678);
+    let q = Query {
+        campaign: Tag::of("a"),
+        ..Query::default()
+    };
+    let ids: Vec<AttemptId> = {
+        let (h, _) = open(dir.path());
+        h.record_opt_out(num(12_025_550_199), T0 - 5).unwrap();
+        (0..3)
+            .map(|_| {
+                h.with_events(n, T0, &mut |_| Some(NewEvent::attempt(&q)))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        ids,
+        [
+            AttemptId((T0 - EPOCH_2020) as u64 * 256),
+            AttemptId((T0 - EPOCH_2020) as u64 * 256 + 1),
+            AttemptId((T0 - EPOCH_2020) as u64 * 256 + 2)
+        ]
+    );
+    let (h, _) = open(dir.path());
+    assert_eq!(h.opted_out(), [(12_025_550_199, T0 - 5)]);
+    // The dialer restarted mid-call: the outcome still finds its attempt.
+    assert_eq!(
+        h.record_outcome(n, Some(ids[1]), Outcome::Abandoned, &q, T0 + 40)
+            .unwrap(),
+        ids[1]
+    );
+    let outcomes: Vec<_> = dump(&h).0[&n.get()].iter().map(Event::outcome).collect();
+    assert_eq!(outcomes, [None, Some(Outcome::Abandoned), None]);
+    assert_eq!(h.abandon_rate(Tag::of("a"), D, T0 + 41), (1, 1));
+}
