@@ -448,3 +448,185 @@ fn sigkill_never_loses_an_acknowledged_reservation() {
     );
     assert!(start.elapsed() < Duration::from_secs(40));
 }
+
+const FULL_ENV: &str = "DIALGUARD_HISTORY_FULL_DISK_CHILD_DIR";
+
+/// Not a test on its own: the worker of `full_disk_fails_the_call_and_keeps_every_acknowledged_record`,
+/// run in a child whose file-size limit makes the journal "full".
+#[test]
+fn full_disk_child_worker() {
+    let Ok(dir) = std::env::var(FULL_ENV) else {
+        return;
+    };
+    let (h, _) = History::open(Path::new(&dir), opts(FsyncPolicy::Never)).unwrap();
+    let mut acked = 0usize;
+    for i in 0..100_000u64 {
+        let n = num(390_600_000_000 + i);
+        match h.with_events(n, T0 + i as i64, &mut |_| {
+            Some(NewEvent::attempt(&Query::default()))
+        }) {
+            Ok(_) => acked += 1,
+            Err(e) => {
+                // The failed reservation is not in memory either, and later calls fail
+                // cleanly too (no panic, no partial record).
+                assert_eq!(h.len(), acked);
+                let again = h.with_events(num(390_700_000_000), T0 + 10, &mut |_| {
+                    Some(NewEvent::attempt(&Query::default()))
+                });
+                assert!(again.is_err());
+                assert_eq!(h.len(), acked);
+                println!("\nacked {acked}\nerror {e}");
+                return;
+            }
+        }
+    }
+    panic!("the journal never filled up");
+}
+
+#[cfg(unix)]
+#[test]
+fn full_disk_fails_the_call_and_keeps_every_acknowledged_record() {
+    if std::env::var(FULL_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    // A file-size limit (EFBIG once reached, SIGXFSZ ignored) stands in for a full disk:
+    // the same write error path as ENOSPC.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 4; exec \"$0\" --exact full_disk_child_worker --nocapture --test-threads 1")
+        .arg(&exe)
+        .env(FULL_ENV, dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acked: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("acked "))
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {stdout}"));
+    let error = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("error "))
+        .unwrap();
+    assert!(
+        error.contains("appending to journal")
+            && error.contains("nothing of this call was recorded"),
+        "{error}"
+    );
+    assert!(acked > 10, "{acked}");
+    // The partial record was cut back: the file holds exactly the acknowledged records.
+    let path = journal1(dir.path());
+    assert_eq!(
+        fs::metadata(&path).unwrap().len(),
+        HEADER + acked * EVENT_RECORD
+    );
+    let (h, report) = open(dir.path());
+    assert_eq!(
+        (report.records_replayed, report.torn_tails.len()),
+        (acked, 0)
+    );
+    assert_eq!(h.len() as u64, acked);
+}
+
+#[test]
+fn corrupted_checkpoint_is_refused_with_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (h, _) = open(dir.path());
+        reserve_n(&h, 5);
+        h.checkpoint().unwrap();
+    }
+    let path = dir.path().join("checkpoint.000000000002");
+    let mut bytes = fs::read(&path).unwrap();
+    // The second record (numbers are 8 + 1 + 8 + 8 + 4 + 14 = 43 bytes each).
+    bytes[(HEADER + 43 + 12) as usize] ^= 1;
+    fs::write(&path, &bytes).unwrap();
+    match History::open(dir.path(), opts(FsyncPolicy::Never))
+        .err()
+        .unwrap()
+    {
+        HistoryError::Corrupt {
+            path: p,
+            offset,
+            record,
+            what,
+        } => assert_eq!(
+            (p, offset, record, what.as_str()),
+            (path, HEADER + 43, 1, "checksum mismatch")
+        ),
+        e => panic!("expected Corrupt, got {e}"),
+    }
+}
+
+#[test]
+fn group_commit_every_record_with_concurrent_writers_and_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(FsyncPolicy::EveryRecord);
+    let start = Instant::now();
+    let live = {
+        let (h, _) = History::open(dir.path(), o).unwrap();
+        let writers: Vec<_> = (0..3u64)
+            .map(|w| {
+                let h = h.clone();
+                std::thread::spawn(move || workload(&h, w * 1000, w * 1000 + 60))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        h.checkpoint().unwrap();
+        for w in writers {
+            w.join().unwrap();
+        }
+        dump(&h)
+    };
+    let (h, report) = History::open(dir.path(), o).unwrap();
+    assert_eq!(report.checkpoint, Some(2));
+    assert_eq!(dump(&h), live);
+    eprintln!("EveryRecord, 3 writers: {:?}", start.elapsed());
+}
+
+#[test]
+fn attempt_ids_survive_a_restart_and_opt_outs_are_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = num(33_612_345_678);
+    let q = Query {
+        campaign: Tag::of("a"),
+        ..Query::default()
+    };
+    let ids: Vec<AttemptId> = {
+        let (h, _) = open(dir.path());
+        h.record_opt_out(num(12_025_550_199), T0 - 5).unwrap();
+        (0..3)
+            .map(|_| {
+                h.with_events(n, T0, &mut |_| Some(NewEvent::attempt(&q)))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        ids,
+        [
+            AttemptId((T0 - EPOCH_2020) as u64 * 256),
+            AttemptId((T0 - EPOCH_2020) as u64 * 256 + 1),
+            AttemptId((T0 - EPOCH_2020) as u64 * 256 + 2)
+        ]
+    );
+    let (h, _) = open(dir.path());
+    assert_eq!(h.opted_out(), [(12_025_550_199, T0 - 5)]);
+    // The dialer restarted mid-call: the outcome still finds its attempt.
+    assert_eq!(
+        h.record_outcome(n, Some(ids[1]), Outcome::Abandoned, &q, T0 + 40)
+            .unwrap(),
+        ids[1]
+    );
+    let outcomes: Vec<_> = dump(&h).0[&n.get()].iter().map(Event::outcome).collect();
+    assert_eq!(outcomes, [None, Some(Outcome::Abandoned), None]);
+    assert_eq!(h.abandon_rate(Tag::of("a"), D, T0 + 41), (1, 1));
+}

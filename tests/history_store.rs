@@ -15,7 +15,7 @@ fn num(d: u64) -> Number {
     Number::from_e164_digits(d).unwrap()
 }
 
-fn events(h: &impl HistoryStore, n: Number) -> Vec<Event> {
+fn events(h: &dyn HistoryStore, n: Number) -> Vec<Event> {
     let mut v = Vec::new();
     h.read(n, &mut |e| v.extend_from_slice(e)).unwrap();
     v
@@ -23,7 +23,7 @@ fn events(h: &impl HistoryStore, n: Number) -> Vec<Event> {
 
 /// Reserve an attempt when every cap admits it now: the guard's hot path in miniature.
 fn reserve(
-    h: &impl HistoryStore,
+    h: &dyn HistoryStore,
     n: Number,
     t: i64,
     caps: &[CapRule],
@@ -51,7 +51,7 @@ fn race_cap_of_three_admits_exactly_three_per_number_every_run() {
     const NUMBERS: u64 = 4;
     const TRIES: i64 = 300;
     for run in 0..6 {
-        let h = History::in_memory(30 * D);
+        let h: Arc<dyn HistoryStore> = Arc::new(History::in_memory(30 * D));
         let admitted: Arc<Vec<AtomicU32>> =
             Arc::new((0..NUMBERS).map(|_| AtomicU32::new(0)).collect());
         let barrier = Arc::new(Barrier::new(THREADS));
@@ -65,7 +65,7 @@ fn race_cap_of_three_admits_exactly_three_per_number_every_run() {
                         let k = (i as u64 + th as u64 + run) % NUMBERS;
                         // Clocks differ by thread and advance: all within one 24 h window.
                         let t = T0 + i * 7 + th as i64;
-                        if reserve(&h, num(390_200_000_000 + k), t, &[CAP3], &q).is_some() {
+                        if reserve(&*h, num(390_200_000_000 + k), t, &[CAP3], &q).is_some() {
                             admitted[k as usize].fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -82,7 +82,7 @@ fn race_cap_of_three_admits_exactly_three_per_number_every_run() {
                 "run {run} number {k}"
             );
             assert_eq!(
-                events(&h, num(390_200_000_000 + k)).len(),
+                events(&*h, num(390_200_000_000 + k)).len(),
                 3,
                 "run {run} number {k}"
             );

@@ -453,6 +453,10 @@ pub(crate) struct Journal {
     dirty: AtomicBool,
     since_checkpoint: AtomicU64,
     checkpointing: Mutex<()>,
+    /// Group commit under [`FsyncPolicy::EveryRecord`]: the highest sequence number known
+    /// to be on disk. Held while syncing, so writers that queue behind one fsync find
+    /// their record already covered and return without another.
+    synced: Mutex<u64>,
 }
 
 fn poisoned<T>(e: std::sync::PoisonError<T>) -> HistoryError {
@@ -491,10 +495,36 @@ impl Journal {
                 source: e,
             });
         }
-        if self.fsync == FsyncPolicy::EveryRecord
-            && let Err(e) = w.file.sync_data()
-        {
-            // After a failed fsync the kernel may have dropped the pages: stop here.
+        w.len += n;
+        w.next_seq += 1;
+        self.last_seq.store(seq, Ordering::SeqCst);
+        self.since_checkpoint.fetch_add(1, Ordering::Relaxed);
+        if self.fsync != FsyncPolicy::EveryRecord {
+            self.dirty.store(true, Ordering::Release);
+            return Ok(seq);
+        }
+        // fsync outside the writer lock, so other writers keep appending and share the
+        // next fsync (group commit).
+        let file = Arc::clone(&w.file);
+        drop(w);
+        self.sync_through(seq, &file)?;
+        Ok(seq)
+    }
+
+    /// Returns once record `seq`, written to `file`, is on disk. A failed fsync poisons
+    /// the journal: the kernel may have dropped the pages, so nothing later can be
+    /// trusted. (The record stays in the file unacknowledged: if it survives, a restart
+    /// counts one attempt more than was acknowledged — the restrictive side.)
+    fn sync_through(&self, seq: u64, file: &File) -> Result<(), HistoryError> {
+        let mut done = self.synced.lock().map_err(poisoned)?;
+        if *done >= seq {
+            return Ok(());
+        }
+        // A rotation takes `synced` before switching files, so while it is held every
+        // record up to `upto` is in `file` or in an older, already synced file.
+        let upto = self.last_seq.load(Ordering::SeqCst);
+        if let Err(e) = file.sync_data() {
+            let mut w = self.w.lock().map_err(poisoned)?;
             w.poisoned = Some(format!("fsync failed: {e}"));
             return Err(HistoryError::Io {
                 action: "syncing journal",
@@ -502,14 +532,8 @@ impl Journal {
                 source: e,
             });
         }
-        w.len += n;
-        w.next_seq += 1;
-        self.last_seq.store(seq, Ordering::SeqCst);
-        self.since_checkpoint.fetch_add(1, Ordering::Relaxed);
-        if self.fsync != FsyncPolicy::EveryRecord {
-            self.dirty.store(true, Ordering::Release);
-        }
-        Ok(seq)
+        *done = upto;
+        Ok(())
     }
 
     /// Forces the current journal file to disk.
@@ -540,8 +564,9 @@ impl Journal {
     /// per shard, while the checkpoint reads that shard.
     pub(crate) fn checkpoint(&self, inner: &Inner) -> Result<(), HistoryError> {
         let _one = self.checkpointing.lock().map_err(poisoned)?;
-        // 1. Rotate.
-        let (old_file, new_gen) = {
+        // 1. Rotate (holding `synced` first: see `sync_through`).
+        let mut synced = self.synced.lock().map_err(poisoned)?;
+        let (old_file, new_gen, upto) = {
             let mut w = self.w.lock().map_err(poisoned)?;
             if let Some(reason) = &w.poisoned {
                 return Err(HistoryError::Poisoned {
@@ -556,12 +581,14 @@ impl Journal {
             w.generation = g;
             w.len = HEADER;
             self.since_checkpoint.store(0, Ordering::Relaxed);
-            (old, g)
+            (old, g, self.last_seq.load(Ordering::SeqCst))
         };
         // Everything in the old generation must be durable before it is superseded.
         old_file
             .sync_data()
             .map_err(io("syncing journal", &self.dir))?;
+        *synced = (*synced).max(upto);
+        drop(synced);
         drop(old_file);
 
         // 2. Write the checkpoint.
@@ -632,7 +659,11 @@ impl Journal {
             out.flush()?;
             out.get_ref().sync_all()
         })();
-        res.map_err(werr)?;
+        if let Err(e) = res {
+            drop(out);
+            let _ = fs::remove_file(&tmp);
+            return Err(werr(e));
+        }
         drop(out);
         let final_path = checkpoint_path(&self.dir, new_gen);
         fs::rename(&tmp, &final_path).map_err(io("renaming checkpoint", &final_path))?;
@@ -913,6 +944,7 @@ pub(crate) fn recover(
         dirty: AtomicBool::new(false),
         since_checkpoint: AtomicU64::new(parsed.len() as u64),
         checkpointing: Mutex::new(()),
+        synced: Mutex::new(max_seq),
     };
     Ok((journal, report))
 }

@@ -247,21 +247,38 @@ pub fn cooloff_clear_at(
 
 /// What the store must keep: events younger than `keep` seconds, and forever the events
 /// whose outcome is in `forever` (they hold a forever cool-off). Pruning happens when a
-/// number is written and in [`super::History::sweep`].
+/// number is written and in [`super::History::sweep`]. Campaign abandon counters keep
+/// `campaign_keep` seconds (the longest abandon-limit window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retention {
     /// Seconds an event is kept after its instant.
     pub keep: i64,
     /// Outcomes whose events are never pruned.
     pub forever: OutcomeSet,
+    /// Seconds the campaign counters keep an outcome.
+    pub campaign_keep: i64,
 }
 
 impl Retention {
-    /// Keep `keep` seconds, and opt-outs forever.
+    /// What campaign counters keep unless told otherwise: 31 days and a DST hour, enough
+    /// for every abandon-limit window of the issue (US 30 days, UK 24 h).
+    pub const CAMPAIGN_KEEP: i64 = 31 * 86_400 + 3_600;
+
+    /// Keep events `keep` seconds, opt-outs forever, campaign counters
+    /// [`Retention::CAMPAIGN_KEEP`].
     pub const fn new(keep: i64) -> Retention {
         Retention {
             keep,
             forever: OutcomeSet::EMPTY.with(Outcome::OptOut),
+            campaign_keep: Retention::CAMPAIGN_KEEP,
+        }
+    }
+
+    /// The same, with campaign counters kept `secs` seconds.
+    pub const fn with_campaign_keep(self, secs: i64) -> Retention {
+        Retention {
+            campaign_keep: secs,
+            ..self
         }
     }
 
@@ -303,4 +320,59 @@ impl Retention {
         e.instant().saturating_add(self.keep) > t
             || e.outcome().is_some_and(|o| self.forever.contains(o))
     }
+}
+
+/// Which rule of a [`clear_at`] call decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RuleRef {
+    /// `caps[i]`.
+    Cap(usize),
+    /// `cooloffs[i]`.
+    Cooloff(usize),
+}
+
+/// The earliest instant ≥ `t` at which every cap and cool-off passes together, and the
+/// rule that holds out longest (`None` when all pass at `t`). `Err(rule)` when a forever
+/// cool-off applies. Each rule's clear instant is monotone (events only age out), so the
+/// joint instant is their maximum.
+///
+/// ```
+/// use dialguard::history::*;
+/// let t0 = 1_780_000_000;
+/// let ev = [Event::new(t0, Tag::NONE, Tag::NONE, Some(Outcome::Abandoned), false).unwrap()];
+/// let caps = [CapRule { max: 1, within: Span::Elapsed(86_400), key: CapKey::Number,
+///                       count: CountKind::Attempts }];
+/// let cool = [CooloffRule { after: Outcome::Abandoned, duration: CoolSpan::Elapsed(72 * 3600),
+///                           unless_live_agent: true, key: CapKey::Number }];
+/// let days = FixedOffsetDays(0);
+/// let q = Query::default();
+/// assert_eq!(clear_at(&ev, &caps, &cool, &q, t0 + 5, &days),
+///            Ok((t0 + 72 * 3600, Some(RuleRef::Cooloff(0)))));
+/// let live = Query { live_agent: true, ..q };
+/// assert_eq!(clear_at(&ev, &caps, &cool, &live, t0 + 5, &days),
+///            Ok((t0 + 86_400, Some(RuleRef::Cap(0)))));
+/// ```
+pub fn clear_at(
+    events: &[Event],
+    caps: &[CapRule],
+    cooloffs: &[CooloffRule],
+    q: &Query,
+    t: i64,
+    days: &dyn LocalDays,
+) -> Result<(i64, Option<RuleRef>), RuleRef> {
+    let mut best = (t, None);
+    for (i, c) in cooloffs.iter().enumerate() {
+        match cooloff_clear_at(events, c, q, t, days) {
+            None => return Err(RuleRef::Cooloff(i)),
+            Some(x) if x > best.0 => best = (x, Some(RuleRef::Cooloff(i))),
+            Some(_) => {}
+        }
+    }
+    for (i, c) in caps.iter().enumerate() {
+        let x = cap_clear_at(events, c, q, t, days);
+        if x > best.0 {
+            best = (x, Some(RuleRef::Cap(i)));
+        }
+    }
+    Ok(best)
 }

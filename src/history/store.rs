@@ -150,7 +150,7 @@ impl History {
                 NumberHasher::default(),
                 SHARDS,
             ),
-            campaigns: CampaignCounters::new(retention.keep),
+            campaigns: CampaignCounters::new(retention.campaign_keep),
             opt_outs: DashMap::with_hasher(NumberHasher::default()),
             retention,
             journal,
