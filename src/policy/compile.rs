@@ -590,12 +590,11 @@ impl Builder {
         let caps: Vec<CapRule> = self.caps.iter().map(|c| c.cap).collect();
         let cools: Vec<CooloffRule> = self.cooloffs.iter().map(|c| c.cooloff).collect();
         let mut r = Retention::for_rules(&caps, &cools);
-        r.keep = self
-            .abandon_limits
-            .iter()
-            .map(|a| a.within)
-            .fold(r.keep, i64::max);
-        r
+        let campaign_keep = self.abandon_limits.iter().map(|a| a.within).max();
+        match campaign_keep {
+            Some(k) => r.with_campaign_keep(k.max(r.campaign_keep)),
+            None => r,
+        }
     }
 
     /// Adds one source's rules. `skip` holds ids a later source redefines (pack overrides).
