@@ -589,7 +589,7 @@ impl Builder {
     fn retention(&self) -> Retention {
         let caps: Vec<CapRule> = self.caps.iter().map(|c| c.cap).collect();
         let cools: Vec<CooloffRule> = self.cooloffs.iter().map(|c| c.cooloff).collect();
-        let mut r = Retention::for_rules(&caps, &cools);
+        let r = Retention::for_rules(&caps, &cools);
         let campaign_keep = self.abandon_limits.iter().map(|a| a.within).max();
         match campaign_keep {
             Some(k) => r.with_campaign_keep(k.max(r.campaign_keep)),
