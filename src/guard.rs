@@ -17,7 +17,7 @@ use crate::calendar::ZoneTables;
 use crate::decision::{Constraints, Decision, Reason, RuleId};
 use crate::history::{
     self, AttemptId, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
-    LocalDays, NewEvent, Outcome, Query, RecoveryReport, Tag,
+    LocalDays, NewEvent, Outcome, OutcomeSet, Query, RecoveryReport, Retention, Tag,
 };
 use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, OptOutOverlay};
 use crate::number::{self, Number, NumberError, RegionId, ZoneId};
@@ -187,6 +187,14 @@ impl Guard {
     /// Swaps in an already compiled snapshot; returns the one it replaced. Checks running
     /// on the old one finish on it; it is freed when the last of them drops it.
     pub fn swap(&self, snap: Snapshot) -> Arc<Snapshot> {
+        // Keep what the longest of the old and new policies needs: history pruned too
+        // early could let a longer cap admit too many calls.
+        let (old, new) = (self.history.retention(), snap.retention());
+        self.history.set_retention(Retention {
+            keep: old.keep.max(new.keep),
+            forever: OutcomeSet(old.forever.0 | new.forever.0),
+            campaign_keep: old.campaign_keep.max(new.campaign_keep),
+        });
         self.snapshot.swap(Arc::new(snap))
     }
 

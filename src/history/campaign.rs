@@ -56,7 +56,7 @@ fn count(q: &VecDeque<u32>, from: i64, to: i64) -> u32 {
 #[derive(Debug)]
 pub struct CampaignCounters {
     pub(crate) map: DashMap<Tag, Counts, TagHasher>,
-    keep: i64,
+    keep: std::sync::atomic::AtomicI64,
 }
 
 impl CampaignCounters {
@@ -64,8 +64,13 @@ impl CampaignCounters {
     pub fn new(keep: i64) -> CampaignCounters {
         CampaignCounters {
             map: DashMap::with_hasher(TagHasher::default()),
-            keep,
+            keep: std::sync::atomic::AtomicI64::new(keep),
         }
+    }
+
+    /// Keeps `keep` seconds from now on (a reloaded policy may need a longer window).
+    pub fn set_keep(&self, keep: i64) {
+        self.keep.store(keep, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Counts one outcome of a campaign's call at `t`; outcomes nobody answered are
@@ -95,7 +100,7 @@ impl CampaignCounters {
             return;
         }
         // Prune relative to this outcome's instant: the window never looks further back.
-        let oldest = at as i64 - self.keep;
+        let oldest = at as i64 - self.keep.load(std::sync::atomic::Ordering::Relaxed);
         prune(&mut c.answered, oldest);
         prune(&mut c.abandoned, oldest);
         push_sorted(&mut c.answered, at);

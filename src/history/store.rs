@@ -84,7 +84,7 @@ pub(crate) struct Inner {
     pub(crate) map: DashMap<u64, super::slot::Slot, NumberHasher>,
     pub(crate) campaigns: CampaignCounters,
     pub(crate) opt_outs: DashMap<u64, u32, NumberHasher>,
-    pub(crate) retention: Retention,
+    pub(crate) retention: RetentionCell,
     pub(crate) journal: Option<Journal>,
     stop: Mutex<bool>,
     wake: Condvar,
@@ -152,7 +152,7 @@ impl History {
             ),
             campaigns: CampaignCounters::new(retention.campaign_keep),
             opt_outs: DashMap::with_hasher(NumberHasher::default()),
-            retention,
+            retention: RetentionCell::new(retention),
             journal,
             stop: Mutex::new(false),
             wake: Condvar::new(),
@@ -230,9 +230,17 @@ impl History {
         }
     }
 
+    /// Changes what is kept from now on (a reloaded policy with longer caps, cool-offs
+    /// or abandon windows). Events already pruned under a shorter retention are gone, so
+    /// a guard keeps the longest retention any of its policies needed.
+    pub fn set_retention(&self, r: Retention) {
+        self.inner.retention.set(r);
+        self.inner.campaigns.set_keep(r.campaign_keep);
+    }
+
     /// The retention this history prunes with.
     pub fn retention(&self) -> Retention {
-        self.inner.retention
+        self.inner.retention.get()
     }
 
     /// `(abandoned, answered)` calls of the campaign within `(t - within, t]`, from the
@@ -273,7 +281,7 @@ impl History {
     /// numbers that are never dialled again are otherwise only pruned by a checkpoint.
     pub fn sweep(&self, t: i64) -> usize {
         let before = self.inner.map.len();
-        let r = self.inner.retention;
+        let r = self.inner.retention.get();
         self.inner.map.retain(|_, slot| {
             slot.prune(&r, t);
             !slot.is_empty()
@@ -322,7 +330,7 @@ fn worker_loop(inner: &Inner, tick: Duration, checkpoint_every: u64) {
 impl Inner {
     /// Applies a new event to a slot (prune, insert): shared by the live path and replay.
     pub(crate) fn apply_event(&self, slot: &mut super::slot::Slot, e: Event) -> AttemptId {
-        slot.prune(&self.retention, e.instant());
+        slot.prune(&self.retention.get(), e.instant());
         slot.insert(e)
     }
 
@@ -336,7 +344,7 @@ impl Inner {
     ) -> AttemptId {
         // Prune first, as the live path does before deciding: live and replay then agree
         // on whether an old attempt is still held.
-        slot.prune(&self.retention, e.instant());
+        slot.prune(&self.retention.get(), e.instant());
         if let Some(id) = attempt
             && slot.set_outcome(id, outcome)
         {
@@ -367,7 +375,7 @@ impl HistoryStore for History {
         // other thread can decide on this number in between.
         match inner.map.entry(key) {
             Entry::Occupied(mut o) => {
-                o.get_mut().prune(&inner.retention, t);
+                o.get_mut().prune(&inner.retention.get(), t);
                 let Some(ne) = o.get().view(|evs| f(evs)) else {
                     if o.get().is_empty() {
                         o.remove();
@@ -472,5 +480,39 @@ impl HistoryStore for History {
 
     fn abandon_rate(&self, campaign: Tag, within: i64, t: i64) -> Result<(u32, u32), HistoryError> {
         Ok(History::abandon_rate(self, campaign, within, t))
+    }
+}
+
+/// The retention, readable on every write without a lock and changeable on reload.
+#[derive(Debug)]
+pub(crate) struct RetentionCell {
+    keep: std::sync::atomic::AtomicI64,
+    forever: std::sync::atomic::AtomicU16,
+    campaign_keep: std::sync::atomic::AtomicI64,
+}
+
+impl RetentionCell {
+    fn new(r: Retention) -> RetentionCell {
+        RetentionCell {
+            keep: std::sync::atomic::AtomicI64::new(r.keep),
+            forever: std::sync::atomic::AtomicU16::new(r.forever.0),
+            campaign_keep: std::sync::atomic::AtomicI64::new(r.campaign_keep),
+        }
+    }
+
+    pub(crate) fn get(&self) -> Retention {
+        use std::sync::atomic::Ordering::Relaxed;
+        Retention {
+            keep: self.keep.load(Relaxed),
+            forever: super::OutcomeSet(self.forever.load(Relaxed)),
+            campaign_keep: self.campaign_keep.load(Relaxed),
+        }
+    }
+
+    fn set(&self, r: Retention) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.keep.store(r.keep, Relaxed);
+        self.forever.store(r.forever.0, Relaxed);
+        self.campaign_keep.store(r.campaign_keep, Relaxed);
     }
 }
