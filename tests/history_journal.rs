@@ -278,7 +278,10 @@ fn checkpoint_then_replay_equals_full_replay() {
         v.sort();
         v
     };
-    assert_eq!(names, ["checkpoint.000000000002", "journal.000000000002"]);
+    assert_eq!(
+        names,
+        ["LOCK", "checkpoint.000000000002", "journal.000000000002"]
+    );
     let (ha, ra) = open(a.path());
     let (hb, rb) = open(b.path());
     assert_eq!(dump(&ha), dump(&hb));
@@ -629,4 +632,25 @@ fn attempt_ids_survive_a_restart_and_opt_outs_are_recovered() {
     let outcomes: Vec<_> = dump(&h).0[&n.get()].iter().map(Event::outcome).collect();
     assert_eq!(outcomes, [None, Some(Outcome::Abandoned), None]);
     assert_eq!(h.abandon_rate(Tag::of("a"), D, T0 + 41), (1, 1));
+}
+
+#[test]
+fn a_state_directory_is_held_by_one_history_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = dialguard::history::JournalOptions::default();
+    let (first, _) = dialguard::history::History::open(dir.path(), opts).unwrap();
+    let err = dialguard::history::History::open(dir.path(), opts)
+        .err()
+        .expect("second open must fail");
+    assert!(
+        matches!(err, dialguard::history::HistoryError::Locked { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+    drop(first);
+    // Released with the first handle.
+    assert!(dialguard::history::History::open(dir.path(), opts).is_ok());
 }

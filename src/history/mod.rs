@@ -128,6 +128,17 @@ pub enum HistoryError {
         what: String,
     },
 
+    /// Another process holds the state directory.
+    #[error(
+        "history state directory {} is in use by another process (its LOCK file is held); \
+         one guard per state directory — stop the other dialguard or use another --state",
+        path.display()
+    )]
+    Locked {
+        /// The state directory.
+        path: PathBuf,
+    },
+
     /// A file written by a newer dialguard.
     #[error(
         "history state file {} has format version {found}, this dialguard reads up to {supported}; \
