@@ -436,19 +436,19 @@ impl HistoryStore for History {
         let mut counts = outcome
             .is_connected()
             .then(|| inner.campaigns.map.entry(q.campaign).or_default());
-        if let Some(j) = &inner.journal {
-            if let Err(err) = j.append(&Record::Outcome {
+        if let Some(j) = &inner.journal
+            && let Err(err) = j.append(&Record::Outcome {
                 number: key,
                 attempt,
                 event: e,
-            }) {
-                drop(counts);
-                if slot.is_empty() {
-                    drop(slot);
-                    inner.map.remove_if(&key, |_, s| s.is_empty());
-                }
-                return Err(err);
+            })
+        {
+            drop(counts);
+            if slot.is_empty() {
+                drop(slot);
+                inner.map.remove_if(&key, |_, s| s.is_empty());
             }
+            return Err(err);
         }
         let id = inner.apply_outcome(&mut slot, attempt, outcome, e);
         if let Some(c) = counts.as_deref_mut() {

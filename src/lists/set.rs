@@ -811,13 +811,13 @@ enum Arena {
 impl Arena {
     fn new(len: usize) -> Arena {
         #[cfg(target_os = "linux")]
-        if len >= HUGE_MIN {
-            if let Ok(map) = memmap2::MmapOptions::new().len(len).map_anon() {
-                // Advice before the first touch, so the kernel backs it with huge
-                // pages (research/hardware.md §3.2: advising later converts nothing).
-                let _ = map.advise(memmap2::Advice::HugePage);
-                return Arena::Anon(map);
-            }
+        if len >= HUGE_MIN
+            && let Ok(map) = memmap2::MmapOptions::new().len(len).map_anon()
+        {
+            // Advice before the first touch, so the kernel backs it with huge
+            // pages (research/hardware.md §3.2: advising later converts nothing).
+            let _ = map.advise(memmap2::Advice::HugePage);
+            return Arena::Anon(map);
         }
         Arena::Heap(vec![0; len])
     }
