@@ -19,8 +19,8 @@
 //!
 //! // Mistakes come back with file, line, rule, key and a hint.
 //! let bad = policy.replace("09:00-20:00", "20:00-09:00");
-//! let err = dialguard::policy::compile_str(&bad, "demo.toml".as_ref(), 1_780_000_000).unwrap_err();
-//! assert!(err.to_string().starts_with("demo.toml:8: [[window]] \"hours\", key `mon-fri`"), "{err}");
+//! let err = dialguard::policy::compile_str(&bad, "demo.toml".as_ref(), 1_780_000_000).err().unwrap();
+//! assert!(err.to_string().starts_with("demo.toml:6: [[window]] \"hours\", key `mon-fri`"), "{err}");
 //! ```
 
 mod compile;
