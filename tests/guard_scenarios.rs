@@ -1293,3 +1293,423 @@ fn history_survives_reopening_the_state_directory() {
         "deny optout live-optout"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Filters, scoped consents, calendar-day cool-offs, observed holidays, concurrency.
+
+#[test]
+fn rule_filters_purpose_mode_campaign_and_validity() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "filters"
+default_country = "US"
+
+[[window]]
+id = "collection-hours"
+applies_to = ["US"]
+purpose = ["collection"]
+mon-sun = ["08:00-21:00"]
+
+[[window]]
+id = "predictive-only"
+applies_to = ["US"]
+mode = ["predictive"]
+mon-sun = ["09:00-21:00"]
+
+[[window]]
+id = "spring-campaign"
+applies_to = ["US"]
+campaigns = ["spring"]
+mon-sun = ["10:00-21:00"]
+
+[[window]]
+id = "summer-2026"
+applies_to = ["US"]
+valid_from = "2026-06-01"
+valid_until = "2026-08-31"
+mon-sun = ["11:00-21:00"]
+"#,
+        &[],
+    );
+    let ny = "(212) 555-0188";
+    // 2026-09-01 07:30 EDT (after summer): only collection-hours and predictive-only can apply.
+    let base = CallContext::new(ts("2026-09-01T07:30:00-04:00"));
+    assert_eq!(
+        f.ctx(ny, &base),
+        "defer outside_window predictive-only 2026-09-01T13:00:00Z"
+    );
+    assert_eq!(
+        f.ctx(ny, &base.purpose(dialguard::Purpose::Collection)),
+        "defer outside_window collection-hours 2026-09-01T13:00:00Z"
+    );
+    assert_eq!(f.ctx(ny, &base.mode(Mode::Preview)), "allow");
+    assert_eq!(
+        f.ctx(ny, &base.mode(Mode::Preview).campaign("spring")),
+        "defer outside_window spring-campaign 2026-09-01T14:00:00Z"
+    );
+    assert_eq!(
+        f.ctx(ny, &base.mode(Mode::Preview).campaign("autumn")),
+        "allow"
+    );
+    // valid_until is inclusive: 31 August is in force, 1 September is not.
+    let last_day = CallContext::new(ts("2026-08-31T10:30:00-04:00")).mode(Mode::Preview);
+    assert_eq!(
+        f.ctx(ny, &last_day),
+        "defer outside_window summer-2026 2026-08-31T15:00:00Z"
+    );
+    let first_day = CallContext::new(ts("2026-06-01T10:30:00-04:00")).mode(Mode::Preview);
+    assert_eq!(
+        f.ctx(ny, &first_day),
+        "defer outside_window summer-2026 2026-06-01T15:00:00Z"
+    );
+    let before = CallContext::new(ts("2026-05-31T10:30:00-04:00")).mode(Mode::Preview);
+    assert_eq!(f.ctx(ny, &before), "allow");
+}
+
+#[test]
+fn consents_scoped_to_a_campaign_or_revoked() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "scoped"
+default_country = "US"
+
+[[list]]
+id = "dnc"
+kind = "registry"
+path = "dnc.txt"
+exemptions = ["consent"]
+
+[[consent]]
+id = "crm"
+path = "consents.csv"
+"#,
+        &[
+            ("dnc.txt", "+12125550001\n+12125550002\n"),
+            (
+                "consents.csv",
+                "number,kind,granted_at,expires_at,campaign,revoked_at\n\
+                 +12125550001,consent,2026-01-01,,spring,\n\
+                 +12125550002,consent,2026-01-01,,*,2026-06-01T12:00:00Z\n",
+            ),
+        ],
+    );
+    let at = ts("2026-05-01T15:00:00Z");
+    let c = CallContext::new(at);
+    assert_eq!(f.ctx("(212) 555-0001", &c.campaign("spring")), "allow");
+    assert_eq!(
+        f.ctx("(212) 555-0001", &c.campaign("autumn")),
+        "deny registry dnc"
+    );
+    assert_eq!(f.ctx("(212) 555-0001", &c), "deny registry dnc");
+    assert_eq!(f.ctx("(212) 555-0002", &c), "allow");
+    assert_eq!(
+        f.at("(212) 555-0002", "2026-06-01T12:00:00Z"),
+        "deny registry dnc"
+    );
+    assert_eq!(f.at("(212) 555-0002", "2026-06-01T11:59:59Z"), "allow");
+}
+
+#[test]
+fn window_waived_by_consent() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "waived"
+default_country = "US"
+
+[[consent]]
+id = "crm"
+path = "consents.csv"
+
+[[window]]
+id = "hours"
+applies_to = ["US"]
+mon-sun = ["08:00-21:00"]
+waived_by = ["consent"]
+"#,
+        &[(
+            "consents.csv",
+            "number,kind,granted_at,expires_at,campaign\n+12125550001,consent,2026-01-01,,*\n+12125550002,ebr,2026-01-01,,*\n",
+        )],
+    );
+    let night = "2026-05-01T03:00:00Z"; // 23:00 EDT
+    assert_eq!(f.at("(212) 555-0001", night), "allow");
+    // An EBR is not a consent.
+    assert_eq!(
+        f.at("(212) 555-0002", night),
+        "defer outside_window hours 2026-05-01T12:00:00Z"
+    );
+}
+
+#[test]
+fn calendar_day_cooloff_follows_the_callee_date_across_dst() {
+    // Reg F style: the conversation's local date is day 1; allowed from the start of day 8.
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "regf"
+default_country = "US"
+
+[[cooloff]]
+id = "regf-7-days"
+applies_to = ["US"]
+after = "answered"
+for_calendar_days = 7
+key = "number+subject"
+"#,
+        &[],
+    );
+    let n = f.num("(212) 555-0188");
+    // Monday 2 March 2026 at 23:30 EST (04:30Z on the 3rd): local day 1 is 2 March.
+    let ctx = CallContext::new(ts("2026-03-02T23:30:00-05:00")).subject("debt-1");
+    f.guard
+        .record_outcome(n, None, Outcome::Answered, &ctx)
+        .unwrap();
+    let later = CallContext::new(ts("2026-03-05T15:00:00Z")).subject("debt-1");
+    // Day 8 is Monday 9 March, which starts at 00:00 EDT (DST began on the 8th) = 04:00Z.
+    assert_eq!(
+        f.ctx("(212) 555-0188", &later),
+        "defer cooloff regf-7-days 2026-03-09T04:00:00Z"
+    );
+    // Another debt is not affected.
+    assert_eq!(f.ctx("(212) 555-0188", &later.subject("debt-2")), "allow");
+}
+
+#[test]
+fn connected_cap_counts_only_answered_calls() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "connected"
+default_country = "US"
+
+[[cap]]
+id = "one-conversation-a-week"
+applies_to = ["US"]
+max = 1
+within = "7d"
+key = "number+campaign"
+count = "connected"
+"#,
+        &[],
+    );
+    let n = f.num("(212) 555-0188");
+    let t0 = CallContext::new(ts("2026-05-04T14:00:00Z")).campaign("c1");
+    for _ in 0..3 {
+        let r = f.guard.check_and_reserve(n, &t0);
+        assert_eq!(show(&f.guard, r.decision), "allow");
+        f.guard
+            .record_outcome(n, r.attempt, Outcome::NoAnswer, &t0)
+            .unwrap();
+    }
+    let r = f.guard.check_and_reserve(n, &t0);
+    f.guard
+        .record_outcome(n, r.attempt, Outcome::Answered, &t0)
+        .unwrap();
+    let later = CallContext::new(ts("2026-05-05T14:00:00Z")).campaign("c1");
+    assert_eq!(
+        f.ctx("(212) 555-0188", &later),
+        "defer cap one-conversation-a-week 2026-05-11T14:00:00Z"
+    );
+    assert_eq!(f.ctx("(212) 555-0188", &later.campaign("c2")), "allow");
+}
+
+#[test]
+fn us_observed_holidays_and_nth_weekday() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "us-holidays"
+default_country = "US"
+
+[[calendar]]
+id = "us"
+fixed = ["07-04"]
+nth_weekday = [{ month = 11, weekday = "thu", n = 4 }]
+observed = "sat_to_fri_sun_to_mon"
+
+[[window]]
+id = "hours"
+applies_to = ["US"]
+calendar = "us"
+mon-sat = ["09:00-20:00"]
+holiday = []
+"#,
+        &[],
+    );
+    let ny = "(212) 555-0188";
+    // 4 July 2026 is a Saturday, observed on Friday the 3rd; both closed; Sunday closed.
+    assert_eq!(
+        f.at(ny, "2026-07-03T10:00:00-04:00"),
+        "defer outside_window hours 2026-07-06T13:00:00Z"
+    );
+    assert_eq!(f.at(ny, "2026-07-02T10:00:00-04:00"), "allow");
+    // Thanksgiving 2026 is Thursday 26 November.
+    assert_eq!(
+        f.at(ny, "2026-11-26T10:00:00-05:00"),
+        "defer outside_window hours 2026-11-27T14:00:00Z"
+    );
+    assert_eq!(f.at(ny, "2026-11-19T10:00:00-05:00"), "allow");
+}
+
+#[test]
+fn abandon_limit_blocking_all_modes() {
+    let f = Fixture::new(
+        &ABANDON.replace("blocks = \"predictive\"", "blocks = \"all\""),
+        &[],
+    );
+    let t0 = secs("2026-06-10T14:00:00Z");
+    for i in 0..100u64 {
+        let n = Number::from_e164_digits(12125550000 + i).unwrap();
+        let outcome = if i < 4 {
+            Outcome::Abandoned
+        } else {
+            Outcome::Answered
+        };
+        let ctx =
+            CallContext::new(Timestamp::from_second(t0 + i as i64).unwrap()).campaign("spring");
+        f.guard.record_outcome(n, None, outcome, &ctx).unwrap();
+    }
+    // 4 abandoned / 100 answered: over 3 %. When the first abandoned call (t0) ages out
+    // only 99 answered calls remain in the window, below min_answered: not judged.
+    let ctx = CallContext::new(ts("2026-06-10T15:00:00Z"))
+        .campaign("spring")
+        .mode(Mode::Preview);
+    assert_eq!(
+        f.ctx("(212) 555-9999", &ctx),
+        "defer abandon_rate us-tsr-3pct 2026-06-11T14:00:00Z"
+    );
+}
+
+#[test]
+fn concurrent_reservations_never_exceed_the_cap() {
+    let f = Arc::new(Fixture::new(US, &[]));
+    let miami = f.num("(305) 555-0199");
+    let at = ts("2026-06-10T15:00:00Z");
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                (0..25)
+                    .filter(|_| {
+                        f.guard
+                            .check_and_reserve(miami, &CallContext::new(at).subject("s"))
+                            .decision
+                            .is_allow()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let allowed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(allowed, 3);
+}
+
+#[test]
+fn check_batch_matches_single_checks() {
+    let f = it_lists();
+    let inputs = [
+        "02 1234 5678",
+        "06 1234 5678",
+        "02 8765 4321",
+        "899 123 456",
+        "02 5555 1234",
+    ];
+    let numbers: Vec<Number> = inputs.iter().map(|i| f.num(i)).collect();
+    let ctx = CallContext::new(ts(FRI));
+    let mut out = vec![Decision::ALLOW; numbers.len() + 1];
+    out[numbers.len()] = Decision::deny(Reason::Internal);
+    f.guard.check_batch(&numbers, &ctx, &mut out);
+    for (i, n) in numbers.iter().enumerate() {
+        assert_eq!(out[i], f.guard.check_number(*n, &ctx), "{}", inputs[i]);
+    }
+    assert_eq!(
+        out.iter().map(|d| show(&f.guard, *d)).collect::<Vec<_>>(),
+        [
+            "deny registry rpo",
+            "allow",
+            "deny optout internal-optout",
+            "deny suppression premium-prefixes",
+            "allow",
+            "deny internal -",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Suspected engine bugs: written to the correct expectation and ignored until fixed.
+
+#[test]
+#[ignore = "BUG: consent/EBR/contract dates are read as 00:00 UTC, not as the callee's local \
+            date: an EBR that expires on 2027-12-01 stops exempting at 19:00 on 30 November \
+            in New York"]
+fn consent_dates_are_callee_local_dates() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "us-dnc"
+default_country = "US"
+
+[[list]]
+id = "national-dnc"
+kind = "registry"
+path = "dnc.txt"
+applies_to = ["US"]
+exemptions = ["ebr"]
+
+[[consent]]
+id = "crm"
+path = "consents.csv"
+"#,
+        &[
+            ("dnc.txt", "+12125550100\n"),
+            (
+                "consents.csv",
+                "number,kind,granted_at,expires_at,campaign\n+12125550100,ebr,2026-06-01,2027-12-01,*\n",
+            ),
+        ],
+    );
+    // 20:00 on 30 November in New York: the EBR has not expired there yet.
+    assert_eq!(f.at("(212) 555-0100", "2027-11-30T20:00:00-05:00"), "allow");
+}
+
+#[test]
+#[ignore = "BUG: Guard::reload keeps the history retention of the policy the guard was opened \
+            with; a reload that lengthens a cap loses the older events at the next write"]
+fn a_reload_that_lengthens_a_cap_keeps_the_history_it_needs() {
+    let short = US.to_owned();
+    let long = US.replace("within = \"24h\"", "within = \"7d\"");
+    let f = Fixture::new(&short, &[]);
+    let miami = f.num("(305) 555-0142");
+    let ctx = |s: &str| CallContext::new(ts(s)).subject("s");
+    for t in [
+        "2026-06-10T13:00:00Z",
+        "2026-06-10T14:00:00Z",
+        "2026-06-10T15:00:00Z",
+    ] {
+        assert!(
+            f.guard
+                .check_and_reserve(miami, &ctx(t))
+                .decision
+                .is_allow()
+        );
+    }
+    std::fs::write(f.path(), long).unwrap();
+    f.guard.reload(&f.path()).unwrap();
+    // Two days later a no-answer on another subject is written for the number (a write
+    // prunes events older than the retention).
+    f.guard
+        .record_outcome(
+            miami,
+            None,
+            Outcome::NoAnswer,
+            &CallContext::new(ts("2026-06-12T13:00:00Z")).subject("other"),
+        )
+        .unwrap();
+    assert_eq!(
+        f.ctx("(305) 555-0142", &ctx("2026-06-12T14:00:00Z")),
+        "defer cap us-fl-3-per-24h 2026-06-17T13:00:00Z"
+    );
+}
