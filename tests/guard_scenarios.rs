@@ -1713,3 +1713,75 @@ fn a_reload_that_lengthens_a_cap_keeps_the_history_it_needs() {
         "defer cap us-fl-3-per-24h 2026-06-17T13:00:00Z"
     );
 }
+
+#[test]
+fn italy_christmas_and_new_year_runs() {
+    let f = Fixture::new(IT_HOURS, &[]);
+    // Thu 24 Dec 2026 is the eve of Christmas (10-19); 25 and 26 are holidays; Sunday
+    // closed: Monday 28 at 09:00 CET = 08:00Z.
+    assert_eq!(f.at(ROME, "2026-12-24T18:59:00+01:00"), "allow");
+    assert_eq!(
+        f.at(ROME, "2026-12-24T19:00:00+01:00"),
+        "defer outside_window it-code-hours 2026-12-28T08:00:00Z"
+    );
+    // Thu 31 Dec is the eve of New Year's Day (Friday, a holiday); Saturday 2 January
+    // opens at 10:00 CET = 09:00Z.
+    assert_eq!(
+        f.at(ROME, "2026-12-31T19:30:00+01:00"),
+        "defer outside_window it-code-hours 2027-01-02T09:00:00Z"
+    );
+}
+
+#[test]
+fn consent_required_counts_only_the_kinds_it_names() {
+    let f = Fixture::new(
+        r#"
+[policy]
+name = "kinds"
+default_country = "FR"
+
+[[consent]]
+id = "crm"
+path = "consents.csv"
+
+[[consent_required]]
+id = "express-consent"
+applies_to = ["FR"]
+kinds = ["consent"]
+"#,
+        &[(
+            "consents.csv",
+            "number,kind,granted_at,expires_at,campaign\n+33140000001,consent,2026-01-01,,*\n+33140000002,contract,2026-01-01,,*\n",
+        )],
+    );
+    let at = "2026-09-01T10:00:00+02:00";
+    assert_eq!(f.at("+33140000001", at), "allow");
+    assert_eq!(
+        f.at("+33140000002", at),
+        "deny consent_required express-consent"
+    );
+    assert_eq!(
+        f.at("+33140000003", at),
+        "deny consent_required express-consent"
+    );
+}
+
+#[test]
+fn a_forever_cooloff_unless_live_agent() {
+    let f = Fixture::new(&SILENT.replace("for = \"5d\"", "for = \"forever\""), &[]);
+    let n = f.num("02 5555 4321");
+    f.guard
+        .record_outcome(
+            n,
+            None,
+            Outcome::Abandoned,
+            &CallContext::new(ts("2026-11-27T09:00:00Z")),
+        )
+        .unwrap();
+    let later = CallContext::new(ts("2027-03-01T09:00:00Z"));
+    assert_eq!(f.ctx("02 5555 4321", &later), "deny cooloff it-silent-call");
+    assert_eq!(
+        f.ctx("02 5555 4321", &later.mode(Mode::Preview)),
+        "allow require_live_agent"
+    );
+}
