@@ -424,7 +424,13 @@ pub(crate) fn compile(
                 PolicyError::new(origin.file, e)
                     .rule("[policy]")
                     .key("include")
-                    .hint(format!("available packs: {}", packs::names().join(", "))),
+                    .hint(match packs::names() {
+                        names if names.is_empty() => {
+                            "this build ships no rule packs; define the rules in the policy"
+                                .to_owned()
+                        }
+                        names => format!("available packs: {}", names.join(", ")),
+                    }),
             ),
         }
     }
