@@ -446,12 +446,13 @@ fn consent_of(
     records: &[ConsentRecord],
     kinds: u8,
     t: i64,
+    offset: i64,
     campaign: Option<&str>,
     grace: i64,
 ) -> bool {
     records
         .iter()
-        .any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, campaign, grace))
+        .any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, offset, campaign, grace))
 }
 
 /// The zones a call must respect (the number's, plus a zone known from the context),
@@ -522,6 +523,8 @@ struct LazyConsents<'a> {
     index: &'a ConsentIndex,
     n: Number,
     cached: std::cell::Cell<Option<&'a [ConsentRecord]>>,
+    /// The callee's UTC offset now (plain consent dates are local days).
+    offset: i64,
 }
 
 impl<'a> LazyConsents<'a> {
@@ -556,6 +559,14 @@ fn evaluate<T: Trace>(
         index: &snap.consents,
         n,
         cached: std::cell::Cell::new(None),
+        offset: if snap.consents.is_empty() {
+            0
+        } else {
+            i64::from(
+                snap.zones
+                    .offset_at(zones.first().copied().unwrap_or(0), now),
+            )
+        },
     };
     const ANY_KIND: u8 = 7;
     let consent_kind = kind_bit(ConsentKind::Consent);
@@ -611,6 +622,7 @@ fn evaluate<T: Trace>(
                     registered.flatten(),
                     consents.get(),
                     now,
+                    consents.offset,
                     ctx.campaign,
                 )
             {
@@ -634,7 +646,14 @@ fn evaluate<T: Trace>(
     for r in &snap.consent_required {
         if !r.scope.applies(facts) {
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
-        } else if consent_of(consents.get(), r.kinds, now, ctx.campaign, 0) {
+        } else if consent_of(
+            consents.get(),
+            r.kinds,
+            now,
+            consents.offset,
+            ctx.campaign,
+            0,
+        ) {
             trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
         } else {
             trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || {
@@ -675,7 +694,16 @@ fn evaluate<T: Trace>(
     }
 
     // 6. Open-ended blackouts deny outright.
-    let any_consent = |t: i64| consent_of(consents.get(), ANY_KIND, t, ctx.campaign, 0);
+    let any_consent = |t: i64| {
+        consent_of(
+            consents.get(),
+            ANY_KIND,
+            t,
+            consents.offset,
+            ctx.campaign,
+            0,
+        )
+    };
     for b in &snap.blackouts {
         if b.until.is_none() && b.scope.applies(facts) && b.from <= now {
             if !b.suspend_exemptions && any_consent(now) {
@@ -706,7 +734,14 @@ fn evaluate<T: Trace>(
     };
     let limit = now.saturating_add(snap.horizon);
     let mut constraints = Constraints::NONE;
-    let has_consent_now = consent_of(consents.get(), consent_kind, now, ctx.campaign, 0);
+    let has_consent_now = consent_of(
+        consents.get(),
+        consent_kind,
+        now,
+        consents.offset,
+        ctx.campaign,
+        0,
+    );
 
     // Abandon-rate ceilings are judged at `now` (campaign counters move with every call).
     let mut abandon_until: Option<(i64, RuleId)> = None;
@@ -983,26 +1018,31 @@ fn registry_exempt(
     registered_day: Option<i32>,
     records: &[ConsentRecord],
     now: i64,
+    offset: i64,
     campaign: Option<&str>,
 ) -> bool {
     if ex.0 == 0 || records.is_empty() {
         return false;
     }
+    let in_force =
+        |r: &ConsentRecord, grace: i64| consent_in_force(r, now, offset, campaign, grace);
     records.iter().any(|r| match r.kind {
         ConsentKind::Consent => {
-            (ex.0 & Exemptions::CONSENT != 0 && consent_in_force(r, now, campaign, 0))
+            (ex.0 & Exemptions::CONSENT != 0 && in_force(r, 0))
                 || (ex.0 & Exemptions::CONSENT_AFTER_REGISTRATION != 0
-                    && consent_in_force(r, now, campaign, 0)
-                    // Only a consent given on a later date than the registration counts;
-                    // without a registration date it cannot be shown to be later.
-                    && registered_day.is_some_and(|d| r.granted_at >= (i64::from(d) + 1) * 86_400))
+                    && in_force(r, 0)
+                    // Only a consent given on a later local date than the registration
+                    // counts; without a registration date it cannot be shown to be later.
+                    && registered_day.is_some_and(|d| {
+                        let local = if r.local_dates & ConsentRecord::GRANTED_DATE != 0 { 0 } else { offset };
+                        (r.granted_at + local).div_euclid(86_400) > i64::from(d)
+                    }))
         }
         ConsentKind::Contract => {
-            (ex.0 & Exemptions::CONTRACT != 0 && consent_in_force(r, now, campaign, 0))
-                || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0
-                    && consent_in_force(r, now, campaign, 30 * 86_400))
+            (ex.0 & Exemptions::CONTRACT != 0 && in_force(r, 0))
+                || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0 && in_force(r, 30 * 86_400))
         }
-        ConsentKind::Ebr => ex.0 & Exemptions::EBR != 0 && consent_in_force(r, now, campaign, 0),
+        ConsentKind::Ebr => ex.0 & Exemptions::EBR != 0 && in_force(r, 0),
     })
 }
 

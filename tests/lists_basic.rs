@@ -243,6 +243,7 @@ fn consent_csv_parses_every_field() {
                 expires_at: None,
                 revoked_at: None,
                 campaign: None,
+                local_dates: ConsentRecord::GRANTED_DATE,
             },
             ConsentRecord {
                 kind: ConsentKind::Contract,
@@ -250,6 +251,7 @@ fn consent_csv_parses_every_field() {
                 expires_at: Some(20_604 * DAY),
                 revoked_at: None,
                 campaign: Some("winter".into()),
+                local_dates: ConsentRecord::GRANTED_DATE | ConsentRecord::EXPIRES_DATE,
             },
         ]
     );
@@ -261,6 +263,7 @@ fn consent_csv_parses_every_field() {
             expires_at: Some(21_324 * DAY),
             revoked_at: Some(20_788 * DAY),
             campaign: None,
+            local_dates: ConsentRecord::EXPIRES_DATE | ConsentRecord::REVOKED_DATE,
         }]
     );
     assert_eq!(
@@ -271,6 +274,7 @@ fn consent_csv_parses_every_field() {
             expires_at: None,
             revoked_at: None,
             campaign: Some("spring, 2027".into()),
+            local_dates: ConsentRecord::GRANTED_DATE,
         }]
     );
     assert_eq!(idx.lookup(num(12125550102)), &[]);
@@ -362,6 +366,7 @@ fn consent_from_records_keeps_order() {
         expires_at: None,
         revoked_at: None,
         campaign: None,
+        local_dates: 0,
     };
     let idx = ConsentIndex::from_records(vec![(5, rec(3)), (4, rec(1)), (5, rec(2))]);
     let grants: Vec<i64> = idx.lookup(num(5)).iter().map(|r| r.granted_at).collect();

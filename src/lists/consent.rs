@@ -49,6 +49,19 @@ pub struct ConsentRecord {
     pub revoked_at: Option<i64>,
     /// The campaign it is limited to; `None` = any campaign (empty or `*` in the file).
     pub campaign: Option<Box<str>>,
+    /// Which of `granted_at` / `expires_at` / `revoked_at` were plain dates (bits
+    /// [`ConsentRecord::GRANTED_DATE`] …): a date means the callee's local day, so the
+    /// guard compares those fields with the callee's local wall clock.
+    pub local_dates: u8,
+}
+
+impl ConsentRecord {
+    /// `granted_at` was written as a plain date.
+    pub const GRANTED_DATE: u8 = 1;
+    /// `expires_at` was written as a plain date.
+    pub const EXPIRES_DATE: u8 = 2;
+    /// `revoked_at` was written as a plain date.
+    pub const REVOKED_DATE: u8 = 4;
 }
 
 /// All records, indexed by number. A number may have several records; they are
@@ -270,6 +283,10 @@ fn parse_row(
             ));
         }
     };
+    let is_date = |k: usize| field(k).len() == 10;
+    let local_dates = u8::from(is_date(2)) * ConsentRecord::GRANTED_DATE
+        | u8::from(is_date(3)) * ConsentRecord::EXPIRES_DATE
+        | u8::from(c.pos[5] != usize::MAX && is_date(5)) * ConsentRecord::REVOKED_DATE;
     let granted_at = match field(2) {
         "" => return Err("granted_at is empty: every record needs the date it was given".into()),
         s => parse_instant("granted_at", s)?,
@@ -299,6 +316,7 @@ fn parse_row(
             expires_at,
             revoked_at,
             campaign,
+            local_dates,
         },
     ))
 }

@@ -398,15 +398,30 @@ impl Snapshot {
 
 /// True when `r` counts at instant `t` for this campaign: granted, not expired, not revoked.
 /// A contract's `expires_at` is the day it ended; `grace` extends it (30 days for IT).
+/// Fields written as plain dates are the callee's local days: they are compared with
+/// `t + offset` (the callee's wall clock read as if UTC), `offset` being the callee's
+/// UTC offset at `t`.
 pub(crate) fn consent_in_force(
     r: &ConsentRecord,
     t: i64,
+    offset: i64,
     campaign: Option<&str>,
     grace: i64,
 ) -> bool {
-    if r.granted_at > t || r.revoked_at.is_some_and(|rv| rv <= t) {
+    let at = |bit: u8| {
+        if r.local_dates & bit != 0 {
+            t + offset
+        } else {
+            t
+        }
+    };
+    if r.granted_at > at(ConsentRecord::GRANTED_DATE)
+        || r.revoked_at
+            .is_some_and(|rv| rv <= at(ConsentRecord::REVOKED_DATE))
+    {
         return false;
     }
+    let t = at(ConsentRecord::EXPIRES_DATE);
     if let Some(c) = r.campaign.as_deref()
         && campaign != Some(c)
     {
