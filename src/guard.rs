@@ -800,6 +800,17 @@ fn evaluate<T: Trace>(
         }
     }
 
+    // Rules judged after an earlier one moved the instant say when they were judged.
+    let judged = |t: i64| {
+        if t == now {
+            String::new()
+        } else {
+            format!(
+                " (judged at {}, the first instant earlier rules allow)",
+                fmt_ts(t)
+            )
+        }
+    };
     let mut t = now;
     let mut first: Option<(Reason, RuleId)> = None;
     let moved = |t: &mut i64,
@@ -827,9 +838,9 @@ fn evaluate<T: Trace>(
                 && t < until
                 && (b.suspend_exemptions || !any_consent(t))
             {
-                if T::ON && t == now {
+                if T::ON && _pass == 0 {
                     trace.step(b.rule, StepOutcome::Defer(Reason::Blackout, until), || {
-                        format!("blackout until {}", fmt_ts(until))
+                        format!("blackout until {}{}", fmt_ts(until), judged(t))
                     });
                 }
                 moved(&mut t, until, Reason::Blackout, b.rule, &mut first);
@@ -837,7 +848,7 @@ fn evaluate<T: Trace>(
         }
         for w in &snap.windows {
             if !w.scope.applies(facts) {
-                if T::ON && t == now && _pass == 0 {
+                if T::ON && _pass == 0 {
                     trace.step(w.rule, StepOutcome::NotApplicable, || "not in scope".into());
                 }
                 continue;
@@ -853,17 +864,17 @@ fn evaluate<T: Trace>(
             let cal = w.calendar.map(|i| &snap.calendars[i]);
             match w.windows.next_open(cal, &snap.zones, zones, t, limit) {
                 Some(open) => {
-                    if T::ON && t == now {
-                        let outcome = if open == now {
+                    if T::ON && _pass == 0 {
+                        let outcome = if open == t {
                             StepOutcome::Pass
                         } else {
                             StepOutcome::Defer(Reason::OutsideWindow, open)
                         };
                         trace.step(w.rule, outcome, || {
-                            if open == now {
-                                "inside the calling window".into()
+                            if open == t {
+                                format!("inside the calling window{}", judged(t))
                             } else {
-                                format!("closed now; opens {}", fmt_ts(open))
+                                format!("closed now; opens {}{}", fmt_ts(open), judged(t))
                             }
                         });
                     }
@@ -897,20 +908,21 @@ fn evaluate<T: Trace>(
                     },
                 )
             });
-            if T::ON && t == now {
-                let outcome = if clear == now {
+            if T::ON && _pass == 0 {
+                let outcome = if clear == t {
                     StepOutcome::Pass
                 } else {
                     StepOutcome::Defer(Reason::Cap, clear)
                 };
                 trace.step(c.rule, outcome, || {
-                    if clear == now {
-                        format!("under the cap of {}", c.cap.max)
+                    if clear == t {
+                        format!("under the cap of {}{}", c.cap.max, judged(t))
                     } else {
                         format!(
-                            "cap of {} reached; the oldest counted call ages out {}",
+                            "cap of {} reached; the oldest counted call ages out {}{}",
                             c.cap.max,
-                            fmt_ts(clear)
+                            fmt_ts(clear),
+                            judged(t)
                         )
                     }
                 });
@@ -932,18 +944,23 @@ fn evaluate<T: Trace>(
                     };
                 }
                 Some(clear) => {
-                    if T::ON && t == now {
-                        if clear > now {
+                    if T::ON && _pass == 0 {
+                        if clear > t {
                             trace.step(c.rule, StepOutcome::Defer(Reason::Cooloff, clear), || {
                                 format!(
-                                    "cool-off after {} until {}",
+                                    "cool-off after {} until {}{}",
                                     c.cooloff.after.name(),
-                                    fmt_ts(clear)
+                                    fmt_ts(clear),
+                                    judged(t)
                                 )
                             });
                         } else {
                             trace.step(c.rule, StepOutcome::Pass, || {
-                                format!("no cool-off after {} running", c.cooloff.after.name())
+                                format!(
+                                    "no cool-off after {} running{}",
+                                    c.cooloff.after.name(),
+                                    judged(t)
+                                )
                             });
                         }
                     }

@@ -352,8 +352,6 @@ fn explain_of_a_deferral_shows_the_verdict_line() {
 }
 
 #[test]
-#[ignore = "BUG: explain omits the caps and cool-offs (and windows after a blackout) once an \
-            earlier rule has moved the instant: guard.rs traces them only when t == now"]
 fn explain_of_a_deferral_still_lists_the_rules_consulted_after_it() {
     let p = us();
     let out = ok(&[
