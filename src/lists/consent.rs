@@ -284,9 +284,13 @@ fn parse_row(
         }
     };
     let is_date = |k: usize| field(k).len() == 10;
-    let local_dates = u8::from(is_date(2)) * ConsentRecord::GRANTED_DATE
-        | u8::from(is_date(3)) * ConsentRecord::EXPIRES_DATE
-        | u8::from(c.pos[5] != usize::MAX && is_date(5)) * ConsentRecord::REVOKED_DATE;
+    let bit = |is: bool, b: u8| if is { b } else { 0 };
+    let local_dates = bit(is_date(2), ConsentRecord::GRANTED_DATE)
+        | bit(is_date(3), ConsentRecord::EXPIRES_DATE)
+        | bit(
+            c.pos[5] != usize::MAX && is_date(5),
+            ConsentRecord::REVOKED_DATE,
+        );
     let granted_at = match field(2) {
         "" => return Err("granted_at is empty: every record needs the date it was given".into()),
         s => parse_instant("granted_at", s)?,
