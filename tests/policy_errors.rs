@@ -211,10 +211,9 @@ fn list_file_with_a_bad_line_fails_with_file_and_line() {
 
 #[test]
 fn list_file_bad_lines_can_be_skipped() {
-    let p = format!(
-        "[policy]\nname = \"p\"\ndefault_country = \"IT\"\nbad_lines = \"skip\"\n\n\
+    let p = "[policy]\nname = \"p\"\ndefault_country = \"IT\"\nbad_lines = \"skip\"\n\n\
          [[list]]\nid = \"rpo\"\nkind = \"registry\"\npath = \"rpo.txt\"\n"
-    );
+        .to_string();
     let (_dir, snap) = compile("policy.toml", &p, &[("rpo.txt", BAD_LIST)]);
     let snap = snap.expect("bad lines are skipped");
     // Two good lines are kept; the bad number and the bad date are skipped.
