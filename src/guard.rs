@@ -19,7 +19,7 @@ use crate::history::{
     self, AttemptId, Event, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions,
     LocalDays, NewEvent, Outcome, OutcomeSet, Query, RecoveryReport, Retention, Tag,
 };
-use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, OptOutOverlay};
+use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, NumberSet, OptOutOverlay};
 use crate::number::{self, Number, NumberError, RegionId, ZoneId};
 use crate::policy::{
     self, CallFacts, Exemptions, ListKind, Mode, PolicyErrors, Purpose, Snapshot, consent_in_force,
@@ -118,6 +118,8 @@ pub enum GuardError {
     History(#[from] HistoryError),
     #[error("{0}")]
     Number(#[from] NumberError),
+    #[error("no list with id \"{0}\" in the policy; swap_list replaces a [[list]] by its id")]
+    UnknownList(String),
 }
 
 /// A decision together with the attempt it reserved (for `check_and_reserve`).
@@ -131,6 +133,9 @@ pub struct Reservation {
 /// The guard. `Send + Sync`: share one (`Arc<Guard>`) between all dialer threads.
 pub struct Guard {
     snapshot: ArcSwap<Snapshot>,
+    /// Serialises writers (reload, swap, swap_list) so none loses another's update;
+    /// readers never take it.
+    writer: std::sync::Mutex<()>,
     history: History,
     overlay: OptOutOverlay,
 }
@@ -172,6 +177,7 @@ impl Guard {
         };
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
+            writer: std::sync::Mutex::new(()),
             history,
             overlay,
         };
@@ -187,6 +193,36 @@ impl Guard {
     /// Swaps in an already compiled snapshot; returns the one it replaced. Checks running
     /// on the old one finish on it; it is freed when the last of them drops it.
     pub fn swap(&self, snap: Snapshot) -> Arc<Snapshot> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.swap_locked(snap)
+    }
+
+    /// Replaces the numbers of one list (a fresh registry copy, e.g. a compiled list file
+    /// opened with `lists::open_compiled`) without recompiling the policy. Checks running
+    /// on the old snapshot finish on it; the old set is freed when the last one is done.
+    pub fn swap_list(
+        &self,
+        id: &str,
+        set: NumberSet,
+        snapshot_date: Option<i32>,
+    ) -> Result<Arc<Snapshot>, GuardError> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.snapshot.load_full();
+        let next = current
+            .with_list_replaced(id, set, snapshot_date)
+            .ok_or_else(|| GuardError::UnknownList(id.to_owned()))?;
+        Ok(self.swap_locked(next))
+    }
+
+    /// Drops history that no rule of the policy can still need (numbers not dialled for
+    /// longer than the longest cap or cool-off). Call it now and then, e.g. hourly, from
+    /// a maintenance thread; checks and reservations go on meanwhile. Returns how many
+    /// numbers were dropped.
+    pub fn sweep(&self, now: Timestamp) -> usize {
+        self.history.sweep(now.as_second())
+    }
+
+    fn swap_locked(&self, snap: Snapshot) -> Arc<Snapshot> {
         // Keep what the longest of the old and new policies needs: history pruned too
         // early could let a longer cap admit too many calls.
         let (old, new) = (self.history.retention(), snap.retention());

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -520,7 +521,7 @@ pub(crate) fn compile(
         horizon: i64::from(horizon_days) * DAY,
         rules: cx.rules,
         lists: builder.lists,
-        consents: ConsentIndex::from_records(builder.consents),
+        consents: Arc::new(ConsentIndex::from_records(builder.consents)),
         calendars: builder.calendars.into_iter().map(|(_, c)| c).collect(),
         windows: builder.windows.into_iter().map(|(w, _)| w).collect(),
         caps: builder.caps,
@@ -529,7 +530,7 @@ pub(crate) fn compile(
         abandon_limits: builder.abandon_limits,
         blackouts: builder.blackouts,
         consent_required: builder.consent_required,
-        zones,
+        zones: Arc::new(zones),
         live_optout_rule,
         retention,
     })
@@ -916,7 +917,7 @@ impl Builder {
         self.lists.push(ListRule {
             rule,
             kind,
-            set,
+            set: Arc::new(set),
             prefixes: PrefixSet::new(&prefixes),
             scope,
             snapshot,
@@ -1276,7 +1277,7 @@ impl Builder {
             rule,
             scope,
             prefixes: PrefixSet::new(&prefixes),
-            allow,
+            allow: Arc::new(allow),
         });
     }
 

@@ -1,6 +1,8 @@
 //! The compiled, immutable form of a policy: what the guard reads on every check.
 //! Built once by [`compile`](super::compile), shared through `Arc`, swapped atomically.
 
+use std::sync::Arc;
+
 use crate::calendar::{HolidayCalendar, WeeklyWindows, ZoneTables};
 use crate::decision::RuleId;
 use crate::history::{CapRule, CooloffRule, Retention, Tag};
@@ -205,10 +207,12 @@ pub enum ListKind {
     Suppression,
 }
 
+#[derive(Clone)]
 pub(crate) struct ListRule {
     pub rule: RuleId,
     pub kind: ListKind,
-    pub set: NumberSet,
+    /// Shared, so a snapshot with one list replaced shares every other set.
+    pub set: Arc<NumberSet>,
     pub prefixes: PrefixSet,
     pub scope: Scope,
     /// When the registry copy was taken (Unix seconds, 00:00 UTC of the date).
@@ -218,6 +222,7 @@ pub(crate) struct ListRule {
     pub exemptions: Exemptions,
 }
 
+#[derive(Clone)]
 pub(crate) struct WindowRule {
     pub rule: RuleId,
     pub scope: Scope,
@@ -226,25 +231,29 @@ pub(crate) struct WindowRule {
     pub waived_by_consent: bool,
 }
 
+#[derive(Clone)]
 pub(crate) struct CapRuleC {
     pub rule: RuleId,
     pub scope: Scope,
     pub cap: CapRule,
 }
 
+#[derive(Clone)]
 pub(crate) struct CooloffRuleC {
     pub rule: RuleId,
     pub scope: Scope,
     pub cooloff: CooloffRule,
 }
 
+#[derive(Clone)]
 pub(crate) struct CallerIdRule {
     pub rule: RuleId,
     pub scope: Scope,
     pub prefixes: PrefixSet,
-    pub allow: NumberSet,
+    pub allow: Arc<NumberSet>,
 }
 
+#[derive(Clone)]
 pub(crate) struct AbandonRule {
     pub rule: RuleId,
     pub scope: Scope,
@@ -255,6 +264,7 @@ pub(crate) struct AbandonRule {
     pub predictive_only: bool,
 }
 
+#[derive(Clone)]
 pub(crate) struct BlackoutRule {
     pub rule: RuleId,
     pub scope: Scope,
@@ -263,6 +273,7 @@ pub(crate) struct BlackoutRule {
     pub suspend_exemptions: bool,
 }
 
+#[derive(Clone)]
 pub(crate) struct ConsentRequiredRule {
     pub rule: RuleId,
     pub scope: Scope,
@@ -270,7 +281,9 @@ pub(crate) struct ConsentRequiredRule {
     pub kinds: u8,
 }
 
-/// A compiled policy. Immutable; the guard swaps whole snapshots.
+/// A compiled policy. Immutable; the guard swaps whole snapshots. Cloning is cheap: the
+/// big parts (number sets, consents, zone tables) are shared.
+#[derive(Clone)]
 pub struct Snapshot {
     pub(crate) name: String,
     pub(crate) version: u64,
@@ -279,7 +292,7 @@ pub struct Snapshot {
     pub(crate) horizon: i64,
     pub(crate) rules: Vec<RuleMeta>,
     pub(crate) lists: Vec<ListRule>,
-    pub(crate) consents: ConsentIndex,
+    pub(crate) consents: Arc<ConsentIndex>,
     pub(crate) calendars: Vec<HolidayCalendar>,
     pub(crate) windows: Vec<WindowRule>,
     pub(crate) caps: Vec<CapRuleC>,
@@ -288,7 +301,7 @@ pub struct Snapshot {
     pub(crate) abandon_limits: Vec<AbandonRule>,
     pub(crate) blackouts: Vec<BlackoutRule>,
     pub(crate) consent_required: Vec<ConsentRequiredRule>,
-    pub(crate) zones: ZoneTables,
+    pub(crate) zones: Arc<ZoneTables>,
     pub(crate) live_optout_rule: RuleId,
     /// What the contact history must keep for this policy.
     pub(crate) retention: Retention,
@@ -374,7 +387,7 @@ impl Snapshot {
         self.lists.push(ListRule {
             rule,
             kind: ListKind::Registry,
-            set,
+            set: Arc::new(set),
             prefixes: PrefixSet::new(&[]),
             scope: Scope::default(),
             snapshot: None,
@@ -382,6 +395,25 @@ impl Snapshot {
             exemptions: Exemptions::default(),
         });
         self
+    }
+
+    /// A copy of this snapshot with the numbers of list `id` replaced (and its snapshot
+    /// date, when given). Everything else is shared. `None` when no list has that id.
+    pub fn with_list_replaced(
+        &self,
+        id: &str,
+        set: NumberSet,
+        snapshot_date: Option<i32>,
+    ) -> Option<Snapshot> {
+        let rule = self.rule_id(id)?;
+        let mut next = self.clone();
+        let list = next.lists.iter_mut().find(|l| l.rule == rule)?;
+        list.set = Arc::new(set);
+        if let Some(d) = snapshot_date {
+            list.snapshot = Some(i64::from(d) * 86_400);
+        }
+        next.version = self.version.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        Some(next)
     }
 
     /// Consent records on file.
