@@ -55,6 +55,10 @@ pub(crate) struct BenchArgs {
     caller_id: Option<String>,
     #[arg(long, default_value = "preview")]
     mode: String,
+    /// Replace the synthetic registry every this many milliseconds while measuring
+    /// (hot swap under load; alternates two prebuilt copies). 0 = never.
+    #[arg(long, default_value_t = 0)]
+    swap_every_ms: u64,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -82,11 +86,17 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     let mut rng = SplitMix(a.seed);
     let mut registry_numbers = Vec::new();
     let mut registry_bytes = 0usize;
+    let mut second_copy = None;
     if a.synthetic > 0 {
         registry_numbers = clustered(a.synthetic, country, &mut rng);
         let set = NumberSet::from_numbers(registry_numbers.clone());
         registry_bytes = set.heap_bytes();
+        if a.swap_every_ms > 0 {
+            second_copy = Some(set.clone());
+        }
         snap = snap.with_extra_registry("synthetic-registry", set);
+    } else if a.swap_every_ms > 0 {
+        return Err("--swap-every-ms needs --synthetic N (the registry that is swapped)".into());
     }
     let registry_len = snap.list_sizes().map(|(_, _, n)| n).sum::<usize>();
     let caller_id = a
@@ -154,11 +164,30 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
         verdicts[guard.check_number(*n, &ctx).verdict() as usize] += 1;
     }
 
+    // Prebuilt copies to alternate: swapping must not include building a set.
+    let copies: Vec<NumberSet> = match second_copy {
+        Some(c) => vec![c.clone(), c],
+        None => Vec::new(),
+    };
+    let mut swaps_done = 0u64;
     let mut results = Vec::new();
     for threads in 1..=a.threads {
         let run_for = Duration::from_secs_f64(a.seconds);
         let started = Instant::now();
+        let swaps = std::sync::atomic::AtomicU64::new(0);
         let per_thread: Vec<(u64, Vec<u32>)> = std::thread::scope(|s| {
+            if a.swap_every_ms > 0 {
+                let (guard, copies, swaps) = (&guard, &copies, &swaps);
+                s.spawn(move || {
+                    let mut k = 0;
+                    while started.elapsed() < run_for {
+                        std::thread::sleep(Duration::from_millis(a.swap_every_ms));
+                        let _ = guard.swap_list("synthetic-registry", copies[k % 2].clone(), None);
+                        swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        k += 1;
+                    }
+                });
+            }
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let (guard, queries, ctx) = (&guard, &queries, &ctx);
@@ -212,6 +241,8 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
                 .collect()
         });
         let elapsed = started.elapsed().as_secs_f64();
+        let swapped = swaps.load(std::sync::atomic::Ordering::Relaxed);
+        swaps_done += swapped;
         let total: u64 = per_thread.iter().map(|(c, _)| c).sum();
         let mut lat: Vec<u32> = per_thread.into_iter().flat_map(|(_, l)| l).collect();
         lat.sort_unstable();
@@ -223,6 +254,7 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
             "p50_ns": percentile(&lat, 0.50),
             "p99_ns": percentile(&lat, 0.99),
             "p999_ns": percentile(&lat, 0.999),
+            "swaps": swapped,
         }));
     }
     let snap = guard.snapshot();
@@ -233,6 +265,7 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
         "synthetic_registry_bytes_per_number": if a.synthetic > 0 { registry_bytes as f64 / a.synthetic as f64 } else { 0.0 },
         "history_numbers": guard.history().len(),
         "queries": queries.len(),
+        "swaps": swaps_done,
         "setup_seconds": setup_s,
         "verdicts_first_100k": {"allow": verdicts[Verdict::Allow as usize], "deny": verdicts[Verdict::Deny as usize], "defer": verdicts[Verdict::Defer as usize]},
         "results": results,
