@@ -133,7 +133,7 @@ fn flipped_bytes_are_refused() {
     let bytes = std::fs::read(&good).unwrap();
     let bad = dir.path().join("bad.dgl");
     let mut positions: Vec<usize> = (0..64).collect();
-    positions.extend((64..bytes.len()).step_by(13));
+    positions.extend((64..bytes.len()).step_by(37));
     for &i in &positions {
         let mut b = bytes.clone();
         b[i] ^= 0x10;
@@ -176,7 +176,7 @@ fn resealed_damage_is_caught_or_harmless() {
     let bad = dir.path().join("bad.dgl");
     let mut refused = 0;
     let mut positions: Vec<usize> = (64..64 + 64 + 5 * 80).collect(); // arena header + part table
-    positions.extend((64..bytes.len()).step_by(29));
+    positions.extend((64..bytes.len()).step_by(71));
     for &i in &positions {
         for flip in [0x01u8, 0x80, 0xFF] {
             let mut b = bytes.clone();
