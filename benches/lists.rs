@@ -200,24 +200,27 @@ fn build_and_files(c: &mut Criterion) {
     });
     g.finish();
 
-    // Text compile: one number a line in shuffled order, half with '+'.
+    // Text compile: one number a line, half with '+', sorted (registry extracts
+    // usually are) and shuffled (adds the sort).
     let dir = tempfile::tempdir().expect("temp dir");
-    let input = dir.path().join("registry.txt");
-    let mut text = Vec::with_capacity(shuffled.len() * 14);
-    for (i, n) in shuffled.iter().enumerate() {
-        if i % 2 == 0 {
-            text.push(b'+');
-        }
-        writeln!(text, "{n}").expect("write to Vec");
-    }
-    std::fs::write(&input, &text).expect("write input");
     let output = dir.path().join("registry.dgl");
     let mut g = c.benchmark_group("compile_text_list");
     g.sample_size(10);
-    g.throughput(Throughput::Bytes(text.len() as u64));
-    g.bench_function("clustered/1M/shuffled", |b| {
-        b.iter(|| compile_text_list(&input, &output, Some(20_777), None).expect("compile"))
-    });
+    for (order, list) in [("sorted", &nums), ("shuffled", &shuffled)] {
+        let input = dir.path().join(format!("registry-{order}.txt"));
+        let mut text = Vec::with_capacity(list.len() * 14);
+        for (i, n) in list.iter().enumerate() {
+            if i % 2 == 0 {
+                text.push(b'+');
+            }
+            writeln!(text, "{n}").expect("write to Vec");
+        }
+        std::fs::write(&input, &text).expect("write input");
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(format!("clustered/1M/{order}"), |b| {
+            b.iter(|| compile_text_list(&input, &output, Some(20_777), None).expect("compile"))
+        });
+    }
     g.finish();
 
     let (big, _) = clustered(10_000_000, 5);
