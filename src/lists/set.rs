@@ -1,50 +1,7 @@
 //! [`NumberSet`]: an exact, immutable set of numbers with optional registration
 //! dates, laid out for national-scale registries (hundreds of millions of numbers).
 //!
-//! # Layout (measured design, research/hardware.md §3.3 and §5.1)
-//!
-//! A number with `L` digits is split into
-//! * a **partition key** `(L, h)`: `h` is the first `max(0, L - 10)` digits. This is
-//!   the structural stand-in for "country calling code": for NANP (`+1`, 11 digits) it
-//!   is exactly `+1`; for 12-digit numbers it is the first two digits (`+39`, `+44`);
-//!   a 3-digit code shares a partition with its siblings. It needs no numbering table,
-//!   cannot misroute, and keeps numbers of different lengths apart (so Italian
-//!   national numbers with a leading 0 never collide with shorter ones);
-//! * a **national part** `v` (the remaining up to 10 digits), cut into a **chunk** and
-//!   a 16-bit **low** in one of two ways, chosen per partition by size:
-//!   * decimal: chunk = `v / 10^4`, low = the last four digits. For NANP the chunk
-//!     is NPA-NXX, which is how registries cluster (1.26 B/number measured);
-//!   * binary: chunk = `v >> 16`, low = `v & 0xFFFF`. For numbers spread thinly,
-//!     where decimal chunks would hold one or two numbers each and the directory
-//!     would dominate (the power-of-two variant of research §5.1).
-//!
-//! Each partition has a directory of `u32` offsets into its container words:
-//! * **dense** (one entry per chunk between the smallest and largest present
-//!   chunk): one dependent miss, then the container. Used when it is no more than
-//!   twice the size of the sparse form, which is the case for registry-like data.
-//!   (Italy's 9–12-digit numbers fall in several partitions by length, each with
-//!   at most 10^6 chunks, so a dense directory there is also bounded: 4 MB.)
-//! * **sparse** (two levels): a small `top` table indexed by `chunk >> 10` (at most
-//!   977 entries, 4 KiB, stays cached) gives the run of present chunks in that
-//!   1024-chunk page; their low 10 bits are a sorted `u16` run searched in one or two
-//!   cache lines; its index selects the offsets. Used for scattered sets (an opt-out
-//!   list of 10 000 numbers across a country) where a dense directory would cost
-//!   more than the numbers.
-//!
-//! A container is the chunk's numbers: a sorted `u16` array of the lows when the
-//! chunk has fewer than 625 (decimal) / 4 096 (binary), else a bitmap of 10 000 /
-//! 65 536 bits (625 / 4 096 words). Its length is the difference of two consecutive
-//! offsets, and a length equal to the bitmap size means bitmap.
-//!
-//! Registration dates sit beside it in rank order (a `u16` per number as days from
-//! the earliest date when the spread allows, else `i32`), found through a `u64`
-//! first-rank per directory entry; a set without dates stores neither.
-//!
-//! Everything lives in one little-endian byte arena (read with bounds-checked
-//! loads, so any arena, including a mapped file, is safe to query) that is exactly
-//! the body of a compiled list file (see [`super::write_compiled`]). Arenas of 4 MiB
-//! and more are allocated once at their final size as an anonymous mapping advised
-//! for transparent huge pages before being filled.
+//! (layout: see [`NumberSet`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -170,8 +127,8 @@ impl Backing {
 }
 
 /// Exact immutable set of numbers, optionally with a registration date (local day
-/// number: days since 1970-01-01) per number. See the [module docs](self) for the
-/// layout; cloning is cheap (the arena is shared).
+/// number: days since 1970-01-01) per number. Cloning is cheap (the arena is
+/// shared); lookups never allocate.
 ///
 /// ```
 /// use dialguard::{Number, lists::NumberSet};
@@ -180,6 +137,51 @@ impl Backing {
 /// assert!(set.contains(n));
 /// assert_eq!(set.registered_on(n), Some(Some(20_000)));
 /// ```
+///
+/// # Layout (measured design, research/hardware.md §3.3 and §5.1)
+///
+/// A number with `L` digits is split into
+/// * a **partition key** `(L, h)`: `h` is the first `max(0, L - 10)` digits. This is
+///   the structural stand-in for "country calling code": for NANP (`+1`, 11 digits) it
+///   is exactly `+1`; for 12-digit numbers it is the first two digits (`+39`, `+44`);
+///   a 3-digit code shares a partition with its siblings. It needs no numbering table,
+///   cannot misroute, and keeps numbers of different lengths apart (so Italian
+///   national numbers with a leading 0 never collide with shorter ones);
+/// * a **national part** `v` (the remaining up to 10 digits), cut into a **chunk** and
+///   a 16-bit **low** in one of two ways, chosen per partition by size:
+///   * decimal: chunk = `v / 10^4`, low = the last four digits. For NANP the chunk
+///     is NPA-NXX, which is how registries cluster (1.26 B/number measured);
+///   * binary: chunk = `v >> 16`, low = `v & 0xFFFF`. For numbers spread thinly,
+///     where decimal chunks would hold one or two numbers each and the directory
+///     would dominate (the power-of-two variant of research §5.1).
+///
+/// Each partition has a directory of `u32` offsets into its container words:
+/// * **dense** (one entry per chunk between the smallest and largest present
+///   chunk): one dependent miss, then the container. Used when it is no more than
+///   twice the size of the sparse form, which is the case for registry-like data.
+///   (Italy's 9–12-digit numbers fall in several partitions by length, each with
+///   at most 10^6 chunks, so a dense directory there is also bounded: 4 MB.)
+/// * **sparse** (two levels): a small `top` table indexed by `chunk >> 10` (at most
+///   977 entries, 4 KiB, stays cached) gives the run of present chunks in that
+///   1024-chunk page; their low 10 bits are a sorted `u16` run searched in one or two
+///   cache lines; its index selects the offsets. Used for scattered sets (an opt-out
+///   list of 10 000 numbers across a country) where a dense directory would cost
+///   more than the numbers.
+///
+/// A container is the chunk's numbers: a sorted `u16` array of the lows when the
+/// chunk has fewer than 625 (decimal) / 4 096 (binary), else a bitmap of 10 000 /
+/// 65 536 bits (625 / 4 096 words). Its length is the difference of two consecutive
+/// offsets, and a length equal to the bitmap size means bitmap.
+///
+/// Registration dates sit beside it in rank order (a `u16` per number as days from
+/// the earliest date when the spread allows, else `i32`), found through a `u64`
+/// first-rank per directory entry; a set without dates stores neither.
+///
+/// Everything lives in one little-endian byte arena (read with bounds-checked
+/// loads, so any arena, including a mapped file, is safe to query) that is exactly
+/// the body of a compiled list file (see [`write_compiled`](super::write_compiled)). Arenas of 4 MiB
+/// and more are allocated once at their final size as an anonymous mapping advised
+/// for transparent huge pages before being filled.
 #[derive(Clone)]
 pub struct NumberSet {
     store: Arc<Backing>,
