@@ -2,7 +2,8 @@
 //! misses, clustered (NANP-like) and uniform data, bytes per number, build time,
 //! text compile throughput and compiled-file open time.
 //!
-//! `cargo bench --bench lists` runs 1 M and 10 M; `DIALGUARD_BENCH_BIG=1` adds 100 M.
+//! `cargo bench --bench lists` runs 1 M and 10 M; `DIALGUARD_BENCH_BIG=1` adds 100 M
+//! lookups and a 10 M text compile.
 //! Sizes, bytes/number and build times are printed to stderr (`# ...` lines).
 
 use std::hint::black_box;
@@ -206,8 +207,19 @@ fn build_and_files(c: &mut Criterion) {
     let output = dir.path().join("registry.dgl");
     let mut g = c.benchmark_group("compile_text_list");
     g.sample_size(10);
-    for (order, list) in [("sorted", &nums), ("shuffled", &shuffled)] {
-        let input = dir.path().join(format!("registry-{order}.txt"));
+    let big_sorted = if sizes().len() > 2 {
+        clustered(10_000_000, 4).0
+    } else {
+        Vec::new()
+    };
+    let mut inputs = vec![("1M/sorted", &nums), ("1M/shuffled", &shuffled)];
+    if !big_sorted.is_empty() {
+        inputs.push(("10M/sorted", &big_sorted));
+    }
+    for (order, list) in inputs {
+        let input = dir
+            .path()
+            .join(format!("registry-{}.txt", order.replace('/', "-")));
         let mut text = Vec::with_capacity(list.len() * 14);
         for (i, n) in list.iter().enumerate() {
             if i % 2 == 0 {
@@ -217,7 +229,7 @@ fn build_and_files(c: &mut Criterion) {
         }
         std::fs::write(&input, &text).expect("write input");
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_function(format!("clustered/1M/{order}"), |b| {
+        g.bench_function(format!("clustered/{order}"), |b| {
             b.iter(|| compile_text_list(&input, &output, Some(20_777), None).expect("compile"))
         });
     }

@@ -697,12 +697,15 @@ fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>) -> Backing {
     let dated = dates.is_some_and(|d| d.iter().any(Option::is_some));
     let mut i = 0;
     while i < numbers.len() {
-        let key = split(numbers[i]).0;
+        // Numbers are sorted, so a partition is the run below the next one's
+        // first value: find its end by binary search, not by splitting each number.
+        let (key, v) = split(numbers[i]);
+        let base = numbers[i] - v;
+        let l = (key >> 56) as u32;
+        let upper = base + POW10[l.min(10) as usize];
         let start = i;
-        while i < numbers.len() && split(numbers[i]).0 == key {
-            i += 1;
-        }
-        build_part(&mut s, key, &numbers[start..i], start as u64, dated);
+        i += numbers[i..].partition_point(|&n| n < upper);
+        build_part(&mut s, key, &numbers[start..i], base, start as u64, dated);
     }
 
     // Dates: u16 offsets from the earliest date when the spread fits, else i32.
@@ -796,10 +799,10 @@ struct Plan {
     bytes: usize,
 }
 
-fn plan(ns: &[u64], radix: Radix, dated: bool) -> Option<Plan> {
+fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
     let mut chunks: Vec<(u32, usize, usize)> = Vec::new();
     for (i, &n) in ns.iter().enumerate() {
-        let c = radix.cut(split(n).1).0;
+        let c = radix.cut(n - base).0;
         match chunks.last_mut() {
             Some(last) if last.0 == c => last.2 = i + 1,
             _ => chunks.push((c, i, i + 1)),
@@ -827,13 +830,17 @@ fn plan(ns: &[u64], radix: Radix, dated: bool) -> Option<Plan> {
     })
 }
 
-/// Builds one partition from its sorted numbers (global rank of the first: `rank0`).
+/// Builds one partition from its sorted numbers, whose national parts are
+/// `n - base` (global rank of the first: `rank0`).
 /// Decimal unless binary saves more than a quarter of the bytes: binary chunks are
 /// 6.5 times wider, so where decimal is already compact they only make the
 /// containers longer to search (measured: 10 M evenly spread NANP numbers are
 /// 2.32 B/number decimal, 2.05 binary, but binary lookups were ~3× slower).
-fn build_part(s: &mut Sections, key: u64, ns: &[u64], rank0: u64, dated: bool) {
-    let (Some(dec), Some(bin)) = (plan(ns, Radix::Dec, dated), plan(ns, Radix::Bin, dated)) else {
+fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dated: bool) {
+    let (Some(dec), Some(bin)) = (
+        plan(ns, base, Radix::Dec, dated),
+        plan(ns, base, Radix::Bin, dated),
+    ) else {
         return;
     };
     let Plan {
@@ -860,7 +867,7 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], rank0: u64, dated: bool) {
     let mut offs = Vec::with_capacity(present + 1);
     for &(_, a, z) in &chunks {
         offs.push((s.u16s.len() - words) as u32);
-        let lows = ns[a..z].iter().map(|&n| radix.cut(split(n).1).1);
+        let lows = ns[a..z].iter().map(|&n| radix.cut(n - base).1);
         if z - a >= bitmap {
             let base = s.u16s.len();
             s.u16s.resize(base + bitmap, 0);
