@@ -184,6 +184,26 @@ fn lookups(c: &mut Criterion) {
 }
 
 fn build_and_files(c: &mut Criterion) {
+    // Registration dates: what they add, reported apart from the set itself.
+    for target in [1_000_000, 10_000_000] {
+        let (nums, _) = clustered(target, 11);
+        let mut rng = Rng(13);
+        let dated: Vec<(u64, Option<i32>)> = nums
+            .iter()
+            .map(|&n| (n, Some(12_000 + rng.below(8_000) as i32))) // 2002-2024
+            .collect();
+        let t = Instant::now();
+        let set = NumberSet::from_dated(dated);
+        let build_s = t.elapsed().as_secs_f64();
+        let n = set.len() as f64;
+        eprintln!(
+            "# dated clustered/{}M: {:.3} B/number total = {:.3} set + {:.3} dates; built (unsorted pairs) in {build_s:.3} s",
+            target / 1_000_000,
+            set.arena_bytes() as f64 / n,
+            (set.arena_bytes() - set.date_bytes()) as f64 / n,
+            set.date_bytes() as f64 / n,
+        );
+    }
     let (nums, _) = clustered(1_000_000, 3);
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
