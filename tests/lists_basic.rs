@@ -405,3 +405,13 @@ fn overlay_is_shared_across_threads() {
     assert_eq!(snap[1], (num(390_200_000_000), 0));
     assert_eq!(overlay.iter().last(), Some((num(390_200_010_999), 999)));
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<NumberSet>();
+    check::<PrefixSet>();
+    check::<ConsentIndex>();
+    check::<OptOutOverlay>();
+    check::<dialguard::lists::CompiledList>();
+}

@@ -133,7 +133,7 @@ fn flipped_bytes_are_refused() {
     let bytes = std::fs::read(&good).unwrap();
     let bad = dir.path().join("bad.dgl");
     let mut positions: Vec<usize> = (0..64).collect();
-    positions.extend((64..bytes.len()).step_by(13));
+    positions.extend((64..bytes.len()).step_by(37));
     for &i in &positions {
         let mut b = bytes.clone();
         b[i] ^= 0x10;
@@ -176,7 +176,7 @@ fn resealed_damage_is_caught_or_harmless() {
     let bad = dir.path().join("bad.dgl");
     let mut refused = 0;
     let mut positions: Vec<usize> = (64..64 + 64 + 5 * 80).collect(); // arena header + part table
-    positions.extend((64..bytes.len()).step_by(29));
+    positions.extend((64..bytes.len()).step_by(71));
     for &i in &positions {
         for flip in [0x01u8, 0x80, 0xFF] {
             let mut b = bytes.clone();
@@ -364,6 +364,70 @@ proptest! {
                     prop_assert_eq!(mapped.contains(p), set.contains(p));
                 }
             }
+        }
+    }
+}
+
+/// One text line from pieces that the fast path accepts and pieces it must refuse.
+fn text_line() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        (1u64..=999_999_999_999_999).prop_map(|n| format!("+{n}")),
+        (1u64..=999_999_999_999_999).prop_map(|n| n.to_string()),
+        Just("0212345678".to_string()),
+        Just("+39 02 1234".to_string()),
+        Just("12a4".to_string()),
+        Just("+".to_string()),
+        Just(String::new()),
+    ];
+    let date = prop_oneof![
+        Just(String::new()),
+        Just(",2026-01-15".to_string()),
+        Just(" , 1999-12-31 ".to_string()),
+        Just(",2026-02-30".to_string()),
+        Just(",2026-01-15,x".to_string()),
+    ];
+    let tail = prop_oneof![
+        Just(""),
+        Just(" "),
+        Just("\t"),
+        Just(" # note"),
+        Just("#"),
+        Just("\r")
+    ];
+    let lead = prop_oneof![Just(""), Just("  "), Just("\t")];
+    (lead, number, date, tail).prop_map(|(l, n, d, t)| format!("{l}{n}{d}{t}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The streaming compiler reads exactly what the line-by-line loader reads, and
+    /// fails on the same first bad line.
+    #[test]
+    fn compiler_agrees_with_the_text_loader(lines in proptest::collection::vec(text_line(), 0..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.txt");
+        std::fs::write(&input, lines.join("\n")).unwrap();
+        let out = dir.path().join("out.dgl");
+        let parse = |s: &str| -> Result<Number, String> {
+            let d = s.strip_prefix('+').unwrap_or(s);
+            if d.starts_with('0') || d.is_empty() || !d.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(format!("{s:?} is not E.164"));
+            }
+            d.parse::<u64>().ok().and_then(Number::from_e164_digits).ok_or_else(|| "range".to_string())
+        };
+        let loaded = dialguard::lists::read_text_list(&input, &parse, dialguard::lists::BadLinePolicy::Fail);
+        let compiled = compile_text_list(&input, &out, None, None);
+        match (loaded, compiled) {
+            (Ok(list), Ok(stats)) => {
+                let want = NumberSet::from_dated(list.entries.clone()).to_entries();
+                prop_assert_eq!(open_compiled(&out).unwrap().set.to_entries(), want);
+                prop_assert_eq!(stats.entries, list.entries.len());
+            }
+            (Err(ListError::BadLine { line: a, .. }), Err(ListError::BadLine { line: b, .. })) => {
+                prop_assert_eq!(a, b);
+            }
+            (l, c) => prop_assert!(false, "loader {:?} vs compiler {:?}", l, c),
         }
     }
 }

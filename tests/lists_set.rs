@@ -71,6 +71,17 @@ fn dense_chunk() -> impl Strategy<Value = Vec<u64>> {
     })
 }
 
+/// A 65 536-wide binary window with ≥ 4 096 numbers: a binary-radix bitmap.
+fn bin_window() -> impl Strategy<Value = Vec<u64>> {
+    (0u64..150_000, 12u64..=15, 0u64..8).prop_map(|(w, stride, off)| {
+        let base = 10_000_000_000 + (w << 16);
+        (off..1 << 16)
+            .step_by(stride as usize)
+            .map(|x| base + x)
+            .collect()
+    })
+}
+
 fn date() -> impl Strategy<Value = Option<i32>> {
     prop_oneof![
         Just(None),
@@ -80,12 +91,17 @@ fn date() -> impl Strategy<Value = Option<i32>> {
 }
 
 fn numbers() -> impl Strategy<Value = Vec<u64>> {
-    (vec(number(), 0..200), vec(dense_chunk(), 0..3)).prop_map(|(mut a, dense)| {
-        for d in dense {
-            a.extend(d);
-        }
-        a
-    })
+    (
+        vec(number(), 0..200),
+        vec(dense_chunk(), 0..3),
+        proptest::option::weighted(0.3, bin_window()),
+    )
+        .prop_map(|(mut a, dense, bin)| {
+            for d in dense.into_iter().chain(bin) {
+                a.extend(d);
+            }
+            a
+        })
 }
 
 /// Members, their neighbours on both sides of every boundary, and other lengths.
@@ -134,7 +150,7 @@ fn check(set: &NumberSet, reference: &Reference, extra: &[u64]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn undated_sets_match_the_reference(nums in numbers(), extra in vec(number(), 0..50)) {
@@ -233,4 +249,46 @@ fn scattered_numbers_use_little_memory() {
         "{} bytes",
         set.arena_bytes()
     );
+}
+
+#[test]
+fn layouts_follow_the_data() {
+    let kinds = |set: &NumberSet| -> Vec<&'static str> {
+        set.partition_layouts().into_iter().map(|p| p.2).collect()
+    };
+    // Registry-like: a few full exchanges close together.
+    let block: Vec<u64> = (0..30_000).map(|x| 12_125_550_000 + x * 3).collect();
+    assert_eq!(kinds(&NumberSet::from_numbers(block)), vec!["dec-dense"]);
+    // Evenly spread over all of NANP: binary chunks, dense directory.
+    let even: Vec<u64> = (0..200_000u64)
+        .map(|i| 12_000_000_000 + i * 40_000)
+        .collect();
+    let set = NumberSet::from_numbers(even.clone());
+    assert_eq!(kinds(&set), vec!["bin-dense"]);
+    check(
+        &set,
+        &Reference::new(&even.iter().map(|&n| (n, None)).collect::<Vec<_>>()),
+        &[],
+    );
+    // A dozen half-full exchanges far apart: decimal bitmaps, two-level directory.
+    let clusters: Vec<u64> = (0..12u64)
+        .flat_map(|c| (0..5_000u64).map(move |i| 12_000_000_000 + c * 600_000_000 + i * 2))
+        .collect();
+    let set = NumberSet::from_numbers(clusters.clone());
+    assert_eq!(kinds(&set), vec!["dec-sparse"]);
+    check(
+        &set,
+        &Reference::new(&clusters.iter().map(|&n| (n, None)).collect::<Vec<_>>()),
+        &[],
+    );
+    // Thin spread plus one full binary window: binary chunks, one of them a
+    // 4096-word bitmap, with dates found by rank.
+    let mut window: Vec<(u64, Option<i32>)> = (0..1u64 << 16)
+        .step_by(9)
+        .map(|x| (10_000_000_000 + (77_777 << 16) + x, Some((x % 1000) as i32)))
+        .collect();
+    window.extend(even.iter().map(|&n| (n, Some(3))));
+    let set = NumberSet::from_dated(window.clone());
+    assert_eq!(set.partition_layouts(), vec![(11, 1, "bin-dense")]);
+    check(&set, &Reference::new(&window), &[]);
 }

@@ -243,42 +243,56 @@ enum Fast {
     Slow,
 }
 
-/// Reads one line without allocating: E.164 digits with or without `+`, optional
-/// `,YYYY-MM-DD`, `#` comments, surrounding whitespace.
+/// Reads the line that starts at `at` in `b` in one pass, without allocating:
+/// E.164 digits with or without `+`, optional `,YYYY-MM-DD`, `#` comment, spaces,
+/// tabs and CR around. Returns what it found and where the next line starts.
 #[inline]
-fn fast_line(line: &[u8]) -> Fast {
-    let line = match line.iter().position(|&c| c == b'#') {
-        Some(i) => &line[..i],
-        None => line,
+fn fast_entry(b: &[u8], at: usize) -> (Fast, usize) {
+    let n = b.len();
+    let eol = |i: usize| {
+        b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(n, |k| i + k + 1)
     };
-    let line = line.trim_ascii();
-    if line.is_empty() {
-        return Fast::Blank;
-    }
-    let (num, date) = match line.iter().position(|&c| c == b',') {
-        Some(i) => (
-            line[..i].trim_ascii_end(),
-            Some(line[i + 1..].trim_ascii_start()),
-        ),
-        None => (line, None),
-    };
-    let digits = num.strip_prefix(b"+").unwrap_or(num);
-    if digits.is_empty() || digits.len() > 15 || digits[0] == b'0' {
-        return Fast::Slow;
-    }
-    let mut v = 0u64;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Fast::Slow;
+    let skip_ws = |mut i: usize| {
+        while i < n && matches!(b[i], b' ' | b'\t' | b'\r') {
+            i += 1;
         }
-        v = v * 10 + u64::from(c - b'0');
+        i
+    };
+    let mut i = skip_ws(at);
+    if i == n || b[i] == b'\n' || b[i] == b'#' {
+        return (Fast::Blank, eol(i));
     }
-    match date {
-        None => Fast::Entry(v, None),
-        Some(d) => match parse_ymd_bytes(d) {
-            Some(day) => Fast::Entry(v, Some(day)),
-            None => Fast::Slow,
-        },
+    if b[i] == b'+' {
+        i += 1;
+    }
+    let start = i;
+    let mut v = 0u64;
+    while i < n && b[i].is_ascii_digit() {
+        v = v.wrapping_mul(10).wrapping_add(u64::from(b[i] - b'0'));
+        i += 1;
+    }
+    let count = i - start;
+    if count == 0 || count > 15 || b[start] == b'0' {
+        return (Fast::Slow, eol(i));
+    }
+    i = skip_ws(i);
+    let mut date = None;
+    if i < n && b[i] == b',' {
+        i = skip_ws(i + 1);
+        match b.get(i..i + 10).and_then(parse_ymd_bytes) {
+            Some(d) => date = Some(d),
+            None => return (Fast::Slow, eol(i)),
+        }
+        i = skip_ws(i + 10);
+    }
+    match b.get(i) {
+        None => (Fast::Entry(v, date), n),
+        Some(b'\n') => (Fast::Entry(v, date), i + 1),
+        Some(b'#') => (Fast::Entry(v, date), eol(i)),
+        Some(_) => (Fast::Slow, eol(i)),
     }
 }
 
@@ -335,17 +349,22 @@ pub fn compile_text_list(
             }
             None => continue,
         };
-        for line in block[..end].split_inclusive(|&c| c == b'\n') {
+        let block = &block[..end];
+        let mut at = 0;
+        if stats.lines == 0 && block.starts_with(b"\xEF\xBB\xBF") {
+            at = 3;
+        }
+        while at < block.len() {
             stats.lines += 1;
-            let mut line = line.strip_suffix(b"\n").unwrap_or(line);
-            if stats.lines == 1 {
-                line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-            }
-            let entry = match fast_line(line) {
+            let (fast, next) = fast_entry(block, at);
+            let line = &block[at..next];
+            at = next;
+            let entry = match fast {
                 Fast::Blank => continue,
                 Fast::Entry(v, d) if Number::from_e164_digits(v).is_some() => (v, d),
                 Fast::Entry(..) | Fast::Slow => {
                     stats.slow_path += 1;
+                    let line = line.strip_suffix(b"\n").unwrap_or(line);
                     slow_line(input, stats.lines, line, parse_digits)?
                 }
             };
@@ -409,4 +428,53 @@ fn slow_line(
         }
     };
     Ok((number.get(), date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> (Option<(u64, Option<i32>)>, bool, usize) {
+        let (f, next) = fast_entry(line.as_bytes(), 0);
+        match f {
+            Fast::Blank => (None, false, next),
+            Fast::Entry(v, d) => (Some((v, d)), false, next),
+            Fast::Slow => (None, true, next),
+        }
+    }
+
+    #[test]
+    fn fast_path_lines() {
+        assert_eq!(
+            one("+12125550100\nX"),
+            (Some((12125550100, None)), false, 13)
+        );
+        assert_eq!(
+            one(" \t12125550100 \r\n"),
+            (Some((12125550100, None)), false, 16)
+        );
+        assert_eq!(one("1,1970-01-02 # c\n"), (Some((1, Some(1))), false, 17));
+        assert_eq!(
+            one("999999999999999 , 1970-01-01"),
+            (Some((999_999_999_999_999, Some(0))), false, 28)
+        );
+        assert_eq!(one("   # only a comment\n"), (None, false, 20));
+        assert_eq!(one("\r\n"), (None, false, 2));
+        assert_eq!(one(""), (None, false, 0));
+        for slow in [
+            "0212345678\n",
+            "1234567890123456\n",
+            "+39 02 1234\n",
+            "12a\n",
+            "1,2026-1-01\n",
+            "1,2026-02-30\n",
+            "1,2026-01-01,x\n",
+            "+\n",
+            ",2026-01-01\n",
+        ] {
+            let (e, s, next) = one(slow);
+            assert!(e.is_none() && s, "{slow:?}");
+            assert_eq!(next, slow.len(), "{slow:?}");
+        }
+    }
 }
