@@ -399,3 +399,311 @@ fn it_silent_call_cooloff_and_abandon_rate() {
     );
     assert_allow(&g, "+39 02 5555 1234", &at.mode(Mode::Preview));
 }
+
+// ------------------------------------------------------------------ United States
+
+/// A consent file with these numbers (consent kind, no expiry, any campaign), in a fresh
+/// directory; returns its absolute path for a `[[consent]]` table.
+fn consent_file(tag: &str, numbers: &[&str]) -> String {
+    let dir = std::env::temp_dir().join(format!("dialguard-packs-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("consents.csv");
+    let mut text = String::from("number,kind,granted_at,expires_at,campaign\n");
+    for n in numbers {
+        text.push_str(&format!("{n},consent,2026-01-01,,*\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string().replace('\\', "/")
+}
+
+const NYC: &str = "+1 212 555 0100";
+const MIAMI: &str = "+1 305 555 0100";
+
+#[test]
+fn us_florida_is_stricter_than_federal() {
+    let g = pack("us");
+    let at = CallContext::new(ts("2026-11-30T20:30:00-05:00"));
+    // Federal hours run to 21:00; Florida's sales hours end at 20:00.
+    assert_allow(&g, NYC, &at);
+    assert_defer(
+        &g,
+        MIAMI,
+        &at,
+        "2026-12-01T08:00:00-05:00",
+        Reason::OutsideWindow,
+        "us-fl-hours",
+    );
+    // A collection call is under federal (Reg F) hours only.
+    assert_allow(&g, MIAMI, &at.purpose(Purpose::Collection));
+    assert_defer(
+        &g,
+        MIAMI,
+        &CallContext::new(ts("2026-11-30T21:00:00-05:00")).purpose(Purpose::Collection),
+        "2026-12-01T08:00:00-05:00",
+        Reason::OutsideWindow,
+        "us-federal-hours",
+    );
+}
+
+#[test]
+fn us_florida_three_calls_per_24_hours_same_subject() {
+    let g = pack("us");
+    let n = num(MIAMI);
+    for h in ["10", "11", "12"] {
+        let ctx = CallContext::new(ts(&format!("2026-11-30T{h}:00:00-05:00"))).subject("solar");
+        assert!(g.check_and_reserve(n, &ctx).attempt.is_some());
+    }
+    let fourth = CallContext::new(ts("2026-11-30T13:00:00-05:00")).subject("solar");
+    assert_defer(
+        &g,
+        MIAMI,
+        &fourth,
+        "2026-12-01T10:00:00-05:00",
+        Reason::Cap,
+        "us-fl-3-per-24h",
+    );
+    // Another subject matter is counted apart.
+    assert_allow(&g, MIAMI, &fourth.subject("insurance"));
+}
+
+#[test]
+fn us_state_hours() {
+    let g = pack("us");
+    let r = Reason::OutsideWindow;
+    // Connecticut 09-20 (since 1 Oct 2023).
+    let ct = "+1 203 555 0100";
+    assert_defer(
+        &g,
+        ct,
+        &CallContext::new(ts("2026-12-01T08:30:00-05:00")),
+        "2026-12-01T09:00:00-05:00",
+        r,
+        "us-ct-hours",
+    );
+    assert_allow(&g, ct, &CallContext::new(ts("2026-12-01T09:00:00-05:00")));
+    // Maryland 08-20.
+    assert_defer(
+        &g,
+        "+1 410 555 0100",
+        &CallContext::new(ts("2026-12-01T20:00:00-05:00")),
+        "2026-12-02T08:00:00-05:00",
+        r,
+        "us-md-hours",
+    );
+    // Texas: Sunday from noon [M].
+    let tx = "+1 512 555 0100";
+    assert_defer(
+        &g,
+        tx,
+        &CallContext::new(ts("2026-11-29T11:00:00-06:00")),
+        "2026-11-29T12:00:00-06:00",
+        r,
+        "us-tx-hours",
+    );
+    assert_defer(
+        &g,
+        tx,
+        &CallContext::new(ts("2026-11-28T08:30:00-06:00")),
+        "2026-11-28T09:00:00-06:00",
+        r,
+        "us-tx-hours",
+    );
+    // Rhode Island: Saturday 10-17; Victory Day (2nd Monday of August); election day.
+    let ri = "+1 401 555 0100";
+    assert_defer(
+        &g,
+        ri,
+        &CallContext::new(ts("2026-11-28T09:30:00-05:00")),
+        "2026-11-28T10:00:00-05:00",
+        r,
+        "us-ri-hours",
+    );
+    assert_defer(
+        &g,
+        ri,
+        &CallContext::new(ts("2026-11-28T17:00:00-05:00")),
+        "2026-11-30T09:00:00-05:00",
+        r,
+        "us-ri-hours",
+    );
+    assert_defer(
+        &g,
+        ri,
+        &CallContext::new(ts("2026-08-10T10:00:00-04:00")),
+        "2026-08-11T09:00:00-04:00",
+        r,
+        "us-ri-hours",
+    );
+    assert_defer(
+        &g,
+        ri,
+        &CallContext::new(ts("2026-11-03T10:00:00-05:00")),
+        "2026-11-04T09:00:00-05:00",
+        r,
+        "us-ri-hours",
+    );
+    // Alabama: 4 July 2026 is a Saturday, observed Friday the 3rd; then Sunday.
+    let al = "+1 205 555 0100";
+    assert_defer(
+        &g,
+        al,
+        &CallContext::new(ts("2026-07-03T10:00:00-05:00")),
+        "2026-07-06T08:00:00-05:00",
+        r,
+        "us-al-hours",
+    );
+    // Louisiana: Mardi Gras 2027 (Easter - 47 = 9 February).
+    let la = "+1 504 555 0100";
+    assert_defer(
+        &g,
+        la,
+        &CallContext::new(ts("2027-02-09T10:00:00-06:00")),
+        "2027-02-10T08:00:00-06:00",
+        r,
+        "us-la-hours",
+    );
+    // Mississippi: no Sundays.
+    assert_defer(
+        &g,
+        "+1 601 555 0100",
+        &CallContext::new(ts("2026-11-29T10:00:00-06:00")),
+        "2026-11-30T08:00:00-06:00",
+        r,
+        "us-ms-hours",
+    );
+}
+
+#[test]
+fn us_utah_sundays_and_holidays_waived_by_consent() {
+    let consents = consent_file("ut", &["+18015550199"]);
+    let g = guard(&format!(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:us\"]\n\n[[consent]]\nid = \"crm\"\npath = \"{consents}\"\n"
+    ));
+    let ut = "+1 801 555 0100";
+    let r = Reason::OutsideWindow;
+    assert_defer(
+        &g,
+        ut,
+        &CallContext::new(ts("2026-11-29T10:00:00-07:00")),
+        "2026-11-30T08:00:00-07:00",
+        r,
+        "us-ut-hours",
+    );
+    // Pioneer Day, Friday 24 July 2026: closed; Saturday 08:00.
+    assert_defer(
+        &g,
+        ut,
+        &CallContext::new(ts("2026-07-24T10:00:00-06:00")),
+        "2026-07-25T08:00:00-06:00",
+        r,
+        "us-ut-hours",
+    );
+    // Prior express consent lifts the Sunday ban (federal hours still apply).
+    assert_allow(
+        &g,
+        "+1 801 555 0199",
+        &CallContext::new(ts("2026-11-29T10:00:00-07:00")),
+    );
+    assert_defer(
+        &g,
+        "+1 801 555 0199",
+        &CallContext::new(ts("2026-11-29T07:00:00-07:00")),
+        "2026-11-29T08:00:00-07:00",
+        r,
+        "us-federal-hours",
+    );
+}
+
+#[test]
+fn us_dst_day() {
+    let g = pack("us");
+    // Saturday 7 March 2026 21:30 EST; clocks go forward at 02:00 on Sunday the 8th, so
+    // 08:00 EDT is 12:00 UTC (it would be 13:00 UTC the day before).
+    assert_defer(
+        &g,
+        NYC,
+        &CallContext::new(ts("2026-03-08T02:30:00Z")),
+        "2026-03-08T12:00:00Z",
+        Reason::OutsideWindow,
+        "us-federal-hours",
+    );
+    assert_allow(&g, NYC, &CallContext::new(ts("2026-03-08T12:00:00Z")));
+}
+
+#[test]
+fn us_regulation_f_seven_calls_in_seven_days() {
+    let g = pack("us");
+    // Without the federal window the cap's own instant shows: the start of the local day.
+    let no_hours = guard(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:us\"]\n\n[[window]]\nid = \"us-federal-hours\"\napplies_to = [\"US\"]\npurpose = [\"sales\"]\nmon-sun = [\"08:00-21:00\"]\n",
+    );
+    let n = num(NYC);
+    let times = [
+        "2026-11-23T10:00:00-05:00",
+        "2026-11-23T15:00:00-05:00",
+        "2026-11-24T10:00:00-05:00",
+        "2026-11-25T10:00:00-05:00",
+        "2026-11-26T10:00:00-05:00",
+        "2026-11-27T10:00:00-05:00",
+        "2026-11-28T10:00:00-05:00",
+    ];
+    for t in times {
+        let ctx = CallContext::new(ts(t))
+            .purpose(Purpose::Collection)
+            .subject("debt-1");
+        assert!(g.check_and_reserve(n, &ctx).attempt.is_some(), "{t}");
+        assert!(no_hours.check_and_reserve(n, &ctx).attempt.is_some(), "{t}");
+    }
+    let eighth = CallContext::new(ts("2026-11-29T10:00:00-05:00"))
+        .purpose(Purpose::Collection)
+        .subject("debt-1");
+    // Monday 23 November leaves "today and the 6 days before" on Monday 30 November.
+    assert_defer(
+        &no_hours,
+        NYC,
+        &eighth,
+        "2026-11-30T00:00:00-05:00",
+        Reason::Cap,
+        "us-regf-7-in-7",
+    );
+    assert_defer(
+        &g,
+        NYC,
+        &eighth,
+        "2026-11-30T08:00:00-05:00",
+        Reason::Cap,
+        "us-regf-7-in-7",
+    );
+    // Another debt, or a sales call, is not counted with these.
+    assert_allow(&g, NYC, &eighth.subject("debt-2"));
+    assert_allow(&g, NYC, &CallContext::new(ts("2026-11-29T10:00:00-05:00")));
+}
+
+#[test]
+fn us_regulation_f_seven_days_after_a_conversation() {
+    let g = pack("us");
+    let n = num(NYC);
+    let ctx = |t: &str| {
+        CallContext::new(ts(t))
+            .purpose(Purpose::Collection)
+            .subject("debt-1")
+    };
+    g.record_outcome(
+        n,
+        None,
+        Outcome::Answered,
+        &ctx("2026-12-01T15:00:00-05:00"),
+    )
+    .unwrap();
+    // 1 December is day 1; calls resume on day 8, from the federal 08:00.
+    assert_defer(
+        &g,
+        NYC,
+        &ctx("2026-12-02T10:00:00-05:00"),
+        "2026-12-08T08:00:00-05:00",
+        Reason::Cooloff,
+        "us-regf-after-conversation",
+    );
+    assert_allow(&g, NYC, &ctx("2026-12-08T08:00:00-05:00"));
+    assert_allow(&g, NYC, &ctx("2026-12-02T10:00:00-05:00").subject("debt-2"));
+}
