@@ -707,3 +707,403 @@ fn us_regulation_f_seven_days_after_a_conversation() {
     assert_allow(&g, NYC, &ctx("2026-12-08T08:00:00-05:00"));
     assert_allow(&g, NYC, &ctx("2026-12-02T10:00:00-05:00").subject("debt-2"));
 }
+
+// ------------------------------------------------------------------ United Kingdom
+
+const LONDON: &str = "+44 20 7946 0000";
+
+#[test]
+fn uk_abandoned_72_hours_and_machine_24_hours() {
+    let g = pack("uk");
+    let n = num(LONDON);
+    // Abandoned on Saturday 28 March 2026 at 12:00 GMT; BST starts on the 29th. The cool-off
+    // is elapsed time: exactly 72 hours later, 13:00 BST on the 31st.
+    g.record_outcome(
+        n,
+        None,
+        Outcome::Abandoned,
+        &CallContext::new(ts("2026-03-28T12:00:00Z")),
+    )
+    .unwrap();
+    let next_day = CallContext::new(ts("2026-03-29T12:00:00Z"));
+    assert_defer(
+        &g,
+        LONDON,
+        &next_day,
+        "2026-03-31T12:00:00Z",
+        Reason::Cooloff,
+        "uk-abandoned-72h",
+    );
+    assert_defer(
+        &g,
+        LONDON,
+        &CallContext::new(ts("2026-03-31T12:59:59+01:00")),
+        "2026-03-31T13:00:00+01:00",
+        Reason::Cooloff,
+        "uk-abandoned-72h",
+    );
+    assert_allow(
+        &g,
+        LONDON,
+        &CallContext::new(ts("2026-03-31T13:00:00+01:00")),
+    );
+    // A guaranteed live agent lifts it, under that constraint.
+    let d = g.check_number(n, &next_day.mode(Mode::Preview));
+    assert_eq!(
+        d,
+        Decision::Allow {
+            constraints: Constraints::REQUIRE_LIVE_AGENT
+        }
+    );
+
+    let m = "+44 161 496 0000";
+    g.record_outcome(
+        num(m),
+        None,
+        Outcome::Machine,
+        &CallContext::new(ts("2026-11-30T10:00:00Z")),
+    )
+    .unwrap();
+    assert_defer(
+        &g,
+        m,
+        &CallContext::new(ts("2026-11-30T18:00:00Z")),
+        "2026-12-01T10:00:00Z",
+        Reason::Cooloff,
+        "uk-machine-24h",
+    );
+    assert_allow(&g, m, &CallContext::new(ts("2026-12-01T10:00:00Z")));
+    // No statutory hours: a Sunday night is not deferred by the pack.
+    assert_allow(
+        &g,
+        "+44 20 7946 0001",
+        &CallContext::new(ts("2026-11-29T23:00:00Z")),
+    );
+}
+
+#[test]
+fn uk_abandon_rate_per_24_hours() {
+    let g = pack("uk");
+    let at = CallContext::new(ts("2026-11-30T10:00:00Z")).campaign("c1");
+    for i in 0..100u64 {
+        let callee = Number::from_e164_digits(442_079_460_100 + i).unwrap();
+        let outcome = if i < 4 {
+            Outcome::Abandoned
+        } else {
+            Outcome::Answered
+        };
+        g.record_outcome(callee, None, outcome, &at).unwrap();
+    }
+    assert_defer(
+        &g,
+        LONDON,
+        &at,
+        "2026-12-01T10:00:00Z",
+        Reason::AbandonRate,
+        "uk-abandoned-3pct-24h",
+    );
+    assert_allow(&g, LONDON, &at.mode(Mode::Manual));
+    assert_allow(&g, LONDON, &at.campaign("c2"));
+}
+
+// ------------------------------------------------------------------ France
+
+const PARIS: &str = "+33 1 23 45 67 89";
+
+fn fr_ctx(at: &str) -> CallContext<'static> {
+    CallContext::new(ts(at)).caller_id(num("+33 1 62 12 34 56"))
+}
+
+#[test]
+fn fr_hours_lunch_gap_and_holidays() {
+    let g = pack("fr");
+    let w = "fr-hours";
+    let r = Reason::OutsideWindow;
+    // (Dates before 11 August 2026: from then on a consent must be on file, see below.)
+    assert_allow(&g, PARIS, &fr_ctx("2026-06-02T10:00:00+02:00"));
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-06-02T13:30:00+02:00"),
+        "2026-06-02T14:00:00+02:00",
+        r,
+        w,
+    );
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-06-02T20:00:00+02:00"),
+        "2026-06-03T10:00:00+02:00",
+        r,
+        w,
+    );
+    // Ascension (Easter + 39) 2026 is Thursday 14 May; Whit Monday (Easter + 50) 25 May.
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-05-14T11:00:00+02:00"),
+        "2026-05-15T10:00:00+02:00",
+        r,
+        w,
+    );
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-05-25T11:00:00+02:00"),
+        "2026-05-26T10:00:00+02:00",
+        r,
+        w,
+    );
+    // Saturday closed; Friday 27 March 2026 after 20:00 CET → Monday 10:00 CEST (EU DST day
+    // is Sunday the 29th).
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-03-27T20:00:00+01:00"),
+        "2026-03-30T08:00:00Z",
+        r,
+        w,
+    );
+}
+
+#[test]
+fn fr_automated_calls_need_arcep_caller_ids() {
+    let g = pack("fr");
+    let at = "2026-06-02T10:00:00+02:00";
+    assert_deny(
+        &g,
+        PARIS,
+        &CallContext::new(ts(at)).caller_id(num("+33 6 12 34 56 78")),
+        Reason::CallerId,
+        "fr-automated-cli",
+    );
+    assert_deny(
+        &g,
+        PARIS,
+        &CallContext::new(ts(at)),
+        Reason::CallerId,
+        "fr-automated-cli",
+    );
+    assert_allow(
+        &g,
+        PARIS,
+        &CallContext::new(ts(at)).caller_id(num("+33 9 47 51 23 45")),
+    );
+    // A person dialing (preview) is not an automated system.
+    assert_allow(&g, PARIS, &CallContext::new(ts(at)).mode(Mode::Preview));
+}
+
+#[test]
+fn fr_four_attempts_in_30_calendar_days() {
+    let g = pack("fr");
+    let n = num(PARIS);
+    for d in ["02", "04", "09", "16"] {
+        let ctx = fr_ctx(&format!("2026-03-{d}T11:00:00+01:00"));
+        assert!(g.check_and_reserve(n, &ctx).attempt.is_some(), "{d}");
+    }
+    // Attempts count whatever their outcome. 2 March leaves "today and the 29 days before"
+    // on 1 April: 10:00 CEST (summer time since 29 March).
+    let fifth = fr_ctx("2026-03-23T11:00:00+01:00");
+    assert_defer(
+        &g,
+        PARIS,
+        &fifth,
+        "2026-04-01T10:00:00+02:00",
+        Reason::Cap,
+        "fr-4-in-30-days",
+    );
+    assert_eq!(g.check_and_reserve(n, &fifth).attempt, None);
+    assert_allow(&g, PARIS, &fr_ctx("2026-04-01T10:00:00+02:00"));
+}
+
+#[test]
+fn fr_sixty_full_days_after_a_refusal() {
+    let g = pack("fr");
+    let n = num(PARIS);
+    g.record_outcome(
+        n,
+        None,
+        Outcome::Refused,
+        &fr_ctx("2026-06-01T11:00:00+02:00"),
+    )
+    .unwrap();
+    // 2 June .. 31 July are the 60 full days; 1 August is a Saturday: Monday 3 August.
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-07-31T11:00:00+02:00"),
+        "2026-08-03T10:00:00+02:00",
+        Reason::Cooloff,
+        "fr-refusal-60-days",
+    );
+    assert_allow(&g, PARIS, &fr_ctx("2026-08-03T10:00:00+02:00"));
+}
+
+#[test]
+fn fr_opt_in_from_11_august_2026_callee_local_date() {
+    let consents = consent_file("fr", &["+33123456700"]);
+    let g = guard(&format!(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:fr\"]\n\n[[consent]]\nid = \"crm\"\npath = \"{consents}\"\n"
+    ));
+    assert_allow(&g, PARIS, &fr_ctx("2026-08-10T11:00:00+02:00"));
+    assert_deny(
+        &g,
+        PARIS,
+        &fr_ctx("2026-08-11T11:00:00+02:00"),
+        Reason::ConsentRequired,
+        "fr-opt-in",
+    );
+    // 23:30 UTC on the 10th is already the 11th in Paris.
+    assert_deny(
+        &g,
+        PARIS,
+        &fr_ctx("2026-08-10T23:30:00Z"),
+        Reason::ConsentRequired,
+        "fr-opt-in",
+    );
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-08-10T21:30:00Z"),
+        "2026-08-11T10:00:00+02:00",
+        Reason::OutsideWindow,
+        "fr-hours",
+    );
+    // With a consent on file: allowed, and the hours are waived (Saturday 15 August, a holiday).
+    let ok = "+33 1 23 45 67 00";
+    assert_allow(&g, ok, &fr_ctx("2026-08-11T11:00:00+02:00"));
+    assert_allow(&g, ok, &fr_ctx("2026-08-15T21:00:00+02:00"));
+}
+
+// ------------------------------------------------------------------ Spain, Canada, Australia
+
+#[test]
+fn es_weekdays_and_national_holidays() {
+    let g = pack("es");
+    let m = "+34 91 123 45 67";
+    let (r, w) = (Reason::OutsideWindow, "es-hours");
+    assert_allow(&g, m, &CallContext::new(ts("2026-12-01T20:59:00+01:00")));
+    assert_defer(
+        &g,
+        m,
+        &CallContext::new(ts("2026-12-04T21:00:00+01:00")),
+        "2026-12-07T09:00:00+01:00",
+        r,
+        w,
+    );
+    // Good Friday 3 April 2026 → Monday 6 April (Easter Monday is not a national holiday).
+    assert_defer(
+        &g,
+        m,
+        &CallContext::new(ts("2026-04-03T10:00:00+02:00")),
+        "2026-04-06T09:00:00+02:00",
+        r,
+        w,
+    );
+    // 8 December (Tuesday).
+    assert_defer(
+        &g,
+        m,
+        &CallContext::new(ts("2026-12-08T10:00:00+01:00")),
+        "2026-12-09T09:00:00+01:00",
+        r,
+        w,
+    );
+    // EU DST weekend: Friday 21:00 CET → Monday 09:00 CEST.
+    assert_defer(
+        &g,
+        m,
+        &CallContext::new(ts("2026-03-27T21:00:00+01:00")),
+        "2026-03-30T07:00:00Z",
+        r,
+        w,
+    );
+}
+
+#[test]
+fn ca_weekend_hours() {
+    let g = pack("ca");
+    let to = "+1 416 555 0100";
+    let (r, w) = (Reason::OutsideWindow, "ca-hours");
+    assert_allow(&g, to, &CallContext::new(ts("2026-11-27T21:29:00-05:00")));
+    assert_defer(
+        &g,
+        to,
+        &CallContext::new(ts("2026-11-27T21:30:00-05:00")),
+        "2026-11-28T10:00:00-05:00",
+        r,
+        w,
+    );
+    assert_defer(
+        &g,
+        to,
+        &CallContext::new(ts("2026-11-28T18:00:00-05:00")),
+        "2026-11-29T10:00:00-05:00",
+        r,
+        w,
+    );
+    assert_defer(
+        &g,
+        to,
+        &CallContext::new(ts("2026-11-29T18:00:00-05:00")),
+        "2026-11-30T09:00:00-05:00",
+        r,
+        w,
+    );
+}
+
+#[test]
+fn au_telemarketing_and_research_hours() {
+    let g = pack("au");
+    let syd = "+61 2 9123 4567";
+    let r = Reason::OutsideWindow;
+    let sat = CallContext::new(ts("2026-11-28T17:00:00+11:00"));
+    assert_defer(
+        &g,
+        syd,
+        &sat,
+        "2026-11-30T09:00:00+11:00",
+        r,
+        "au-telemarketing-hours",
+    );
+    // Research calls may be made on Sundays.
+    assert_defer(
+        &g,
+        syd,
+        &sat.purpose(Purpose::Survey),
+        "2026-11-29T09:00:00+11:00",
+        r,
+        "au-research-hours",
+    );
+    // Easter Saturday 2026, 17:00 AEDT; daylight saving ends on Sunday the 5th and Monday
+    // the 6th is Easter Monday: Tuesday 09:00 AEST.
+    let easter_sat = CallContext::new(ts("2026-04-04T17:00:00+11:00"));
+    assert_defer(
+        &g,
+        syd,
+        &easter_sat,
+        "2026-04-07T09:00:00+10:00",
+        r,
+        "au-telemarketing-hours",
+    );
+    // Research: Easter Sunday is not a public holiday, Sundays are open.
+    assert_defer(
+        &g,
+        syd,
+        &easter_sat.purpose(Purpose::Survey),
+        "2026-04-05T09:00:00+10:00",
+        r,
+        "au-research-hours",
+    );
+    // Weekday evening: research until 20:30, telemarketing until 20:00.
+    let eve = CallContext::new(ts("2026-12-01T20:15:00+11:00"));
+    assert_allow(&g, syd, &eve.purpose(Purpose::Survey));
+    assert_defer(
+        &g,
+        syd,
+        &eve,
+        "2026-12-02T09:00:00+11:00",
+        r,
+        "au-telemarketing-hours",
+    );
+}
