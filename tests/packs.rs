@@ -1107,3 +1107,62 @@ fn au_telemarketing_and_research_hours() {
         "au-telemarketing-hours",
     );
 }
+
+// ------------------------------------------------------------------ CLI
+
+#[test]
+fn cli_rules_lists_a_packs_rules_one_per_line() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dialguard"))
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, names) = run(&["rules"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(names.lines().collect::<Vec<_>>(), packs::names());
+
+    let (code, it) = run(&["rules", "it"]);
+    assert_eq!(code, Some(0));
+    let ids: Vec<&str> = it
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "ID",
+            "it-holidays",
+            "it-code-hours",
+            "it-silent-call",
+            "it-cli",
+            "it-silent-3-per-100"
+        ]
+    );
+    let cooloff = it
+        .lines()
+        .find(|l| l.starts_with("it-silent-call"))
+        .unwrap();
+    let words: Vec<&str> = cooloff.split_whitespace().collect();
+    assert_eq!(
+        words[..13],
+        [
+            "it-silent-call",
+            "cooloff",
+            "IT",
+            "after",
+            "abandoned",
+            "for",
+            "5d;",
+            "key",
+            "number;",
+            "unless",
+            "live_agent",
+            "S",
+            "Garante"
+        ]
+    );
+    let (code, _) = run(&["rules", "builtin:xx"]);
+    assert_eq!(code, Some(2));
+}
