@@ -400,6 +400,31 @@ fn it_silent_call_cooloff_and_abandon_rate() {
     assert_allow(&g, "+39 02 5555 1234", &at.mode(Mode::Preview));
 }
 
+#[test]
+fn it_abandon_rate_edges() {
+    // (abandoned, calls answered by a person including the abandoned ones) → deferred?
+    for (abandoned, answered, deferred) in [(3, 100, false), (4, 99, false), (4, 100, true)] {
+        let g = pack("it");
+        let at = it_ctx("2026-12-01T10:00:00+01:00").campaign("winter");
+        for i in 0..answered {
+            let callee = Number::from_e164_digits(390_212_000_000 + i).unwrap();
+            let outcome = if i < abandoned {
+                Outcome::Abandoned
+            } else {
+                Outcome::Answered
+            };
+            g.record_outcome(callee, None, outcome, &at).unwrap();
+        }
+        let d = g.check_number(num("+39 02 5555 1234"), &at);
+        assert_eq!(
+            d.reason() == Some(Reason::AbandonRate),
+            deferred,
+            "{abandoned}/{answered}: {d:?}"
+        );
+        assert_eq!(d.is_allow(), !deferred, "{abandoned}/{answered}: {d:?}");
+    }
+}
+
 // ------------------------------------------------------------------ United States
 
 /// A consent file with these numbers (consent kind, no expiry, any campaign), in a fresh
