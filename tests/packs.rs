@@ -294,6 +294,12 @@ fn it_hours_holidays_and_pre_holidays() {
         r,
         w,
     );
+    // The code's hours bind sales calls; a survey call on a Sunday is not deferred by them.
+    assert_allow(
+        &g,
+        ROME,
+        &it_ctx("2026-11-29T11:00:00+01:00").purpose(Purpose::Survey),
+    );
     // Saturday 2 October 2027 evening: Sunday closed, Monday 4 October a holiday.
     assert_defer(
         &g,
