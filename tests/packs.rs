@@ -968,6 +968,31 @@ fn fr_sixty_full_days_after_a_refusal() {
         "fr-refusal-60-days",
     );
     assert_allow(&g, PARIS, &fr_ctx("2026-08-03T10:00:00+02:00"));
+    // The next day the end lies beyond the default 60-day horizon: deny, naming the rule.
+    assert_deny(
+        &g,
+        PARIS,
+        &fr_ctx("2026-06-02T11:00:00+02:00"),
+        Reason::BeyondHorizon,
+        "fr-refusal-60-days",
+    );
+    // A longer horizon gives the instant.
+    let g = guard("[policy]\nname = \"t\"\nhorizon_days = 90\ninclude = [\"builtin:fr\"]\n");
+    g.record_outcome(
+        n,
+        None,
+        Outcome::Refused,
+        &fr_ctx("2026-06-01T11:00:00+02:00"),
+    )
+    .unwrap();
+    assert_defer(
+        &g,
+        PARIS,
+        &fr_ctx("2026-06-02T11:00:00+02:00"),
+        "2026-08-03T10:00:00+02:00",
+        Reason::Cooloff,
+        "fr-refusal-60-days",
+    );
 }
 
 #[test]
