@@ -4,8 +4,16 @@
 
 use super::source::PolicySource;
 
-/// (name, TOML text) of every pack compiled in.
-const PACKS: &[(&str, &str)] = &[];
+/// (name, TOML text) of every pack compiled in (data/packs/*.toml; see docs/packs.md).
+const PACKS: &[(&str, &str)] = &[
+    ("builtin:it", include_str!("../../data/packs/it.toml")),
+    ("builtin:us", include_str!("../../data/packs/us.toml")),
+    ("builtin:uk", include_str!("../../data/packs/uk.toml")),
+    ("builtin:fr", include_str!("../../data/packs/fr.toml")),
+    ("builtin:es", include_str!("../../data/packs/es.toml")),
+    ("builtin:ca", include_str!("../../data/packs/ca.toml")),
+    ("builtin:au", include_str!("../../data/packs/au.toml")),
+];
 
 /// Names that `include` accepts.
 pub fn names() -> Vec<&'static str> {

@@ -545,8 +545,263 @@ fn rules(pack: Option<&str>) -> Result<(), Fail> {
                     policy::packs::names().join(", ")
                 ))
             })?;
-            print!("{text}");
+            let src: policy::source::PolicySource = toml::from_str(text)
+                .map_err(|e| Fail(format!("rule pack {name} is broken: {e}")))?;
+            let mut rows =
+                vec![["ID", "TABLE", "APPLIES_TO", "VALUES", "CONF", "SOURCE"].map(String::from)];
+            rows.extend(pack_rule_rows(&src));
+            let mut widths = [0usize; 5];
+            for row in &rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let mut out = io::stdout().lock();
+            for row in &rows {
+                let mut line = String::new();
+                for (w, cell) in widths.iter().zip(row) {
+                    line.push_str(&format!("{cell:<w$}  "));
+                }
+                line.push_str(&row[5]);
+                writeln!(out, "{}", line.trim_end())?;
+            }
             Ok(())
         }
     }
+}
+
+/// One row per rule of a pack: id, table, applies_to, the rule's values (with its purpose /
+/// mode / campaign / date filters), confidence and source.
+fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
+    fn list(v: &[String]) -> String {
+        v.join(",")
+    }
+    fn spans(v: &[String]) -> String {
+        if v.is_empty() {
+            "closed".into()
+        } else {
+            v.join(",")
+        }
+    }
+    /// The filters every rule may carry, as ` key=value` words.
+    fn filters(
+        purpose: &Option<Vec<String>>,
+        mode: &Option<Vec<String>>,
+        campaigns: &Option<Vec<String>>,
+        valid_from: &Option<String>,
+        valid_until: &Option<String>,
+    ) -> String {
+        let mut f = String::new();
+        for (k, v) in [
+            ("purpose", purpose),
+            ("mode", mode),
+            ("campaigns", campaigns),
+        ] {
+            if let Some(v) = v {
+                f.push_str(&format!("; {k} {}", list(v)));
+            }
+        }
+        if let Some(d) = valid_from {
+            f.push_str(&format!("; from {d}"));
+        }
+        if let Some(d) = valid_until {
+            f.push_str(&format!("; until {d}"));
+        }
+        f
+    }
+    macro_rules! row {
+        ($rows:ident, $table:literal, $r:expr, $values:expr) => {{
+            let r = $r;
+            let values = format!(
+                "{}{}",
+                $values,
+                filters(
+                    &r.purpose,
+                    &r.mode,
+                    &r.campaigns,
+                    &r.valid_from,
+                    &r.valid_until
+                )
+            );
+            $rows.push([
+                r.id.clone(),
+                $table.to_string(),
+                r.applies_to.as_deref().map_or_else(|| "*".into(), list),
+                values,
+                r.confidence.clone().unwrap_or_else(|| "-".into()),
+                r.source.clone().unwrap_or_default(),
+            ]);
+        }};
+    }
+    let mut rows = Vec::new();
+    for c in &src.calendar {
+        let c = c.get_ref();
+        let mut v = Vec::new();
+        if !c.fixed.is_empty() {
+            v.push(format!("fixed {}", list(&c.fixed)));
+        }
+        if !c.easter.is_empty() {
+            let e: Vec<String> = c.easter.iter().map(|d| format!("{d:+}")).collect();
+            v.push(format!("easter {}", e.join(",")));
+        }
+        if !c.nth_weekday.is_empty() {
+            let n: Vec<String> = c
+                .nth_weekday
+                .iter()
+                .map(|n| {
+                    const MONTHS: [&str; 12] = [
+                        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                        "nov", "dec",
+                    ];
+                    let month = MONTHS
+                        .get(usize::from(n.month).wrapping_sub(1))
+                        .unwrap_or(&"?");
+                    match n.n {
+                        -1 => format!("last-{}-{month}", n.weekday),
+                        k => format!("{k}-{}-{month}", n.weekday),
+                    }
+                })
+                .collect();
+            v.push(format!("nth_weekday {}", n.join(",")));
+        }
+        for (key, dated) in [("dated", &c.dated), ("removed", &c.removed)] {
+            for d in dated {
+                let mut s = format!("{key} {}", d.date);
+                if let Some(y) = d.from {
+                    s.push_str(&format!(" from {y}"));
+                }
+                if let Some(y) = d.until {
+                    s.push_str(&format!(" until {y}"));
+                }
+                v.push(s);
+            }
+        }
+        if !c.dates.is_empty() {
+            v.push(format!("dates {}", list(&c.dates)));
+        }
+        if let Some(o) = &c.observed {
+            v.push(format!("observed {o}"));
+        }
+        rows.push([
+            c.id.clone(),
+            "calendar".into(),
+            "-".into(),
+            v.join("; "),
+            "-".into(),
+            c.source.clone().unwrap_or_default(),
+        ]);
+    }
+    for w in &src.window {
+        let w = w.get_ref();
+        let mut v = Vec::new();
+        let days = [
+            ("mon-sun", &w.mon_sun),
+            ("mon-sat", &w.mon_sat),
+            ("mon-fri", &w.mon_fri),
+            ("sat-sun", &w.sat_sun),
+            ("mon", &w.mon),
+            ("tue", &w.tue),
+            ("wed", &w.wed),
+            ("thu", &w.thu),
+            ("fri", &w.fri),
+            ("sat", &w.sat),
+            ("sun", &w.sun),
+            ("holiday", &w.holiday),
+            ("pre_holiday", &w.pre_holiday),
+        ];
+        for (key, spans_of) in days {
+            if let Some(s) = spans_of {
+                v.push(format!("{key} {}", spans(s)));
+            }
+        }
+        if let Some(c) = &w.calendar {
+            v.push(format!("calendar {c}"));
+        }
+        if !w.waived_by.is_empty() {
+            v.push(format!("waived_by {}", list(&w.waived_by)));
+        }
+        row!(rows, "window", w, v.join("; "));
+    }
+    for c in &src.cap {
+        let c = c.get_ref();
+        let span = match (&c.within, c.within_calendar_days) {
+            (Some(w), _) => w.clone(),
+            (None, Some(d)) => format!("{d} calendar days"),
+            (None, None) => "?".into(),
+        };
+        let v = format!(
+            "max {} within {span}; key {}; count {}",
+            c.max,
+            c.key.as_deref().unwrap_or("number"),
+            c.count.as_deref().unwrap_or("attempts")
+        );
+        row!(rows, "cap", c, v);
+    }
+    for c in &src.cooloff {
+        let c = c.get_ref();
+        let span = match (&c.for_, c.for_calendar_days) {
+            (Some(f), _) => f.clone(),
+            (None, Some(d)) => format!("{d} calendar days"),
+            (None, None) => "?".into(),
+        };
+        let mut v = format!(
+            "after {} for {span}; key {}",
+            c.after,
+            c.key.as_deref().unwrap_or("number")
+        );
+        if let Some(u) = &c.unless {
+            v.push_str(&format!("; unless {u}"));
+        }
+        row!(rows, "cooloff", c, v);
+    }
+    for c in &src.caller_id {
+        let c = c.get_ref();
+        let mut v = format!("allow_prefixes {}", list(&c.allow_prefixes));
+        if let Some(l) = &c.allow_list {
+            v.push_str(&format!("; allow_list {l}"));
+        }
+        row!(rows, "caller_id", c, v);
+    }
+    for a in &src.abandon_limit {
+        let a = a.get_ref();
+        let v = format!(
+            "max_rate {} within {}; min_answered {}; blocks {}",
+            a.max_rate,
+            a.within,
+            a.min_answered.unwrap_or(0),
+            a.blocks.as_deref().unwrap_or("predictive")
+        );
+        row!(rows, "abandon_limit", a, v);
+    }
+    for b in &src.blackout {
+        let b = b.get_ref();
+        let v = format!(
+            "from {} until {}; suspend_exemptions {}",
+            b.from,
+            b.until.as_deref().unwrap_or("-"),
+            b.suspend_exemptions
+        );
+        row!(rows, "blackout", b, v);
+    }
+    for c in &src.consent_required {
+        let c = c.get_ref();
+        let kinds = if c.kinds.is_empty() {
+            "consent,contract,ebr".to_owned()
+        } else {
+            list(&c.kinds)
+        };
+        row!(rows, "consent_required", c, format!("kinds {kinds}"));
+    }
+    for l in &src.list {
+        let l = l.get_ref();
+        let mut v = format!("kind {}", l.kind);
+        if let Some(d) = l.max_age_days {
+            v.push_str(&format!("; max_age_days {d}"));
+        }
+        if !l.exemptions.is_empty() {
+            v.push_str(&format!("; exemptions {}", list(&l.exemptions)));
+        }
+        row!(rows, "list", l, v);
+    }
+    rows
 }
