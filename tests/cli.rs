@@ -114,7 +114,7 @@ fn check_defer_carries_until_in_utc() {
         "--at",
         "2026-11-28T19:30:00+01:00",
         "--caller-id",
-        "+39 844 000 0000",
+        "+39 0844 000 0000",
         "02 5555 1234",
     ]);
     assert_eq!(
@@ -129,7 +129,7 @@ fn check_defer_carries_until_in_utc() {
         "--at",
         "2026-12-07T19:30:00+01:00",
         "--caller-id",
-        "+39 844 000 0000",
+        "+39 0844 000 0000",
         "02 5555 1234",
     ]);
     assert!(
@@ -154,7 +154,7 @@ fn check_caller_id_flag() {
     let deny = "{\"input\":\"02 5555 1234\",\"number\":\"+390255551234\",\"region\":\"IT\",\"verdict\":\"deny\",\"reason\":\"caller_id\",\"rule\":\"it-cli\",\"constraints\":[]}\n";
     let allow = "{\"input\":\"02 5555 1234\",\"number\":\"+390255551234\",\"region\":\"IT\",\"verdict\":\"allow\",\"reason\":null,\"rule\":null,\"constraints\":[]}\n";
     assert_eq!(line(None), deny);
-    assert_eq!(line(Some("+39 844 123 4567")), allow);
+    assert_eq!(line(Some("+39 0844 123 4567")), allow);
     // Declared in the ROC list; national format follows default_country.
     assert_eq!(line(Some("02 9999 0001")), allow);
     assert_eq!(line(Some("02 9999 0002")), deny);
@@ -247,7 +247,7 @@ fn explain_lists_every_rule_in_order_and_the_verdict() {
         "--campaign",
         "winter",
         "--caller-id",
-        "+39 844 000 0000",
+        "+39 0844 000 0000",
         "02 5555 1234",
     ]);
     let text = &out.stdout;
@@ -470,7 +470,7 @@ fn record_then_check_with_state_persists_history_across_invocations() {
             "--at",
             "2026-11-30T10:00:00+01:00",
             "--caller-id",
-            "+39 844 000 0000",
+            "+39 0844 000 0000",
             "--mode",
             mode,
             "02 5555 4321",
@@ -493,7 +493,7 @@ fn record_then_check_with_state_persists_history_across_invocations() {
         "--at",
         "2026-11-30T10:00:00+01:00",
         "--caller-id",
-        "+39 844 000 0000",
+        "+39 0844 000 0000",
         "02 5555 4321",
     ]);
     assert!(
@@ -524,7 +524,7 @@ fn record_then_check_with_state_persists_history_across_invocations() {
         "--at",
         "2026-11-30T10:00:00+01:00",
         "--caller-id",
-        "+39 844 000 0000",
+        "+39 0844 000 0000",
         "02 5555 9999",
     ]);
     assert_eq!(

@@ -1034,7 +1034,7 @@ default_country = "IT"
 [[caller_id]]
 id = "it-cli"
 applies_to = ["IT"]
-allow_prefixes = ["+39844", "+39843"]
+allow_prefixes = ["+390844", "+390843"]
 allow_list = "roc.txt"
 "#,
         &[("roc.txt", "# declared\n+390299990000\n02 9999 0001\n")],
@@ -1042,8 +1042,8 @@ allow_list = "roc.txt"
     let base = CallContext::new(ts(FRI));
     let with = |cli: &str| base.caller_id(f.num(cli));
     assert_eq!(f.ctx("02 5555 1234", &base), "deny caller_id it-cli");
-    assert_eq!(f.ctx("02 5555 1234", &with("+39 844 123 4567")), "allow");
-    assert_eq!(f.ctx("02 5555 1234", &with("+39 843 000 0000")), "allow");
+    assert_eq!(f.ctx("02 5555 1234", &with("+39 0844 123 4567")), "allow");
+    assert_eq!(f.ctx("02 5555 1234", &with("+39 0843 000 0000")), "allow");
     assert_eq!(f.ctx("02 5555 1234", &with("02 9999 0000")), "allow");
     // National format in the list file follows default_country.
     assert_eq!(f.ctx("02 5555 1234", &with("+390299990001")), "allow");

@@ -60,7 +60,13 @@ fn run(size: usize, swaps: usize) {
     let sets = [Arc::new(set_a), Arc::new(set_b)];
 
     // The first copy is in force before the readers start.
-    guard.swap_list("dnc", NumberSet::from_numbers(sets[1].as_ref().clone()), None).unwrap();
+    guard
+        .swap_list(
+            "dnc",
+            NumberSet::from_numbers(sets[1].as_ref().clone()),
+            None,
+        )
+        .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let checks = Arc::new(AtomicU64::new(0));
     let now = "2026-11-27T16:00:00Z".parse().unwrap();

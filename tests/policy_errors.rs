@@ -299,8 +299,6 @@ fn an_unknown_rule_pack() {
 }
 
 #[test]
-#[ignore = "BUG: POLICY.md documents include = [\"builtin:it\"], but no rule pack is compiled in \
-            (policy::packs::PACKS is empty)"]
 fn the_documented_builtin_it_pack_is_available() {
     let p = "[policy]\nname = \"p\"\ndefault_country = \"IT\"\ninclude = [\"builtin:it\"]\n";
     let (_dir, snap) = compile("policy.toml", p, &[]);
