@@ -274,7 +274,7 @@ fn consent_csv_parses_every_field() {
             expires_at: None,
             revoked_at: None,
             campaign: Some("spring, 2027".into()),
-            local_dates: ConsentRecord::GRANTED_DATE,
+            local_dates: 0, // an RFC 3339 instant, not a local date
         }]
     );
     assert_eq!(idx.lookup(num(12125550102)), &[]);
