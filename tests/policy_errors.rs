@@ -294,7 +294,7 @@ fn an_unknown_rule_pack() {
     assert_eq!(
         error(p, &[]),
         "DIR/policy.toml: [policy], key `include`: unknown rule pack \"builtin:xx\" \
-         (this build ships no rule packs; define the rules in the policy)"
+         (available packs: builtin:it, builtin:us, builtin:uk, builtin:fr, builtin:es, builtin:ca, builtin:au)"
     );
 }
 
