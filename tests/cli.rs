@@ -803,3 +803,98 @@ fn a_compiled_list_gives_the_same_verdicts_as_the_text_list() {
         "{stale}"
     );
 }
+
+#[test]
+fn compile_list_reads_registry_export_layouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_dialguard");
+    // A CSV export: header, the number in column 2, the registration date in column 3.
+    let csv = dir.path().join("export.csv");
+    std::fs::write(
+        &csv,
+        "id;phone;registered\n1;+390212345678;2025-03-01\n2;\"+393471234567\";2024-10-15\n",
+    )
+    .unwrap();
+    let out = dir.path().join("export.dgl");
+    let st = std::process::Command::new(bin)
+        .args([
+            "compile-list",
+            csv.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--csv-column",
+            "2",
+            "--date-column",
+            "3",
+        ])
+        .args([
+            "--delimiter",
+            ";",
+            "--skip-header",
+            "--snapshot-date",
+            "2026-11-20",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let list = dialguard::lists::open_compiled(&out).unwrap();
+    let n = |d: u64| dialguard::Number::from_e164_digits(d).unwrap();
+    let day = |s: &str| dialguard::calendar::Date::parse(s).unwrap().to_days();
+    assert_eq!(list.set.len(), 2);
+    assert_eq!(
+        list.set.registered_on(n(390212345678)),
+        Some(Some(day("2025-03-01")))
+    );
+    assert_eq!(
+        list.set.registered_on(n(393471234567)),
+        Some(Some(day("2024-10-15")))
+    );
+    assert_eq!(list.snapshot_date, Some(day("2026-11-20")));
+    assert!(
+        !dir.path().join("export.plain.tmp").exists(),
+        "the temporary flat file is removed"
+    );
+
+    // The US National DNC download: area code and number in two columns.
+    let split = dir.path().join("dnc.txt");
+    std::fs::write(&split, "201,5550123\n212,5550100\n").unwrap();
+    let out2 = dir.path().join("dnc.dgl");
+    let st = std::process::Command::new(bin)
+        .args([
+            "compile-list",
+            split.to_str().unwrap(),
+            out2.to_str().unwrap(),
+            "--area-code-split",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let list = dialguard::lists::open_compiled(&out2).unwrap();
+    assert!(list.set.contains(n(12015550123)) && list.set.contains(n(12125550100)));
+    assert_eq!(list.set.len(), 2);
+
+    // A malformed split line is a clear error naming file:line.
+    std::fs::write(&split, "201,5550123\n21,555\n").unwrap();
+    let st = std::process::Command::new(bin)
+        .args([
+            "compile-list",
+            split.to_str().unwrap(),
+            out2.to_str().unwrap(),
+            "--area-code-split",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("dnc.txt:2:") && err.contains("not an area code and a 7-digit number"),
+        "{err}"
+    );
+}

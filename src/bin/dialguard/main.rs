@@ -60,6 +60,8 @@ enum Command {
         /// Country for national-format numbers in the input.
         #[arg(long)]
         default_country: Option<String>,
+        #[command(flatten)]
+        layout: ExportLayout,
     },
     /// List the rules of a built-in rule pack (or the pack names).
     Rules { pack: Option<String> },
@@ -160,11 +162,13 @@ fn run(cli: Cli) -> Result<(), Fail> {
             output,
             snapshot_date,
             default_country,
+            layout,
         } => compile_list(
             &input,
             &output,
             snapshot_date.as_deref(),
             default_country.as_deref(),
+            &layout,
         ),
         Command::Rules { pack } => rules(pack.as_deref()),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
@@ -492,11 +496,111 @@ fn compile(path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Registry export layouts other than one number a line.
+#[derive(Args, Clone, Default)]
+pub(crate) struct ExportLayout {
+    /// The number is in this CSV column (1-based), e.g. a CRM or registry export.
+    #[arg(long)]
+    csv_column: Option<usize>,
+    /// The registration date (YYYY-MM-DD) is in this CSV column (1-based).
+    #[arg(long)]
+    date_column: Option<usize>,
+    /// The number is split over two columns, area code then local number (the US
+    /// National DNC download: `201,5550123`); NANP numbers get the +1.
+    #[arg(long, conflicts_with = "csv_column")]
+    area_code_split: bool,
+    /// The CSV delimiter.
+    #[arg(long, default_value = ",")]
+    delimiter: char,
+    /// Skip the first line (a header).
+    #[arg(long)]
+    skip_header: bool,
+}
+
+impl ExportLayout {
+    fn is_plain(&self) -> bool {
+        self.csv_column.is_none()
+            && self.date_column.is_none()
+            && !self.area_code_split
+            && !self.skip_header
+    }
+}
+
+/// Rewrites an export layout into the plain `number[,date]` form the list compiler
+/// streams, next to the output (removed afterwards). One sequential pass.
+fn flatten_export(input: &Path, output: &Path, layout: &ExportLayout) -> Result<PathBuf, Fail> {
+    use std::io::BufWriter;
+    let tmp = output.with_extension("plain.tmp");
+    let file = std::fs::File::open(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?;
+    let mut out = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(&tmp).map_err(|e| Fail(format!("{}: {e}", tmp.display())))?,
+    );
+    let mut reader = io::BufReader::with_capacity(1 << 20, file);
+    let mut line = String::new();
+    let mut no = 0usize;
+    let field = |fields: &[&str], col: usize, no: usize, what: &str| -> Result<String, Fail> {
+        fields
+            .get(col.wrapping_sub(1))
+            .map(|f| f.trim().trim_matches('"').to_owned())
+            .ok_or_else(|| {
+                Fail(format!(
+                    "{}:{no}: no column {col} for the {what}",
+                    input.display()
+                ))
+            })
+    };
+    loop {
+        line.clear();
+        if reader
+            .read_line(&mut line)
+            .map_err(|e| Fail(format!("{}: {e}", input.display())))?
+            == 0
+        {
+            break;
+        }
+        no += 1;
+        let text = line.trim_end_matches(['\n', '\r']);
+        if (no == 1 && layout.skip_header) || text.trim().is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = text.split(layout.delimiter).collect();
+        let number = if layout.area_code_split {
+            let (area, local) = (
+                field(&fields, 1, no, "area code")?,
+                field(&fields, 2, no, "local number")?,
+            );
+            if area.len() != 3
+                || local.len() != 7
+                || !area
+                    .bytes()
+                    .chain(local.bytes())
+                    .all(|b| b.is_ascii_digit())
+            {
+                return Err(Fail(format!(
+                    "{}:{no}: {text:?} is not an area code and a 7-digit number (e.g. 201,5550123)",
+                    input.display()
+                )));
+            }
+            format!("+1{area}{local}")
+        } else {
+            field(&fields, layout.csv_column.unwrap_or(1), no, "number")?
+        };
+        match layout.date_column {
+            Some(c) => writeln!(out, "{number},{}", field(&fields, c, no, "date")?)?,
+            None => writeln!(out, "{number}")?,
+        }
+    }
+    out.flush()?;
+    Ok(tmp)
+}
+
 fn compile_list(
     input: &Path,
     output: &Path,
     snapshot_date: Option<&str>,
     cc: Option<&str>,
+    layout: &ExportLayout,
 ) -> Result<(), Fail> {
     let cc = country(cc)?;
     let date = snapshot_date
@@ -508,7 +612,24 @@ fn compile_list(
         .transpose()?;
     let started = std::time::Instant::now();
     let parse = move |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
-    let stats = dialguard::lists::compile_text_list(input, output, date, Some(&parse))?;
+    let flat = if layout.is_plain() {
+        None
+    } else {
+        Some(flatten_export(input, output, layout)?)
+    };
+    let result = dialguard::lists::compile_text_list(
+        flat.as_deref().unwrap_or(input),
+        output,
+        date,
+        Some(&parse),
+    );
+    if let Some(tmp) = &flat {
+        let _ = std::fs::remove_file(tmp);
+    }
+    let mut stats = result?;
+    stats.input_bytes = std::fs::metadata(input)
+        .map(|m| m.len())
+        .unwrap_or(stats.input_bytes);
     let secs = started.elapsed().as_secs_f64();
     let line = serde_json::json!({
         "input": input.display().to_string(),
