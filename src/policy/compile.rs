@@ -575,6 +575,18 @@ type Span2 = (u16, u16);
 /// A day key of `[[window]]` (`mon-fri`, `sat`, …), its value and the weekdays it sets.
 type DayGroup<'a> = (&'a str, &'a Option<Vec<String>>, &'a [usize]);
 
+/// Compiles every rule of one table with `Builder::$method`, skipping overridden ids.
+macro_rules! each {
+    ($self:ident, $cx:ident, $table:expr, $skipped:ident, $method:ident) => {
+        for r in &$table {
+            let (line, rule) = ($cx.origin.line_of(r), r.get_ref());
+            if !$skipped(&rule.id) {
+                $self.$method($cx, line, rule);
+            }
+        }
+    };
+}
+
 #[derive(Default)]
 struct Builder {
     lists: Vec<ListRule>,
@@ -607,20 +619,8 @@ impl Builder {
     /// Adds one source's rules. `skip` holds ids a later source redefines (pack overrides).
     fn add(&mut self, cx: &mut Ctx<'_>, src: &PolicySource, skip: Option<&HashSet<String>>) {
         let skipped = |id: &str| skip.is_some_and(|s| s.contains(id));
-        for r in &src.calendar {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&c.id) {
-                continue;
-            }
-            self.calendar(cx, line, c);
-        }
-        for r in &src.list {
-            let (line, l) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&l.id) {
-                continue;
-            }
-            self.list(cx, line, l);
-        }
+        each!(self, cx, src.calendar, skipped, calendar);
+        each!(self, cx, src.list, skipped, list);
         for r in &src.consent {
             let (line, c) = (cx.origin.line_of(r), r.get_ref());
             let path = cx.path(&c.path);
@@ -636,67 +636,34 @@ impl Builder {
                 ),
             }
         }
-        for r in &src.window {
-            let (line, w) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&w.id) {
-                continue;
-            }
-            self.window(cx, line, w);
-        }
-        for r in &src.cap {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&c.id) {
-                continue;
-            }
-            self.cap(cx, line, c);
-        }
-        for r in &src.cooloff {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&c.id) {
-                continue;
-            }
-            self.cooloff(cx, line, c);
-        }
-        for r in &src.caller_id {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&c.id) {
-                continue;
-            }
-            self.caller_id(cx, line, c);
-        }
-        for r in &src.abandon_limit {
-            let (line, a) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&a.id) {
-                continue;
-            }
-            self.abandon(cx, line, a);
-        }
-        for r in &src.blackout {
-            let (line, b) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&b.id) {
-                continue;
-            }
-            self.blackout(cx, line, b);
-        }
-        for r in &src.consent_required {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            if skipped(&c.id) {
-                continue;
-            }
-            let label = format!("[[consent_required]] \"{}\"", c.id);
-            let rule = cx.add_rule(
-                line,
-                "consent_required",
-                &c.id,
-                RuleKind::ConsentRequired,
-                c.source.as_ref(),
-                c.confidence.as_ref(),
-            );
-            let scope = scope_of!(cx, line, &label, c);
-            let kinds = consent_kinds(cx, line, &label, &c.kinds);
-            self.consent_required
-                .push(ConsentRequiredRule { rule, scope, kinds });
-        }
+        each!(self, cx, src.window, skipped, window);
+        each!(self, cx, src.cap, skipped, cap);
+        each!(self, cx, src.cooloff, skipped, cooloff);
+        each!(self, cx, src.caller_id, skipped, caller_id);
+        each!(self, cx, src.abandon_limit, skipped, abandon);
+        each!(self, cx, src.blackout, skipped, blackout);
+        each!(self, cx, src.consent_required, skipped, consent_required);
+    }
+
+    fn consent_required(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        line: Option<usize>,
+        c: &ConsentRequiredSource,
+    ) {
+        let label = format!("[[consent_required]] \"{}\"", c.id);
+        let rule = cx.add_rule(
+            line,
+            "consent_required",
+            &c.id,
+            RuleKind::ConsentRequired,
+            c.source.as_ref(),
+            c.confidence.as_ref(),
+        );
+        let scope = scope_of!(cx, line, &label, c);
+        let kinds = consent_kinds(cx, line, &label, &c.kinds);
+        self.consent_required
+            .push(ConsentRequiredRule { rule, scope, kinds });
     }
 
     fn calendar(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CalendarSource) {
