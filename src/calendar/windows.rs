@@ -300,6 +300,10 @@ impl WeeklyWindows {
         if zones.is_empty() || !self.ever_open {
             return None;
         }
+        // Fast path, the common case on the dial path: open now in every zone.
+        if t < limit && self.open_at(cal, tables, zones, t) {
+            return Some(t);
+        }
         // Bound the work whatever `limit` the caller passes.
         let limit = limit.min(t.saturating_add(MAX_SEARCH));
         let mut cand = t;
