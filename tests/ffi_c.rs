@@ -225,3 +225,71 @@ fn address_sanitizer_finds_nothing() {
         assert_eq!(stdout(&out), expected, "{name} with AddressSanitizer");
     }
 }
+
+/// The `# install-snippet` shell block of docs/c-abi.md.
+fn install_snippet() -> String {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/c-abi.md")).expect("docs");
+    let start = doc
+        .find("# install-snippet\n")
+        .expect("install snippet in docs/c-abi.md");
+    let body = &doc[start..];
+    body[..body.find("```").expect("end of the snippet")].to_string()
+}
+
+#[test]
+fn documented_install_works_with_pkg_config() {
+    if !have("pkg-config", &["--version"]) {
+        eprintln!("SKIPPED: pkg-config is not installed (.ci/run installs it)");
+        return;
+    }
+    let prefix = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("sh")
+        .args(["-eu", "-c", &install_snippet()])
+        .current_dir(ROOT)
+        .env("PREFIX", prefix.path())
+        .env("BUILD", profile_dir())
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "the documented install failed");
+    let lib = prefix.path().join("lib");
+    let pc = |args: &[&str]| {
+        let out = Command::new("pkg-config")
+            .args(args)
+            .arg("dialguard")
+            .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+            .output()
+            .expect("run pkg-config");
+        assert!(out.status.success(), "pkg-config {args:?} failed");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    assert_eq!(pc(&["--modversion"]).trim(), env!("CARGO_PKG_VERSION"));
+    let flags = format!("{} {}", pc(&["--cflags"]).trim(), pc(&["--libs"]).trim());
+    assert_eq!(
+        flags,
+        format!(
+            "-I{p}/include -L{p}/lib -ldialguard",
+            p = prefix.path().display()
+        )
+    );
+    // `cc app.c $(pkg-config --cflags --libs dialguard)`, run through the SONAME link.
+    let exe = prefix.path().join("minimal");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cc -std=c99 {ROOT}/examples/c/minimal.c $(pkg-config --cflags --libs dialguard) -o {}",
+            exe.display()
+        ))
+        .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc with pkg-config flags failed");
+    let out = run(Command::new(&exe)
+        .arg(policy())
+        .env("LD_LIBRARY_PATH", &lib));
+    assert_eq!(stdout(&out), MINIMAL_OUTPUT);
+    let target = std::fs::read_link(lib.join("libdialguard.so.0")).expect("SONAME link");
+    assert_eq!(
+        target,
+        Path::new(&format!("libdialguard.so.{}", env!("CARGO_PKG_VERSION")))
+    );
+}
