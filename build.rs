@@ -45,7 +45,8 @@ fn c_header() {
 
 /// Gives the shared library the SONAME `libdialguard.so.<major>` on Linux, so programs
 /// linked against it load `libdialguard.so.0` after `install` (docs/c-abi.md). Skipped
-/// under cargo-c (`--cfg cargo_c`), which sets its own.
+/// when cargo-c's `--cfg cargo_c` reaches build scripts; where it does not, cargo-c's own
+/// SONAME is the same (`version_suffix_components = 1` in Cargo.toml), so either wins.
 fn cdylib_soname() {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") == "linux" && std::env::var_os("CARGO_CFG_CARGO_C").is_none() {

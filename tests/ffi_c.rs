@@ -107,6 +107,10 @@ fn header_compiles_as_c99_and_cxx() {
                int main(void) { dg_decision d; d.verdict = DG_VERDICT_DENY; \
                return (int)d.verdict - 1 + (int)(DG_ABI_VERSION - dg_abi_version()); }\n";
     for (compiler, file, std) in [("cc", "h.c", "-std=c99"), ("c++", "h.cpp", "-std=c++11")] {
+        if compiler == "c++" && !have("c++", &["--version"]) {
+            eprintln!("SKIPPED: no C++ compiler (c++); install g++ to check the header as C++");
+            continue;
+        }
         let path = dir.path().join(file);
         std::fs::write(&path, src).expect("write");
         let status = Command::new(compiler)
