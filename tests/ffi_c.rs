@@ -291,6 +291,22 @@ fn documented_install_works_with_pkg_config() {
         .arg(policy())
         .env("LD_LIBRARY_PATH", &lib));
     assert_eq!(stdout(&out), MINIMAL_OUTPUT);
+    // The documented static link: no libdialguard.so needed at run time.
+    let exe = prefix.path().join("minimal_static");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cc -std=c99 {ROOT}/examples/c/minimal.c $(pkg-config --cflags dialguard) {lib}/libdialguard.a \
+             $(pkg-config --static --libs-only-l dialguard | sed 's/-ldialguard//') -o {exe}",
+            lib = lib.display(),
+            exe = exe.display()
+        ))
+        .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "static link with pkg-config failed");
+    let out = run(Command::new(&exe).arg(policy()));
+    assert_eq!(stdout(&out), MINIMAL_OUTPUT);
     let target = std::fs::read_link(lib.join("libdialguard.so.0")).expect("SONAME link");
     assert_eq!(
         target,
