@@ -219,3 +219,108 @@ fn version_string_is_the_crate_version() {
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
     assert_eq!(dg_abi_version(), DG_ABI_VERSION);
 }
+
+fn ctx_at(ms: i64) -> dg_context {
+    dg_context {
+        now_unix_ms: ms,
+        campaign: ptr::null(),
+        subject: ptr::null(),
+        caller_id: ptr::null(),
+        caller_id_e164: 0,
+        purpose: dg_purpose::Sales as u32,
+        mode: dg_mode::Predictive as u32,
+    }
+}
+
+#[test]
+fn reload_swaps_the_policy_and_its_default_country() {
+    let mut g: *mut dg_guard = ptr::null_mut();
+    assert_eq!(
+        unsafe { dg_guard_open(policy().as_ptr(), ptr::null(), &mut g) },
+        dg_status::Ok
+    );
+    // 2026-11-27T15:00:00Z: 10:00 in New York.
+    let ctx = ctx_at(1_795_791_600_000);
+    let mut d = dg_decision::deny(Reason::Internal, 0);
+    // Under the Italian policy "(201) 555-0123" reads as +39 201 555 0123 (no caller ID:
+    // denied by the Italian caller-ID rule).
+    let st = unsafe { dg_check(g, c"(201) 555-0123".as_ptr(), &ctx, &mut d) };
+    assert_eq!(st, dg_status::Ok);
+    assert_eq!(
+        (d.verdict, d.reason),
+        (dg_verdict::Deny as u32, Reason::CallerId as u32)
+    );
+    let us = CString::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/us/policy.toml"
+    ))
+    .unwrap();
+    assert_eq!(unsafe { dg_guard_reload(g, us.as_ptr()) }, dg_status::Ok);
+    let version = unsafe { dg_policy_version(g) };
+    let st = unsafe { dg_check(g, c"(201) 555-0123".as_ptr(), &ctx, &mut d) };
+    assert_eq!(st, dg_status::Ok, "{}", last_error());
+    assert_eq!(
+        (d.verdict, d.reason),
+        (dg_verdict::Deny as u32, Reason::Registry as u32)
+    );
+    assert_eq!(d.policy_version, version);
+    // A failed reload keeps the US policy.
+    let bad = CString::new("/nonexistent/policy.toml").unwrap();
+    assert_eq!(
+        unsafe { dg_guard_reload(g, bad.as_ptr()) },
+        dg_status::PolicyError
+    );
+    assert_eq!(unsafe { dg_policy_version(g) }, version);
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+}
+
+#[test]
+fn history_persists_across_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = CString::new(dir.path().to_str().unwrap()).unwrap();
+    let ctx = dg_context {
+        caller_id_e164: 390_299_990_000,
+        ..ctx_at(FRI_10_ROME_MS)
+    };
+    let mut g: *mut dg_guard = ptr::null_mut();
+    assert_eq!(
+        unsafe { dg_guard_open(policy().as_ptr(), state.as_ptr(), &mut g) },
+        dg_status::Ok,
+        "{}",
+        last_error()
+    );
+    let mut d = dg_decision::deny(Reason::Internal, 0);
+    let mut attempt = 0u64;
+    let st =
+        unsafe { dg_check_and_reserve(g, c"02 5555 4321".as_ptr(), &ctx, &mut d, &mut attempt) };
+    assert_eq!(st, dg_status::Ok);
+    assert_eq!(d.verdict, dg_verdict::Allow as u32);
+    assert_ne!(attempt, 0);
+    let mut held = 0u64;
+    let st = unsafe {
+        dg_record_outcome(
+            g,
+            c"02 5555 4321".as_ptr(),
+            attempt,
+            dg_outcome::OptOut as u32,
+            &ctx,
+            &mut held,
+        )
+    };
+    assert_eq!(st, dg_status::Ok, "{}", last_error());
+    assert_eq!(held, attempt);
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+
+    let mut g: *mut dg_guard = ptr::null_mut();
+    assert_eq!(
+        unsafe { dg_guard_open(policy().as_ptr(), state.as_ptr(), &mut g) },
+        dg_status::Ok
+    );
+    let st = unsafe { dg_check(g, c"02 5555 4321".as_ptr(), &ctx, &mut d) };
+    assert_eq!(st, dg_status::Ok);
+    assert_eq!(
+        (d.verdict, d.reason),
+        (dg_verdict::Deny as u32, Reason::OptOut as u32)
+    );
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+}
