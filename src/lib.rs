@@ -10,6 +10,7 @@
 
 pub mod calendar;
 pub mod decision;
+pub mod ffi;
 pub mod guard;
 pub mod history;
 pub mod lists;

@@ -1,0 +1,110 @@
+"""Tests of the ctypes binding against the real library (run by tests/ffi_python.rs).
+Needs DIALGUARD_LIB (the shared library) and DIALGUARD_POLICY (policies/it/policy.toml)."""
+
+import os
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dialguard  # noqa: E402
+from dialguard import Decision, DialguardError, Guard  # noqa: E402
+
+POLICY = os.environ["DIALGUARD_POLICY"]
+FRI_10_ROME_MS = 1795770000000   # 2026-11-27T10:00:00+01:00
+SAT_1930_ROME_MS = 1795890600000  # 2026-11-28T19:30:00+01:00
+MON_09_ROME_MS = 1796025600000    # 2026-11-30T09:00:00+01:00
+CTX = dict(now_ms=FRI_10_ROME_MS, campaign="winter-offers", caller_id="+39 02 9999 0000")
+
+
+class GuardTest(unittest.TestCase):
+    def setUp(self):
+        self.g = Guard(POLICY)
+        self.v = self.g.policy_version
+
+    def tearDown(self):
+        self.g.close()
+
+    def test_version(self):
+        self.assertEqual(dialguard.version(), "0.1.0")
+        self.assertNotEqual(self.v, 0)
+
+    def test_decisions(self):
+        v = self.v
+        self.assertEqual(self.g.check("02 5555 1234", **CTX), Decision("allow", "none", None, 0, 0, v))
+        self.assertEqual(self.g.check("02 1234 5678", **CTX), Decision("deny", "registry", "rpo", 0, 0, v))
+        self.assertEqual(self.g.check("02 8765 4321", **CTX),
+                         Decision("deny", "optout", "internal-optout", 0, 0, v))
+        sat = dict(CTX, now_ms=SAT_1930_ROME_MS)
+        self.assertEqual(self.g.check("02 5555 1234", **sat),
+                         Decision("defer", "outside_window", "it-code-hours", MON_09_ROME_MS, 0, v))
+        no_cli = dict(CTX, caller_id=None)
+        self.assertEqual(self.g.check_e164(390255551234, **no_cli).reason, "caller_id")
+        self.assertEqual(self.g.check_e164(390212345678, caller_id_e164=390299990000,
+                                           now_ms=FRI_10_ROME_MS),
+                         Decision("deny", "registry", "rpo", 0, 0, v))
+
+    def test_batch(self):
+        got = self.g.check_batch([390255551234, 0, 390212345678], **CTX)
+        self.assertEqual([(d.verdict, d.reason) for d in got],
+                         [("allow", "none"), ("deny", "invalid_number"), ("deny", "registry")])
+
+    def test_errors_fail_closed(self):
+        with self.assertRaises(DialguardError) as e:
+            self.g.check("12", **CTX)
+        self.assertEqual(e.exception.status, "invalid_number")
+        self.assertEqual(e.exception.code, 7003)
+        self.assertEqual(e.exception.decision, Decision("deny", "invalid_number", None, 0, 0, 0))
+        self.assertEqual(e.exception.message,
+                         'dg_check: `number` "12" is not a dialable number: too short: '
+                         "2 digits after calling code +39; at least 6 expected")
+        with self.assertRaises(DialguardError) as e:
+            self.g.check("02 5555 1234", **dict(CTX, purpose=7))
+        self.assertEqual((e.exception.status, e.exception.decision.verdict),
+                         ("invalid_argument", "deny"))
+        with self.assertRaises(DialguardError) as e:
+            self.g.check("1" * 65, **CTX)
+        self.assertEqual(e.exception.status, "too_long")
+        with self.assertRaises(DialguardError) as e:
+            Guard("/nonexistent/policy.toml")
+        self.assertEqual(e.exception.status, "policy_error")
+
+    def test_reserve_outcome_and_opt_out(self):
+        d, attempt = self.g.check_and_reserve("02 5555 7777", **CTX)
+        self.assertEqual((d.verdict, d.reason), ("allow", "none"))
+        self.assertNotEqual(attempt, 0)
+        self.assertEqual(self.g.record_outcome("02 5555 7777", "busy", attempt, **CTX), attempt)
+        self.g.opt_out("02 5555 8888", at_ms=FRI_10_ROME_MS)
+        self.assertEqual(self.g.check("02 5555 8888", **CTX).reason, "optout")
+        # A silent call starts the 5-day cool-off; preview mode (agent on the line) lifts it.
+        self.g.record_outcome("02 5555 9999", "abandoned", **CTX)
+        d = self.g.check("02 5555 9999", **dict(CTX, now_ms=FRI_10_ROME_MS + 3600_000))
+        self.assertEqual((d.verdict, d.reason, d.rule), ("defer", "cooloff", "it-silent-call"))
+        d = self.g.check("02 5555 9999", **dict(CTX, now_ms=FRI_10_ROME_MS + 3600_000, mode="preview"))
+        self.assertEqual(d.verdict, "allow")
+
+    def test_threads_share_a_guard(self):
+        results = []
+
+        def work():
+            results.append(sum(self.g.check_e164(390255550000 + i, **CTX).verdict == "allow"
+                               for i in range(200)))
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [200, 200, 200, 200])
+
+    def test_closed_guard(self):
+        g = Guard(POLICY)
+        g.close()
+        with self.assertRaises(DialguardError) as e:
+            g.check("02 5555 1234", **CTX)
+        self.assertEqual((e.exception.status, e.exception.decision.verdict),
+                         ("null_parameter", "deny"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

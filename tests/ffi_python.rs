@@ -1,0 +1,39 @@
+//! Runs examples/python/test_dialguard.py (the ctypes binding's tests) against the shared
+//! library built for this test run. Skipped with a notice when python3 is missing
+//! (.ci/run installs it).
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn python_binding_tests_pass() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    // The test binary is target/<profile>/deps/<name>; the library is target/<profile>.
+    let lib = std::env::current_exe()
+        .expect("test binary path")
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .join("libdialguard.so");
+    assert!(lib.exists(), "{} not built", lib.display());
+    let out = Command::new("python3")
+        .arg(root.join("examples/python/test_dialguard.py"))
+        .env("DIALGUARD_LIB", &lib)
+        .env("DIALGUARD_POLICY", root.join("policies/it/policy.toml"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run python3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python tests failed:\n{stderr}");
+    // unittest reports on stderr; all seven must have run.
+    assert!(stderr.contains("Ran 7 tests"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("OK"), "{stderr}");
+}
