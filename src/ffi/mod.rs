@@ -489,6 +489,8 @@ unsafe fn context<'a>(
         caller_id,
         purpose,
         mode,
+        known_region: None,
+        known_zone: None,
     })
 }
 
@@ -497,6 +499,7 @@ fn guard_error(function: &str, what: &str, e: GuardError) -> FfiError {
         GuardError::Policy(_) => dg_status::PolicyError,
         GuardError::History(h) => history_status(h),
         GuardError::Number(_) => dg_status::InvalidNumber,
+        GuardError::UnknownList(_) => dg_status::NotFound,
     };
     FfiError::new(status, format_args!("{function}: {what}: {e}"))
 }
