@@ -787,7 +787,13 @@ fn evaluate<T: Trace>(
             || (a.predictive_only && ctx.mode != Mode::Predictive)
         {
             trace.step(a.rule, StepOutcome::NotApplicable, || {
-                "not in scope (or not a predictive attempt)".into()
+                if !a.scope.applies(facts) {
+                    "not in scope".into()
+                } else if !facts.has_campaign {
+                    "no campaign given: rates are counted per campaign".into()
+                } else {
+                    "not a predictive attempt (a live agent is on the line)".into()
+                }
             });
             continue;
         }

@@ -337,7 +337,7 @@ fn explain_of_a_deferral_shows_the_verdict_line() {
         [
             "  [list] company-dnc: pass — not listed",
             "  [list] national-dnc: pass — not listed",
-            "  [abandon_limit] us-tsr-3pct: n/a — not in scope (or not a predictive attempt)",
+            "  [abandon_limit] us-tsr-3pct: n/a — no campaign given: rates are counted per campaign",
             "  [window] us-federal-hours: pass — inside the calling window",
         ]
     );
