@@ -37,8 +37,9 @@ fn plan(country: Option<&str>) -> (u64, u64, u32) {
 }
 
 /// About `n` E.164 numbers (as digits, unsorted, a few duplicates) of `country` (ISO code;
-/// `None` or unknown: NANP), clustered like a registry: blocks of 10 000 (NPA-NXX for
-/// NANP), half of the blocks active, each with a density drawn from U(0, 16 %).
+/// `None` or unknown: NANP, over the assigned geographic area codes), clustered like a
+/// registry: blocks of 10 000 (NPA-NXX for NANP), half of the blocks active, each with a
+/// density drawn from U(0, 16 %).
 ///
 /// ```
 /// use dialguard::lists::synthetic::{SplitMix, clustered};
@@ -49,10 +50,20 @@ fn plan(country: Option<&str>) -> (u64, u64, u32) {
 pub fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64> {
     let (cc, lead, len) = plan(country);
     let cc_scale = 10u64.pow(len);
+    // NANP: only assigned geographic area codes (one state or province, at most two
+    // zones), as in a real registry; unassigned codes would map to every NANP zone.
+    let npas: Vec<u64> = (200..1000)
+        .filter(|&npa| {
+            crate::Number::from_e164_digits(10_000_000_000 + npa * 10_000_000 + 5_550_000).is_some_and(|n| {
+                let loc = crate::number::locate(n);
+                loc.region.subdivision().is_some() && loc.zones.len() <= 2
+            })
+        })
+        .collect();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let block = if cc == 1 {
-            (200 + rng.below(800)) * 1000 + 200 + rng.below(800)
+            npas[rng.below(npas.len() as u64) as usize] * 1000 + 200 + rng.below(800)
         } else {
             let free = len - (lead.ilog10() + 1) - 4;
             lead * 10u64.pow(free) + rng.below(10u64.pow(free))
