@@ -8,13 +8,12 @@ use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `target/<profile>`: the test binary lives in `target/<profile>/deps`.
+/// `target/<profile>/deps`, where the test binary lives and where cargo writes the
+/// cdylib and staticlib it built for this test run (`cargo build` would also copy them
+/// to `target/<profile>`, but a plain `cargo test` does not, and that copy can be stale).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
+    exe.parent().expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
 /// A temporary directory holding `libdialguard.so` and `libdialguard.so.0` (the SONAME

@@ -16,12 +16,12 @@ fn python_binding_tests_pass() {
         eprintln!("SKIPPED: python3 is not installed");
         return;
     }
-    // The test binary is target/<profile>/deps/<name>; the library is target/<profile>.
+    // The test binary is target/<profile>/deps/<name>; cargo writes the cdylib it built
+    // for this run beside it (a plain `cargo test` does not copy it to target/<profile>).
     let lib = std::env::current_exe()
         .expect("test binary path")
         .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
+        .expect("target/<profile>/deps")
         .join("libdialguard.so");
     assert!(lib.exists(), "{} not built", lib.display());
     let out = Command::new("python3")
