@@ -13,7 +13,9 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// to `target/<profile>`, but a plain `cargo test` does not, and that copy can be stale).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().expect("target/<profile>/deps/<test>").to_path_buf()
+    exe.parent()
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
 }
 
 /// A temporary directory holding `libdialguard.so` and `libdialguard.so.0` (the SONAME

@@ -54,10 +54,11 @@ pub fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64
     // zones), as in a real registry; unassigned codes would map to every NANP zone.
     let npas: Vec<u64> = (200..1000)
         .filter(|&npa| {
-            crate::Number::from_e164_digits(10_000_000_000 + npa * 10_000_000 + 5_550_000).is_some_and(|n| {
-                let loc = crate::number::locate(n);
-                loc.region.subdivision().is_some() && loc.zones.len() <= 2
-            })
+            crate::Number::from_e164_digits(10_000_000_000 + npa * 10_000_000 + 5_550_000)
+                .is_some_and(|n| {
+                    let loc = crate::number::locate(n);
+                    loc.region.subdivision().is_some() && loc.zones.len() <= 2
+                })
         })
         .collect();
     let mut out = Vec::with_capacity(n);
