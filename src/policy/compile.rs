@@ -189,6 +189,24 @@ impl Ctx<'_> {
     }
 }
 
+/// What every scoped rule starts with: its label for errors, its id in the rule table,
+/// and where and when it applies.
+macro_rules! begin {
+    ($cx:expr, $line:expr, $table:literal, $kind:expr, $r:expr) => {{
+        let label = format!(concat!("[[", $table, "]] \"{}\""), $r.id);
+        let rule = $cx.add_rule(
+            $line,
+            $table,
+            &$r.id,
+            $kind,
+            $r.source.as_ref(),
+            $r.confidence.as_ref(),
+        );
+        let scope = scope_of!($cx, $line, &label, $r);
+        (label, rule, scope)
+    }};
+}
+
 macro_rules! scope_of {
     ($cx:expr, $line:expr, $label:expr, $r:expr) => {
         scope(
@@ -651,16 +669,8 @@ impl Builder {
         line: Option<usize>,
         c: &ConsentRequiredSource,
     ) {
-        let label = format!("[[consent_required]] \"{}\"", c.id);
-        let rule = cx.add_rule(
-            line,
-            "consent_required",
-            &c.id,
-            RuleKind::ConsentRequired,
-            c.source.as_ref(),
-            c.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, c);
+        let (label, rule, scope) =
+            begin!(cx, line, "consent_required", RuleKind::ConsentRequired, c);
         let kinds = consent_kinds(cx, line, &label, &c.kinds);
         self.consent_required
             .push(ConsentRequiredRule { rule, scope, kinds });
@@ -894,16 +904,7 @@ impl Builder {
     }
 
     fn window(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, w: &WindowSource) {
-        let label = format!("[[window]] \"{}\"", w.id);
-        let rule = cx.add_rule(
-            line,
-            "window",
-            &w.id,
-            RuleKind::Window,
-            w.source.as_ref(),
-            w.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, w);
+        let (label, rule, scope) = begin!(cx, line, "window", RuleKind::Window, w);
         let mut days: [Option<(Vec<Span2>, &str)>; 7] = Default::default();
         let groups: [DayGroup<'_>; 11] = [
             ("mon-sun", &w.mon_sun, &[0, 1, 2, 3, 4, 5, 6]),
@@ -1018,16 +1019,7 @@ impl Builder {
     }
 
     fn cap(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CapSource) {
-        let label = format!("[[cap]] \"{}\"", c.id);
-        let rule = cx.add_rule(
-            line,
-            "cap",
-            &c.id,
-            RuleKind::Cap,
-            c.source.as_ref(),
-            c.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, c);
+        let (label, rule, scope) = begin!(cx, line, "cap", RuleKind::Cap, c);
         let within = match (&c.within, c.within_calendar_days) {
             (Some(w), None) => match parse_duration(w) {
                 Ok(s) => Span::Elapsed(s),
@@ -1111,16 +1103,7 @@ impl Builder {
     }
 
     fn cooloff(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CooloffSource) {
-        let label = format!("[[cooloff]] \"{}\"", c.id);
-        let rule = cx.add_rule(
-            line,
-            "cooloff",
-            &c.id,
-            RuleKind::Cooloff,
-            c.source.as_ref(),
-            c.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, c);
+        let (label, rule, scope) = begin!(cx, line, "cooloff", RuleKind::Cooloff, c);
         let Ok(after) = Outcome::from_name(&c.after) else {
             cx.err(line, &label, "after", format!("unknown outcome \"{}\"", c.after), "no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number");
             return;
@@ -1194,16 +1177,7 @@ impl Builder {
     }
 
     fn caller_id(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CallerIdSource) {
-        let label = format!("[[caller_id]] \"{}\"", c.id);
-        let rule = cx.add_rule(
-            line,
-            "caller_id",
-            &c.id,
-            RuleKind::CallerId,
-            c.source.as_ref(),
-            c.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, c);
+        let (label, rule, scope) = begin!(cx, line, "caller_id", RuleKind::CallerId, c);
         let mut prefixes = Vec::new();
         for p in &c.allow_prefixes {
             match lists::parse_prefix(p) {
@@ -1249,16 +1223,7 @@ impl Builder {
     }
 
     fn abandon(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, a: &AbandonLimitSource) {
-        let label = format!("[[abandon_limit]] \"{}\"", a.id);
-        let rule = cx.add_rule(
-            line,
-            "abandon_limit",
-            &a.id,
-            RuleKind::AbandonLimit,
-            a.source.as_ref(),
-            a.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, a);
+        let (label, rule, scope) = begin!(cx, line, "abandon_limit", RuleKind::AbandonLimit, a);
         if !(a.max_rate > 0.0 && a.max_rate < 1.0) {
             cx.err(
                 line,
@@ -1303,16 +1268,7 @@ impl Builder {
     }
 
     fn blackout(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, b: &BlackoutSource) {
-        let label = format!("[[blackout]] \"{}\"", b.id);
-        let rule = cx.add_rule(
-            line,
-            "blackout",
-            &b.id,
-            RuleKind::Blackout,
-            b.source.as_ref(),
-            b.confidence.as_ref(),
-        );
-        let scope = scope_of!(cx, line, &label, b);
+        let (label, rule, scope) = begin!(cx, line, "blackout", RuleKind::Blackout, b);
         let hint = "an RFC 3339 instant such as \"2026-08-28T00:00:00-05:00\"";
         let from = parse_instant(&b.from).unwrap_or_else(|e| {
             cx.err(
