@@ -2,7 +2,7 @@
 //! error naming the file, the line, the rule, the key, what is wrong and what would be
 //! valid. Messages are asserted in full (with the temporary directory shown as `DIR`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dialguard::guard::{CallContext, Guard, GuardOptions};
 use dialguard::policy::{self, Snapshot};
@@ -213,11 +213,9 @@ fn list_file_with_a_bad_line_fails_with_file_and_line() {
 
 #[test]
 fn list_file_bad_lines_can_be_skipped() {
-    let p = format!(
-        "[policy]\nname = \"p\"\ndefault_country = \"IT\"\nbad_lines = \"skip\"\n\n\
-         [[list]]\nid = \"rpo\"\nkind = \"registry\"\npath = \"rpo.txt\"\n"
-    );
-    let (_dir, snap) = compile("policy.toml", &p, &[("rpo.txt", BAD_LIST)]);
+    let p = "[policy]\nname = \"p\"\ndefault_country = \"IT\"\nbad_lines = \"skip\"\n\n\
+             [[list]]\nid = \"rpo\"\nkind = \"registry\"\npath = \"rpo.txt\"\n";
+    let (_dir, snap) = compile("policy.toml", p, &[("rpo.txt", BAD_LIST)]);
     let snap = snap.expect("bad lines are skipped");
     // Two good lines are kept; the bad number and the bad date are skipped.
     assert_eq!(
@@ -342,5 +340,4 @@ fn compile_file_of_a_missing_policy() {
         "/nonexistent/policy.toml: cannot read the policy: No such file or directory \
          (os error 2) (check the path and permissions)"
     );
-    let _ = PathBuf::new();
 }
