@@ -1841,3 +1841,35 @@ fn swap_serves_the_new_snapshot_and_returns_the_old() {
         "defer outside_window hours 2026-11-27T09:00:00Z"
     );
 }
+
+#[test]
+fn windows_at_the_daylight_saving_edges_in_new_york() {
+    let policy = |span: &str| {
+        format!(
+            "[policy]\nname = \"dst\"\ndefault_country = \"US\"\n\n[[window]]\nid = \"w\"\n\
+             applies_to = [\"US\"]\nmon-sun = [\"{span}\"]\n"
+        )
+    };
+    let ny = "(212) 555-0188";
+    // A start inside the spring-forward gap (02:30 does not exist on 8 March 2026)
+    // opens when the gap ends: 03:00 EDT = 07:00Z.
+    let f = Fixture::new(&policy("02:30-05:00"), &[]);
+    assert_eq!(
+        f.at(ny, "2026-03-08T06:00:00Z"),
+        "defer outside_window w 2026-03-08T07:00:00Z"
+    );
+    // A window entirely inside the gap never opens that night: 02:00 EDT next day.
+    let f = Fixture::new(&policy("02:00-02:59"), &[]);
+    assert_eq!(
+        f.at(ny, "2026-03-08T06:30:00Z"),
+        "defer outside_window w 2026-03-09T06:00:00Z"
+    );
+    // Fall back on 1 November 2026: 01:00-01:30 happens twice (05:00Z EDT, 06:00Z EST).
+    let f = Fixture::new(&policy("01:00-01:30"), &[]);
+    assert_eq!(f.at(ny, "2026-11-01T05:10:00Z"), "allow");
+    assert_eq!(
+        f.at(ny, "2026-11-01T05:40:00Z"),
+        "defer outside_window w 2026-11-01T06:00:00Z"
+    );
+    assert_eq!(f.at(ny, "2026-11-01T06:10:00Z"), "allow");
+}
