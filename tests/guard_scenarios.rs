@@ -1781,3 +1781,91 @@ fn a_forever_cooloff_unless_live_agent() {
         "allow require_live_agent"
     );
 }
+
+#[test]
+fn attempts_recorded_without_reserving_count_toward_the_cap() {
+    let f = Fixture::new(US, &[]);
+    let miami = f.num("(305) 555-0177");
+    for t in [
+        "2026-06-10T13:00:00Z",
+        "2026-06-10T13:10:00Z",
+        "2026-06-10T13:20:00Z",
+    ] {
+        f.guard
+            .record_outcome(
+                miami,
+                None,
+                Outcome::NoAnswer,
+                &CallContext::new(ts(t)).subject("s"),
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        f.ctx(
+            "(305) 555-0177",
+            &CallContext::new(ts("2026-06-10T13:30:00Z")).subject("s")
+        ),
+        "defer cap us-fl-3-per-24h 2026-06-11T13:00:00Z"
+    );
+    // An outcome for a reserved attempt does not add a second attempt.
+    let other = f.num("(305) 555-0178");
+    let ctx = CallContext::new(ts("2026-06-10T13:00:00Z")).subject("s");
+    for _ in 0..3 {
+        let r = f.guard.check_and_reserve(other, &ctx);
+        assert!(r.decision.is_allow());
+        f.guard
+            .record_outcome(other, r.attempt, Outcome::Busy, &ctx)
+            .unwrap();
+    }
+    assert_eq!(
+        show(&f.guard, f.guard.check_and_reserve(other, &ctx).decision),
+        "defer cap us-fl-3-per-24h 2026-06-11T13:00:00Z"
+    );
+}
+
+#[test]
+fn swap_serves_the_new_snapshot_and_returns_the_old() {
+    let f = Fixture::new(&hours_policy("09:00"), &[]);
+    let at = "2026-11-27T09:30:00+01:00";
+    let new = policy::compile_str(&hours_policy("10:00"), Path::new("new.toml"), 0).unwrap();
+    let new_version = new.version();
+    let old = f.guard.swap(new);
+    assert_eq!(old.name(), "reloadable");
+    assert_eq!(f.guard.snapshot().version(), new_version);
+    assert_eq!(
+        f.at(ROME, at),
+        "defer outside_window hours 2026-11-27T09:00:00Z"
+    );
+}
+
+#[test]
+fn windows_at_the_daylight_saving_edges_in_new_york() {
+    let policy = |span: &str| {
+        format!(
+            "[policy]\nname = \"dst\"\ndefault_country = \"US\"\n\n[[window]]\nid = \"w\"\n\
+             applies_to = [\"US\"]\nmon-sun = [\"{span}\"]\n"
+        )
+    };
+    let ny = "(212) 555-0188";
+    // A start inside the spring-forward gap (02:30 does not exist on 8 March 2026)
+    // opens when the gap ends: 03:00 EDT = 07:00Z.
+    let f = Fixture::new(&policy("02:30-05:00"), &[]);
+    assert_eq!(
+        f.at(ny, "2026-03-08T06:00:00Z"),
+        "defer outside_window w 2026-03-08T07:00:00Z"
+    );
+    // A window entirely inside the gap never opens that night: 02:00 EDT next day.
+    let f = Fixture::new(&policy("02:00-02:59"), &[]);
+    assert_eq!(
+        f.at(ny, "2026-03-08T06:30:00Z"),
+        "defer outside_window w 2026-03-09T06:00:00Z"
+    );
+    // Fall back on 1 November 2026: 01:00-01:30 happens twice (05:00Z EDT, 06:00Z EST).
+    let f = Fixture::new(&policy("01:00-01:30"), &[]);
+    assert_eq!(f.at(ny, "2026-11-01T05:10:00Z"), "allow");
+    assert_eq!(
+        f.at(ny, "2026-11-01T05:40:00Z"),
+        "defer outside_window w 2026-11-01T06:00:00Z"
+    );
+    assert_eq!(f.at(ny, "2026-11-01T06:10:00Z"), "allow");
+}
