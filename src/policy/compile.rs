@@ -1020,51 +1020,26 @@ impl Builder {
 
     fn cap(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CapSource) {
         let (label, rule, scope) = begin!(cx, line, "cap", RuleKind::Cap, c);
-        let within = match (&c.within, c.within_calendar_days) {
-            (Some(w), None) => match parse_duration(w) {
-                Ok(s) => Span::Elapsed(s),
-                Err(e) => {
-                    cx.err(
-                        line,
-                        &label,
-                        "within",
-                        format!("bad duration \"{w}\": {e}"),
-                        "write e.g. \"24h\", \"7d\", \"30d\"",
-                    );
-                    return;
-                }
-            },
-            (None, Some(d)) if d > 0 => Span::CalendarDays(d),
-            (None, Some(_)) => {
-                cx.err(
-                    line,
-                    &label,
-                    "within_calendar_days",
-                    "must be at least 1",
-                    "",
-                );
-                return;
-            }
-            (Some(_), Some(_)) => {
-                cx.err(
-                    line,
-                    &label,
-                    "within",
-                    "give `within` or `within_calendar_days`, not both",
-                    "",
-                );
-                return;
-            }
-            (None, None) => {
-                cx.err(
-                    line,
-                    &label,
-                    "within",
-                    "missing span",
-                    "add within = \"24h\" (rolling) or within_calendar_days = 30",
-                );
-                return;
-            }
+        let keys = SpanKeys {
+            key: "within",
+            days_key: "within_calendar_days",
+            missing: "missing span",
+            missing_hint: "add within = \"24h\" (rolling) or within_calendar_days = 30",
+            bad_hint: "write e.g. \"24h\", \"7d\", \"30d\"",
+            forever: false,
+        };
+        let within = match span_spec(
+            cx,
+            line,
+            &label,
+            &keys,
+            c.within.as_deref(),
+            c.within_calendar_days,
+        ) {
+            Some(SpanSpec::Elapsed(s)) => Span::Elapsed(s),
+            Some(SpanSpec::Days(d)) => Span::CalendarDays(d),
+            // `forever: false` never yields Forever; an error was reported for None.
+            Some(SpanSpec::Forever) | None => return,
         };
         if c.max == 0 {
             cx.err(
@@ -1108,46 +1083,26 @@ impl Builder {
             cx.err(line, &label, "after", format!("unknown outcome \"{}\"", c.after), "no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number");
             return;
         };
-        let duration = match (c.for_.as_deref(), c.for_calendar_days) {
-            (Some("forever"), None) => CoolSpan::Forever,
-            (Some(f), None) => match parse_duration(f) {
-                Ok(s) => CoolSpan::Elapsed(s),
-                Err(e) => {
-                    cx.err(
-                        line,
-                        &label,
-                        "for",
-                        format!("bad duration \"{f}\": {e}"),
-                        "write e.g. \"72h\", \"5d\" or \"forever\"",
-                    );
-                    return;
-                }
-            },
-            (None, Some(d)) if d > 0 => CoolSpan::CalendarDays(d),
-            (None, Some(_)) => {
-                cx.err(line, &label, "for_calendar_days", "must be at least 1", "");
-                return;
-            }
-            (Some(_), Some(_)) => {
-                cx.err(
-                    line,
-                    &label,
-                    "for",
-                    "give `for` or `for_calendar_days`, not both",
-                    "",
-                );
-                return;
-            }
-            (None, None) => {
-                cx.err(
-                    line,
-                    &label,
-                    "for",
-                    "missing duration",
-                    "add for = \"5d\" (elapsed), for_calendar_days = 7, or for = \"forever\"",
-                );
-                return;
-            }
+        let keys = SpanKeys {
+            key: "for",
+            days_key: "for_calendar_days",
+            missing: "missing duration",
+            missing_hint: "add for = \"5d\" (elapsed), for_calendar_days = 7, or for = \"forever\"",
+            bad_hint: "write e.g. \"72h\", \"5d\" or \"forever\"",
+            forever: true,
+        };
+        let duration = match span_spec(
+            cx,
+            line,
+            &label,
+            &keys,
+            c.for_.as_deref(),
+            c.for_calendar_days,
+        ) {
+            Some(SpanSpec::Elapsed(s)) => CoolSpan::Elapsed(s),
+            Some(SpanSpec::Days(d)) => CoolSpan::CalendarDays(d),
+            Some(SpanSpec::Forever) => CoolSpan::Forever,
+            None => return,
         };
         let unless_live_agent = match c.unless.as_deref() {
             None => false,
@@ -1309,6 +1264,66 @@ impl Builder {
             until,
             suspend_exemptions: b.suspend_exemptions,
         });
+    }
+}
+
+/// A look-back or cool-off written as an elapsed duration or as whole local days.
+enum SpanSpec {
+    Elapsed(i64),
+    Days(u32),
+    Forever,
+}
+
+/// The keys and messages of one rule table's span (caps: `within`, cool-offs: `for`).
+struct SpanKeys {
+    key: &'static str,
+    days_key: &'static str,
+    missing: &'static str,
+    missing_hint: &'static str,
+    bad_hint: &'static str,
+    /// Whether `"forever"` is a valid duration.
+    forever: bool,
+}
+
+/// Reads a span given as `key = "30d"` or `days_key = 30` (exactly one of them);
+/// reports what is wrong and returns `None` otherwise.
+fn span_spec(
+    cx: &mut Ctx<'_>,
+    line: Option<usize>,
+    label: &str,
+    keys: &SpanKeys,
+    duration: Option<&str>,
+    days: Option<u32>,
+) -> Option<SpanSpec> {
+    match (duration, days) {
+        (Some("forever"), None) if keys.forever => Some(SpanSpec::Forever),
+        (Some(d), None) => match parse_duration(d) {
+            Ok(s) => Some(SpanSpec::Elapsed(s)),
+            Err(e) => {
+                cx.err(
+                    line,
+                    label,
+                    keys.key,
+                    format!("bad duration \"{d}\": {e}"),
+                    keys.bad_hint,
+                );
+                None
+            }
+        },
+        (None, Some(n)) if n > 0 => Some(SpanSpec::Days(n)),
+        (None, Some(_)) => {
+            cx.err(line, label, keys.days_key, "must be at least 1", "");
+            None
+        }
+        (Some(_), Some(_)) => {
+            let msg = format!("give `{}` or `{}`, not both", keys.key, keys.days_key);
+            cx.err(line, label, keys.key, msg, "");
+            None
+        }
+        (None, None) => {
+            cx.err(line, label, keys.key, keys.missing, keys.missing_hint);
+            None
+        }
     }
 }
 
