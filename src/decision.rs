@@ -109,6 +109,15 @@ pub struct RuleId(pub u16);
 impl RuleId {
     /// Used where no policy rule decided (e.g. an invalid number, no policy loaded).
     pub const NONE: RuleId = RuleId(u16::MAX);
+
+    /// The id of the rule at `index` in a snapshot's rule table; `None` past the last
+    /// id a snapshot can hold (the compiler refuses policies with more rules).
+    pub(crate) fn from_index(index: usize) -> Option<RuleId> {
+        u16::try_from(index)
+            .ok()
+            .filter(|&i| i != u16::MAX)
+            .map(RuleId)
+    }
 }
 
 /// Conditions attached to an allow: the call is lawful only if the dialer honours them.

@@ -138,6 +138,9 @@ pub struct Guard {
     writer: std::sync::Mutex<()>,
     history: History,
     overlay: OptOutOverlay,
+    /// The last contact-history failure (a full disk, a file-size limit), kept so that
+    /// a `store_unavailable` deny can say why. Written on the failure path only.
+    store_error: std::sync::Mutex<Option<String>>,
 }
 
 impl Guard {
@@ -180,6 +183,7 @@ impl Guard {
             writer: std::sync::Mutex::new(()),
             history,
             overlay,
+            store_error: std::sync::Mutex::new(None),
         };
         Ok((guard, report))
     }
@@ -298,11 +302,27 @@ impl Guard {
         });
         match res {
             Ok(attempt) => Reservation { decision, attempt },
-            Err(_) => Reservation {
-                decision: Decision::deny(Reason::StoreUnavailable),
+            Err(e) => Reservation {
+                decision: self.store_failed(&e),
                 attempt: None,
             },
         }
+    }
+
+    /// Why the contact history last failed, if it ever did: the cause behind
+    /// `store_unavailable` denies (e.g. "the disk is full"), for logs and operators.
+    pub fn store_error(&self) -> Option<String> {
+        self.store_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps the cause of a history failure; the answer is a fail-closed deny.
+    #[cold]
+    fn store_failed(&self, e: &HistoryError) -> Decision {
+        *self.store_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        Decision::deny(Reason::StoreUnavailable)
     }
 
     /// Records the outcome of an attempt (reserved, or placed without reserving).
@@ -377,7 +397,7 @@ impl Guard {
         });
         match res {
             Ok(()) => decision,
-            Err(_) => Decision::deny(Reason::StoreUnavailable),
+            Err(e) => self.store_failed(&e),
         }
     }
 }
@@ -471,7 +491,8 @@ impl LocalDays for ZoneDays<'_> {
     }
 }
 
-const MAX_ZONES: usize = 48;
+/// Zones kept on the stack; more (only global and unassigned codes) go to the heap.
+const INLINE_ZONES: usize = 48;
 
 fn fmt_ts(t: i64) -> String {
     Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string())
@@ -491,11 +512,50 @@ fn consent_of(
         .any(|r| kinds & kind_bit(r.kind) != 0 && consent_in_force(r, t, offset, campaign, grace))
 }
 
-/// The zones a call must respect (the number's, plus a zone known from the context),
-/// in a stack buffer, and the facts that rule scopes are matched against.
+/// The zones a call must respect: **every** zone the number maps to (a window must hold
+/// in all of them, so judging a subset could allow a call that is illegal in a zone left
+/// out), plus a zone known from the context. Up to [`INLINE_ZONES`] they live on the
+/// stack; the global and unassigned codes (+800, +881, `ZZ`: every zone of the world) go
+/// to the heap, a rare path that stays exact instead of truncating.
+enum ZoneList {
+    Inline {
+        buf: [u16; INLINE_ZONES],
+        len: usize,
+    },
+    Heap(Vec<u16>),
+}
+
+impl ZoneList {
+    fn new(located: &[ZoneId], known: Option<ZoneId>) -> ZoneList {
+        let extra = known.filter(|z| !located.contains(z));
+        // No zone at all would let a window check pass vacuously: judge every zone.
+        if located.is_empty() && extra.is_none() {
+            return ZoneList::Heap(ZoneId::all().map(|z| z.0).collect());
+        }
+        let total = located.len() + usize::from(extra.is_some());
+        let all = located.iter().chain(extra.as_ref()).map(|z| z.0);
+        if total <= INLINE_ZONES {
+            let mut buf = [0u16; INLINE_ZONES];
+            for (slot, z) in buf.iter_mut().zip(all) {
+                *slot = z;
+            }
+            ZoneList::Inline { buf, len: total }
+        } else {
+            ZoneList::Heap(all.collect())
+        }
+    }
+
+    fn as_slice(&self) -> &[u16] {
+        match self {
+            ZoneList::Inline { buf, len } => &buf[..*len],
+            ZoneList::Heap(v) => v,
+        }
+    }
+}
+
+/// The zones a call must respect and the facts that rule scopes are matched against.
 struct Callee {
-    zone_buf: [u16; MAX_ZONES],
-    zone_count: usize,
+    zones: ZoneList,
     facts: CallFacts,
 }
 
@@ -503,20 +563,12 @@ impl Callee {
     fn new(snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Callee {
         let now = ctx.now.as_second();
         let location = number::locate(n);
-        let mut zone_buf = [0u16; MAX_ZONES];
-        let mut zone_count = location.zones.len().min(MAX_ZONES - 1);
-        for (slot, z) in zone_buf.iter_mut().zip(location.zones) {
-            *slot = z.0;
-        }
-        if let Some(z) = ctx.known_zone
-            && !location.zones.contains(&z)
-        {
-            zone_buf[zone_count] = z.0;
-            zone_count += 1;
-        }
-        let zones = &zone_buf[..zone_count];
-        let first_zone = zones.first().copied().unwrap_or(0);
-        let local_day = snap.zones.local(first_zone, now).day;
+        let zones = ZoneList::new(location.zones, ctx.known_zone);
+        let (first_day, last_day) = zones
+            .as_slice()
+            .iter()
+            .map(|&z| snap.zones.local(z, now).day)
+            .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
         let country = location.region.country().as_bytes();
         let two = |b: &[u8]| {
             [
@@ -533,17 +585,14 @@ impl Callee {
             mode: ctx.mode,
             campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
             has_campaign: ctx.campaign.is_some(),
-            local_day,
+            first_day,
+            last_day,
         };
-        Callee {
-            zone_buf,
-            zone_count,
-            facts,
-        }
+        Callee { zones, facts }
     }
 
     fn zones(&self) -> &[u16] {
-        &self.zone_buf[..self.zone_count]
+        self.zones.as_slice()
     }
 
     /// True when some cap or cool-off covers this call, so the history must be read.

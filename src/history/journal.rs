@@ -593,7 +593,12 @@ impl Journal {
 
         // 2. Write the checkpoint.
         let tmp = self.dir.join("checkpoint.tmp");
-        let file = File::create(&tmp).map_err(io("creating checkpoint", &tmp))?;
+        let file = super::state_dir::private_file()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(io("creating checkpoint", &tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let werr = io("writing checkpoint", &tmp);
         let res = (|| -> std::io::Result<()> {
@@ -681,7 +686,7 @@ impl Journal {
 }
 
 fn create_journal(dir: &Path, path: &Path, g: u64) -> Result<File, HistoryError> {
-    let mut f = OpenOptions::new()
+    let mut f = super::state_dir::private_file()
         .create_new(true)
         .read(true)
         .write(true)

@@ -20,6 +20,7 @@ mod event;
 mod journal;
 mod rules;
 mod slot;
+mod state_dir;
 mod store;
 
 use std::path::PathBuf;
@@ -98,7 +99,7 @@ pub enum HistoryError {
     },
 
     /// A file operation failed (e.g. a full disk); nothing of the failed call was recorded.
-    #[error("history: {action} {}: {source}; nothing of this call was recorded — free disk space or fix permissions, then retry", path.display())]
+    #[error("history: {action} {}: {source}; nothing of this call was recorded — {}", path.display(), io_hint(source))]
     Io {
         /// What was being done.
         action: &'static str,
@@ -128,9 +129,19 @@ pub enum HistoryError {
         what: String,
     },
 
+    /// The state path exists and is not a directory.
+    #[error(
+        "history state path {} is a file, not a directory; give --state a directory (it is created if missing)",
+        path.display()
+    )]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+
     /// Another process holds the state directory.
     #[error(
-        "history state directory {} is in use by another process (its LOCK file is held); \
+        "history state directory {} is in use by another process (it is locked); \
          one guard per state directory — stop the other dialguard or use another --state",
         path.display()
     )]
@@ -163,4 +174,22 @@ pub enum HistoryError {
         /// The earlier failure.
         reason: String,
     },
+}
+
+/// What to do about a failed state-file operation, by its cause.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull => "the disk is full: free space on it, then retry",
+        ErrorKind::FileTooLarge => {
+            "the process's file-size limit (ulimit -f) was reached: raise it, or checkpoint more often"
+        }
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            "the state directory is not writable by this user: fix its owner or permissions"
+        }
+        ErrorKind::NotADirectory | ErrorKind::AlreadyExists => {
+            "a file stands where the state directory should be: give --state a directory"
+        }
+        _ => "check the disk and the state directory's permissions, then retry",
+    }
 }

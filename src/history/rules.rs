@@ -1,6 +1,13 @@
 //! Caps and cool-offs evaluated over one number's events: pure functions that answer
 //! "from which instant does this rule pass again?".
 
+// Rule spans come from policies: no cast may truncate or wrap one.
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 use super::event::{Event, Outcome, OutcomeSet, Tag};
 
 /// How far back a cap looks.
@@ -105,11 +112,19 @@ pub struct FixedOffsetDays(pub i64);
 
 impl LocalDays for FixedOffsetDays {
     fn day_of(&self, t: i64) -> i32 {
-        (t + self.0).div_euclid(86_400) as i32
+        // Saturates: an instant beyond ±5.8 million years is no real call time.
+        let day = t.saturating_add(self.0).div_euclid(86_400);
+        i32::try_from(day).unwrap_or(if day < 0 { i32::MIN } else { i32::MAX })
     }
     fn start_of(&self, day: i32) -> i64 {
-        day as i64 * 86_400 - self.0
+        i64::from(day) * 86_400 - self.0
     }
+}
+
+/// A span of `n` calendar days as a day offset. Saturates rather than wrapping: an `as`
+/// cast made spans of 2^31 days and more negative, which switched the rule off.
+fn day_count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 fn key_matches(e: &Event, key: CapKey, q: &Query) -> bool {
@@ -127,7 +142,7 @@ fn ages_out(e: &Event, within: Span, days: &dyn LocalDays) -> i64 {
         Span::Elapsed(d) => at.saturating_add(d),
         // Counted while today is within N days of the event's day: until the start of
         // the event's day + N.
-        Span::CalendarDays(n) => days.start_of(days.day_of(at).saturating_add(n as i32)),
+        Span::CalendarDays(n) => days.start_of(days.day_of(at).saturating_add(day_count(n))),
     }
 }
 
@@ -192,12 +207,18 @@ pub fn cap_clear_at(
         .map(|e| ages_out(e, rule.within, days))
         .filter(|&x| x > t);
     if sorted {
-        return live_expiries.clone().nth(rank as usize).unwrap_or(t);
+        return live_expiries
+            .clone()
+            .nth(usize::try_from(rank).unwrap_or(usize::MAX))
+            .unwrap_or(t);
     }
     // Unordered input: the smallest expiry x with #{expiry > x} ≤ max - 1.
     live_expiries
         .clone()
-        .filter(|&x| live_expiries.clone().filter(|&y| y > x).count() < rule.max as usize)
+        .filter(|&x| {
+            let later = live_expiries.clone().filter(|&y| y > x).count();
+            u32::try_from(later).is_ok_and(|later| later < rule.max)
+        })
         .min()
         .unwrap_or(t)
 }
@@ -236,7 +257,7 @@ pub fn cooloff_clear_at(
         let end = match rule.duration {
             CoolSpan::Elapsed(d) => e.instant().saturating_add(d),
             CoolSpan::CalendarDays(n) => {
-                days.start_of(days.day_of(e.instant()).saturating_add(n as i32))
+                days.start_of(days.day_of(e.instant()).saturating_add(day_count(n)))
             }
             CoolSpan::Forever => return None,
         };
@@ -297,7 +318,7 @@ impl Retention {
     /// assert!(r.forever.contains(Outcome::Refused) && r.forever.contains(Outcome::OptOut));
     /// ```
     pub fn for_rules(caps: &[CapRule], cooloffs: &[CooloffRule]) -> Retention {
-        let days = |n: u32| (n as i64 + 1) * 86_400 + 3_600;
+        let days = |n: u32| (i64::from(n) + 1) * 86_400 + 3_600;
         let mut r = Retention::new(0);
         for c in caps {
             r.keep = r.keep.max(match c.within {

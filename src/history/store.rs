@@ -88,8 +88,8 @@ pub(crate) struct Inner {
     pub(crate) journal: Option<Journal>,
     stop: Mutex<bool>,
     wake: Condvar,
-    /// The state directory's LOCK file, held (advisory lock) while the history is open.
-    _lock: Option<std::fs::File>,
+    /// The state directory's lock, held while the history is open.
+    _lock: Option<super::state_dir::DirLock>,
 }
 
 /// Contact history: per-number events behind [`HistoryStore`], in memory
@@ -185,7 +185,7 @@ impl History {
         opts: JournalOptions,
     ) -> Result<(History, RecoveryReport), HistoryError> {
         let mut inner = History::build(opts.retention, opts.capacity, None);
-        inner._lock = Some(lock_dir(dir)?);
+        inner._lock = Some(super::state_dir::lock(dir)?);
         let (journal, report) = journal::recover(dir, &opts, &inner)?;
         inner.journal = Some(journal);
         let inner = Arc::new(inner);
@@ -518,37 +518,5 @@ impl RetentionCell {
         self.keep.store(r.keep, Relaxed);
         self.forever.store(r.forever.0, Relaxed);
         self.campaign_keep.store(r.campaign_keep, Relaxed);
-    }
-}
-
-/// Takes the state directory's advisory lock: two processes appending to one journal
-/// would interleave records.
-fn lock_dir(dir: &Path) -> Result<std::fs::File, HistoryError> {
-    std::fs::create_dir_all(dir).map_err(|source| HistoryError::Io {
-        action: "create state directory",
-        path: dir.to_owned(),
-        source,
-    })?;
-    let path = dir.join("LOCK");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| HistoryError::Io {
-            action: "open lock file",
-            path: path.clone(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(HistoryError::Locked {
-            path: dir.to_owned(),
-        }),
-        Err(std::fs::TryLockError::Error(source)) => Err(HistoryError::Io {
-            action: "lock",
-            path,
-            source,
-        }),
     }
 }

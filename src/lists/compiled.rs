@@ -1,5 +1,5 @@
 //! Compiled list files: a [`NumberSet`] arena behind a checksummed header, written
-//! once by `dialguard compile-list` and memory-mapped in milliseconds.
+//! once by `dialguard compile-list` and loaded with one read and one checksum pass.
 //!
 //! # Format (version 1, little-endian)
 //!
@@ -19,11 +19,10 @@
 //!
 //! Opening checks, in order: magic, version, header checksum, length, body checksum,
 //! then every offset of the arena; each failure is a distinct
-//! [`CompiledProblem`]. The set is then used in place from the mapping.
-//!
-//! A mapped file must not be modified while it is open (that is undefined behaviour
-//! for any memory map): [`write_compiled`] therefore writes a temporary file and
-//! renames it over the target, which leaves open mappings of the old file intact.
+//! [`CompiledProblem`]. The body is read into private memory (see [`open_compiled`]), so
+//! a file changed or truncated after the open changes nothing until the next reload.
+//! [`write_compiled`] still writes a temporary file and renames it over the target, so a
+//! reader never sees a half-written file.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -48,7 +47,7 @@ const NO_SNAPSHOT: i32 = i32::MIN;
 /// An opened compiled list file.
 #[derive(Clone, Debug)]
 pub struct CompiledList {
-    /// The numbers (and dates), used in place from the mapping.
+    /// The numbers (and dates), in private memory.
     pub set: NumberSet,
     /// When the registry copy was taken, if the compiler was told.
     pub snapshot_date: Option<i32>,
@@ -95,7 +94,12 @@ pub fn write_compiled(
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp: PathBuf = path.with_file_name(tmp_name);
     let result = (|| -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
+        // Owner-only (the numbers are personal data); chmod it for another user to read.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
         f.write_all(&head)?;
         f.write_all(body)?;
         f.sync_all()?;
@@ -118,30 +122,43 @@ fn le64(b: &[u8], at: usize) -> u64 {
         .map_or(0, |a| u64::from_le_bytes(*a))
 }
 
-/// Opens a compiled list file, verifies it and maps the set in place (no copy).
+/// Opens a compiled list file, verifies it and loads the set.
 ///
-/// Errors: [`ListError::Io`] when the file cannot be read, else
-/// [`ListError::Compiled`] with [`CompiledProblem::Foreign`] (wrong magic),
+/// The file is **copied** into private memory (an anonymous mapping, huge-page advised)
+/// rather than used in place: a registry file overwritten in place by a cron job (`cp
+/// new.dgl reg.dgl`) would otherwise change verdicts under a running guard without a
+/// reload, and one truncated in place (`: > reg.dgl`) would kill the process with
+/// SIGBUS. With the copy, what was verified is what is used until the next reload,
+/// whatever happens to the file. The cost is one read of the file (it is read whole for
+/// the checksum anyway) and private memory per process instead of shared page cache.
+///
+/// Errors: [`ListError::Io`] when the file cannot be read, [`ListError::BadFile`] when it
+/// is not a regular file, else [`ListError::Compiled`] with
+/// [`CompiledProblem::Foreign`] (wrong magic),
 /// [`NewerVersion`](CompiledProblem::NewerVersion), [`Truncated`](CompiledProblem::Truncated)
 /// or [`Corrupt`](CompiledProblem::Corrupt) (checksum or structure).
 pub fn open_compiled(path: &Path) -> Result<CompiledList, ListError> {
-    let mut file = File::open(path).map_err(|e| ListError::io(path, e))?;
-    let file_len = file.metadata().map_err(|e| ListError::io(path, e))?.len();
-    if file_len < HEADER_LEN as u64 {
-        let mut head = Vec::new();
-        file.read_to_end(&mut head)
-            .map_err(|e| ListError::io(path, e))?;
-        return Err(check_short(path, &head));
+    let (file, size) = super::open_regular(path, u64::MAX, "")?;
+    read_compiled(path, file, size)
+}
+
+/// Reads and verifies a compiled list from `file`, opened at its start, whose size was
+/// `file_len` when it was opened.
+pub(crate) fn read_compiled(
+    path: &Path,
+    file: File,
+    file_len: u64,
+) -> Result<CompiledList, ListError> {
+    let mut file = file.take(file_len);
+    let mut h = [0u8; HEADER_LEN];
+    let got = read_full(&mut file, &mut h).map_err(|e| ListError::io(path, e))?;
+    if got < HEADER_LEN {
+        return Err(check_short(path, &h[..got]));
     }
-    // SAFETY: the mapping is read-only and only read through bounds-checked loads;
-    // the file must not be changed while mapped (see the module docs), which is
-    // why `write_compiled` replaces files by rename.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| ListError::io(path, e))?;
-    let h = map.get(..HEADER_LEN).unwrap_or(&[]);
     if h.get(0..8) != Some(&MAGIC[..]) {
-        return Err(check_short(path, h));
+        return Err(check_short(path, &h));
     }
-    let version = le32(h, 8);
+    let version = le32(&h, 8);
     if version > FORMAT_VERSION {
         return Err(compiled_err(
             path,
@@ -151,13 +168,13 @@ pub fn open_compiled(path: &Path) -> Result<CompiledList, ListError> {
             },
         ));
     }
-    if xxh3_64(h.get(0..56).unwrap_or(&[])) != le64(h, 56) {
+    if xxh3_64(h.get(0..56).unwrap_or(&[])) != le64(&h, 56) {
         return Err(corrupt(path, "header checksum mismatch"));
     }
-    if version == 0 || le32(h, 12) as usize != HEADER_LEN {
+    if version == 0 || usize::try_from(le32(&h, 12)).ok() != Some(HEADER_LEN) {
         return Err(corrupt(path, "impossible version or header length"));
     }
-    let body_len = le64(h, 24);
+    let body_len = le64(&h, 24);
     let expected = body_len.saturating_add(HEADER_LEN as u64);
     if file_len < expected {
         return Err(compiled_err(
@@ -174,17 +191,35 @@ pub fn open_compiled(path: &Path) -> Result<CompiledList, ListError> {
             format!("{} unexpected bytes after the body", file_len - expected),
         ));
     }
-    let body = map.get(HEADER_LEN..).unwrap_or(&[]);
-    if xxh3_64(body) != le64(h, 32) {
+    let Ok(body_len) = usize::try_from(body_len) else {
+        return Err(corrupt(
+            path,
+            "body larger than this machine's address space",
+        ));
+    };
+    let (backing, got) = if body_len == 0 {
+        (Backing::Heap(Vec::new()), 0)
+    } else {
+        let mut body = private_arena(body_len).map_err(|e| ListError::io(path, e))?;
+        let got = read_full(&mut file, &mut body).map_err(|e| ListError::io(path, e))?;
+        (Backing::Anon(body), got)
+    };
+    if got < body_len {
+        // The file shrank after it was opened: it is being rewritten in place.
+        return Err(compiled_err(
+            path,
+            CompiledProblem::Truncated {
+                expected,
+                found: (HEADER_LEN + got) as u64,
+            },
+        ));
+    }
+    if xxh3_64(backing.bytes()) != le64(&h, 32) {
         return Err(corrupt(path, "body checksum mismatch"));
     }
-    let n = le64(h, 16);
-    let snapshot = le32(h, 40) as i32;
-    let set = NumberSet::from_backing(Arc::new(Backing::File {
-        map,
-        start: HEADER_LEN,
-    }))
-    .map_err(|e| corrupt(path, e))?;
+    let n = le64(&h, 16);
+    let snapshot = i32::from_le_bytes(le32(&h, 40).to_le_bytes());
+    let set = NumberSet::from_backing(Arc::new(backing)).map_err(|e| corrupt(path, e))?;
     if set.len() as u64 != n {
         return Err(corrupt(
             path,
@@ -196,6 +231,28 @@ pub fn open_compiled(path: &Path) -> Result<CompiledList, ListError> {
         snapshot_date: (snapshot != NO_SNAPSHOT).then_some(snapshot),
         format_version: version,
     })
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Private anonymous memory for a list body, huge-page advised before it is touched.
+fn private_arena(len: usize) -> std::io::Result<memmap2::MmapMut> {
+    let map = memmap2::MmapOptions::new().len(len).map_anon()?;
+    #[cfg(target_os = "linux")]
+    let _ = map.advise(memmap2::Advice::HugePage);
+    Ok(map)
 }
 
 /// A file shorter than a header, or with the wrong magic: foreign unless it is a
@@ -310,9 +367,9 @@ pub fn compile_text_list(
     snapshot_date: Option<i32>,
     parse_digits: Option<&ParseFn>,
 ) -> Result<CompileStats, ListError> {
-    let mut file = File::open(input).map_err(|e| ListError::io(input, e))?;
-    let input_bytes = file.metadata().map_err(|e| ListError::io(input, e))?.len();
-    let mut nums: Vec<u64> = Vec::with_capacity((input_bytes / 13) as usize);
+    let (file, input_bytes) = super::open_regular(input, u64::MAX, "")?;
+    let mut file = super::bounded(file, input_bytes);
+    let mut nums: Vec<u64> = Vec::with_capacity(usize::try_from(input_bytes / 13).unwrap_or(0));
     let mut dated: Option<Vec<(u64, Option<i32>)>> = None;
     let mut stats = CompileStats {
         lines: 0,

@@ -97,7 +97,18 @@ impl ConsentIndex {
         parse: &dyn Fn(&str) -> Result<Number, String>,
         bad_lines: BadLinePolicy,
     ) -> Result<(ConsentIndex, Vec<BadLine>), ListError> {
-        let file = std::fs::File::open(path).map_err(|e| ListError::io(path, e))?;
+        Self::read_csv_limited(path, parse, bad_lines, super::DEFAULT_MAX_LIST_BYTES)
+    }
+
+    /// [`ConsentIndex::read_csv`] with the policy's size limit.
+    pub(crate) fn read_csv_limited(
+        path: &Path,
+        parse: &dyn Fn(&str) -> Result<Number, String>,
+        bad_lines: BadLinePolicy,
+        limit: u64,
+    ) -> Result<(ConsentIndex, Vec<BadLine>), ListError> {
+        let (file, size) = super::input::open_regular(path, limit, super::input::RAISE_LIST_LIMIT)?;
+        let file = super::input::bounded(file, size);
         let mut columns: Option<Columns> = None;
         let mut rows = Vec::new();
         let mut skipped = Vec::new();

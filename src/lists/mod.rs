@@ -11,6 +11,7 @@ mod compiled;
 mod consent;
 mod date;
 mod error;
+mod input;
 mod overlay;
 mod prefix;
 mod set;
@@ -23,10 +24,12 @@ pub use compiled::{
 };
 pub use consent::{ConsentIndex, ConsentKind, ConsentRecord};
 pub use error::{BadLine, CompiledProblem, ListError};
+pub use input::DEFAULT_MAX_LIST_BYTES;
+pub(crate) use input::{bounded, open_regular};
 pub use overlay::OptOutOverlay;
 pub use prefix::{PrefixSet, parse_prefix};
 pub use set::NumberSet;
-pub use text::{BadLinePolicy, ParseFn, TextList, read_text_list};
+pub use text::{BadLinePolicy, MAX_LINE_BYTES, ParseFn, TextList, read_text_list};
 
 /// A list file loaded for a policy: text or compiled, told apart by the compiled magic.
 pub struct LoadedList {
@@ -38,26 +41,41 @@ pub struct LoadedList {
     pub skipped: Vec<BadLine>,
 }
 
-/// Loads a list file for a policy: a compiled list file (memory-mapped, used in place)
+/// Loads a list file for a policy: a compiled list file (copied into private memory)
 /// when it starts with [`MAGIC`], else a text list read with `parse`.
 pub fn load_list(
     path: &std::path::Path,
     parse: &ParseFn,
     bad_lines: BadLinePolicy,
 ) -> Result<LoadedList, ListError> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).map_err(|e| ListError::io(path, e))?;
-    let got = file.read(&mut head).map_err(|e| ListError::io(path, e))?;
-    if got == head.len() && head == MAGIC {
-        let c = open_compiled(path)?;
+    load_list_limited(path, parse, bad_lines, DEFAULT_MAX_LIST_BYTES)
+}
+
+/// [`load_list`] with the policy's size limit. The file is opened once and read from
+/// that one handle, so it cannot be swapped between telling its kind and reading it.
+pub(crate) fn load_list_limited(
+    path: &std::path::Path,
+    parse: &ParseFn,
+    bad_lines: BadLinePolicy,
+    limit: u64,
+) -> Result<LoadedList, ListError> {
+    use std::io::{Read, Seek};
+    let (mut file, size) = open_regular(path, limit, input::RAISE_LIST_LIMIT)?;
+    let mut head = Vec::with_capacity(MAGIC.len());
+    (&mut file)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| ListError::io(path, e))?;
+    file.rewind().map_err(|e| ListError::io(path, e))?;
+    if head == MAGIC {
+        let c = compiled::read_compiled(path, file, size)?;
         return Ok(LoadedList {
             set: c.set,
             snapshot_date: c.snapshot_date,
             skipped: Vec::new(),
         });
     }
-    let text = read_text_list(path, parse, bad_lines)?;
+    let text = text::read_text_from(path, bounded(file, size), parse, bad_lines)?;
     Ok(LoadedList {
         set: NumberSet::from_dated(text.entries),
         snapshot_date: None,

@@ -108,20 +108,19 @@ pub(crate) enum Backing {
     /// Anonymous huge-page-advised mapping (kept writable: nothing writes to it
     /// after the build, and safe code cannot).
     Anon(memmap2::MmapMut),
-    /// A mapped compiled list file; the arena starts at `start`.
-    File {
-        map: memmap2::Mmap,
-        start: usize,
-    },
 }
 
 impl Backing {
+    /// The arena's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.body()
+    }
+
     #[inline]
     fn body(&self) -> &[u8] {
         match self {
             Backing::Heap(v) => v,
             Backing::Anon(m) => m,
-            Backing::File { map, start } => map.get(*start..).unwrap_or(&[]),
         }
     }
 }
@@ -603,15 +602,13 @@ impl NumberSet {
         self.dates != Dates::None
     }
 
-    /// Heap (and anonymous-mapping) bytes held by the set. A set opened from a
-    /// compiled file counts only its small partition table: the arena is the
-    /// file's page cache, shared between processes (see [`arena_bytes`](Self::arena_bytes)).
+    /// Heap (and anonymous-mapping) bytes held by the set, arena included (a set opened
+    /// from a compiled file holds a private copy of it).
     pub fn heap_bytes(&self) -> usize {
         let own = self.keys.len() * 8 + self.parts.len() * std::mem::size_of::<Part>();
         match &*self.store {
             Backing::Heap(v) => own + v.capacity(),
             Backing::Anon(m) => own + m.len(),
-            Backing::File { .. } => own,
         }
     }
 

@@ -28,6 +28,10 @@ use crate::number::{self, Country, Number, RegionId, ZoneId};
 pub(crate) const FIRST_YEAR: i32 = 2020;
 pub(crate) const LAST_YEAR: i32 = 2045;
 const DEFAULT_HORIZON_DAYS: u32 = 60;
+/// Rule ids are `u16` and `u16::MAX` means "no rule": at most this many minus one.
+const MAX_RULES: usize = u16::MAX as usize;
+/// The largest `max_list_mb` (1 TiB).
+const MAX_LIST_MB: u64 = 1 << 20;
 const DAY: i64 = 86_400;
 
 /// Where a policy's text came from, for error messages and relative list paths.
@@ -37,16 +41,32 @@ pub(crate) struct Origin<'a> {
     /// False for JSON input (lines refer to a converted form, so they are not shown).
     pub has_lines: bool,
     pub label: String,
+    /// Byte offset of the start of every line after the first, so a rule's line is a
+    /// binary search: counting newlines from the start for every rule made compiling
+    /// quadratic in the rule count (70 k rules took 90 s).
+    line_starts: Vec<usize>,
 }
 
-impl Origin<'_> {
+impl<'a> Origin<'a> {
+    pub fn new(file: &'a Path, text: &'a str, has_lines: bool, label: String) -> Origin<'a> {
+        let line_starts = if has_lines {
+            text.match_indices('\n').map(|(i, _)| i + 1).collect()
+        } else {
+            Vec::new()
+        };
+        Origin {
+            file,
+            text,
+            has_lines,
+            label,
+            line_starts,
+        }
+    }
+
     fn line_of<T>(&self, s: &Spanned<T>) -> Option<usize> {
-        self.has_lines.then(|| {
-            self.text[..s.span().start.min(self.text.len())]
-                .matches('\n')
-                .count()
-                + 1
-        })
+        let at = s.span().start.min(self.text.len());
+        self.has_lines
+            .then(|| self.line_starts.partition_point(|&start| start <= at) + 1)
     }
 }
 
@@ -103,6 +123,8 @@ struct Ctx<'a> {
     base_dir: PathBuf,
     default_country: Option<Country>,
     bad_lines: BadLinePolicy,
+    /// Size limit of list and consent files.
+    max_list_bytes: u64,
 }
 
 impl Ctx<'_> {
@@ -171,7 +193,8 @@ impl Ctx<'_> {
             confidence: confidence.cloned(),
             origin: self.origin.label.clone(),
         });
-        RuleId((self.rules.len() - 1) as u16)
+        // Past the last id the compile fails (MAX_RULES), so NONE is never served.
+        RuleId::from_index(self.rules.len() - 1).unwrap_or(RuleId::NONE)
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -421,6 +444,34 @@ pub(crate) fn compile(
             BadLinePolicy::Fail
         }
     };
+    let max_list_bytes = match src.policy.max_list_mb {
+        None => lists::DEFAULT_MAX_LIST_BYTES,
+        Some(mb) if (1..=MAX_LIST_MB).contains(&mb) => mb << 20,
+        Some(mb) => {
+            errors.push(
+                PolicyError::new(origin.file, format!("max_list_mb = {mb} is out of range"))
+                    .rule("[policy]")
+                    .key("max_list_mb")
+                    .hint(format!("use 1 to {MAX_LIST_MB} (MiB)")),
+            );
+            lists::DEFAULT_MAX_LIST_BYTES
+        }
+    };
+    // Rule ids are 16-bit: refuse a file with more rules before doing any work on them.
+    if src.rule_count() >= MAX_RULES {
+        errors.push(
+            PolicyError::new(
+                origin.file,
+                format!(
+                    "{} rules: a policy holds at most {} (packs included)",
+                    src.rule_count(),
+                    MAX_RULES - 1
+                ),
+            )
+            .hint("put numbers in list files instead of one rule each, or split the policy"),
+        );
+        return Err(PolicyErrors(errors));
+    }
     let horizon_days = src.policy.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
     if horizon_days == 0 || horizon_days > 3660 {
         errors.push(
@@ -462,16 +513,12 @@ pub(crate) fn compile(
         base_dir,
         default_country,
         bad_lines,
+        max_list_bytes,
     };
 
     let mut builder = Builder::default();
     for (name, (pack_text, pack)) in &pack_sources {
-        let pack_origin = Origin {
-            file: Path::new(name.as_str()),
-            text: pack_text,
-            has_lines: true,
-            label: name.clone(),
-        };
+        let pack_origin = Origin::new(Path::new(name.as_str()), pack_text, true, name.clone());
         let mut pcx = Ctx {
             origin: &pack_origin,
             errors: Vec::new(),
@@ -480,6 +527,7 @@ pub(crate) fn compile(
             base_dir: cx.base_dir.clone(),
             default_country,
             bad_lines,
+            max_list_bytes,
         };
         let overridden = src_ids(&src);
         builder.add(&mut pcx, pack, Some(&overridden));
@@ -497,11 +545,20 @@ pub(crate) fn compile(
             confidence: None,
             origin: "runtime".into(),
         });
-        RuleId((cx.rules.len() - 1) as u16)
+        RuleId::from_index(cx.rules.len() - 1).unwrap_or(RuleId::NONE)
     };
-    if cx.rules.len() >= usize::from(u16::MAX) {
-        cx.errors
-            .push(PolicyError::new(origin.file, "too many rules").hint("split the policy"));
+    if cx.rules.len() >= MAX_RULES {
+        cx.errors.push(
+            PolicyError::new(
+                origin.file,
+                format!(
+                    "{} rules: a policy holds at most {} (packs included)",
+                    cx.rules.len(),
+                    MAX_RULES - 1
+                ),
+            )
+            .hint("split the policy"),
+        );
     }
 
     // Windows name calendars by id; resolve after all calendars are known.
@@ -530,7 +587,7 @@ pub(crate) fn compile(
         return Err(PolicyErrors(cx.errors));
     };
     let retention = builder.retention();
-    let version = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ (now as u64).rotate_left(32);
+    let version = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ now.cast_unsigned().rotate_left(32);
     Ok(Snapshot {
         name: src.policy.name.clone(),
         version,
@@ -642,7 +699,12 @@ impl Builder {
         for r in &src.consent {
             let (line, c) = (cx.origin.line_of(r), r.get_ref());
             let path = cx.path(&c.path);
-            let loaded = ConsentIndex::read_csv(&path, &cx.parse_number(), cx.bad_lines);
+            let loaded = ConsentIndex::read_csv_limited(
+                &path,
+                &cx.parse_number(),
+                cx.bad_lines,
+                cx.max_list_bytes,
+            );
             match loaded {
                 Ok((idx, _skipped)) => self.consents.extend(idx.into_records()),
                 Err(e) => cx.err(
@@ -844,8 +906,26 @@ impl Builder {
             None => NumberSet::from_numbers(Vec::new()),
             Some(p) => {
                 let path = cx.path(p);
-                let loaded = lists::load_list(&path, &cx.parse_number(), cx.bad_lines);
+                let loaded = lists::load_list_limited(
+                    &path,
+                    &cx.parse_number(),
+                    cx.bad_lines,
+                    cx.max_list_bytes,
+                );
                 match loaded {
+                    // A registry copy is never empty: an empty file is one being
+                    // rewritten in place (or truncated), and loading it would allow
+                    // every number the registry holds.
+                    Ok(loaded) if kind == ListKind::Registry && loaded.set.is_empty() => {
+                        cx.err(
+                            line,
+                            &label,
+                            "path",
+                            format!("{} holds no numbers: a registry copy is never empty", path.display()),
+                            "is the file still being copied? write registry files to a temporary name and rename them into place",
+                        );
+                        loaded.set
+                    }
                     Ok(loaded) => {
                         if snapshot.is_none() {
                             snapshot = loaded.snapshot_date.map(|d| i64::from(d) * DAY);
@@ -1150,7 +1230,12 @@ impl Builder {
             None => NumberSet::from_numbers(Vec::new()),
             Some(p) => {
                 let path = cx.path(p);
-                let loaded = lists::load_list(&path, &cx.parse_number(), cx.bad_lines);
+                let loaded = lists::load_list_limited(
+                    &path,
+                    &cx.parse_number(),
+                    cx.bad_lines,
+                    cx.max_list_bytes,
+                );
                 match loaded {
                     Ok(l) => l.set,
                     Err(e) => {
@@ -1285,6 +1370,10 @@ struct SpanKeys {
     forever: bool,
 }
 
+/// The longest span a cap or cool-off may give (100 years): longer values are refused, so
+/// no day count or duration can overflow into a rule that never applies.
+const MAX_SPAN_DAYS: i64 = 36_525;
+
 /// Reads a span given as `key = "30d"` or `days_key = 30` (exactly one of them);
 /// reports what is wrong and returns `None` otherwise.
 fn span_spec(
@@ -1298,6 +1387,21 @@ fn span_spec(
     match (duration, days) {
         (Some("forever"), None) if keys.forever => Some(SpanSpec::Forever),
         (Some(d), None) => match parse_duration(d) {
+            Ok(s) if s > MAX_SPAN_DAYS * DAY => {
+                let hint = if keys.forever {
+                    "write \"forever\" for a cool-off that never ends"
+                } else {
+                    "a cap looks back at most 100 years (36525d)"
+                };
+                cx.err(
+                    line,
+                    label,
+                    keys.key,
+                    format!("duration \"{d}\" is longer than 100 years"),
+                    hint,
+                );
+                None
+            }
             Ok(s) => Some(SpanSpec::Elapsed(s)),
             Err(e) => {
                 cx.err(
@@ -1310,9 +1414,24 @@ fn span_spec(
                 None
             }
         },
-        (None, Some(n)) if n > 0 => Some(SpanSpec::Days(n)),
-        (None, Some(_)) => {
+        (None, Some(n)) if n > 0 && i64::from(n) <= MAX_SPAN_DAYS => Some(SpanSpec::Days(n)),
+        (None, Some(0)) => {
             cx.err(line, label, keys.days_key, "must be at least 1", "");
+            None
+        }
+        (None, Some(n)) => {
+            let hint = if keys.forever {
+                "at most 36525 (100 years); write for = \"forever\" for a cool-off that never ends"
+            } else {
+                "at most 36525 (100 years)"
+            };
+            cx.err(
+                line,
+                label,
+                keys.days_key,
+                format!("{n} days is out of range"),
+                hint,
+            );
             None
         }
         (Some(_), Some(_)) => {

@@ -139,7 +139,11 @@ pub(crate) struct CallFacts {
     pub mode: Mode,
     pub campaign: Tag,
     pub has_campaign: bool,
-    pub local_day: i32,
+    /// The earliest and the latest local date among the callee's zones now: a rule is
+    /// in force when its validity overlaps either (the stricter reading where zones
+    /// straddle midnight).
+    pub first_day: i32,
+    pub last_day: i32,
 }
 
 impl Scope {
@@ -154,8 +158,8 @@ impl Scope {
         if !(self.campaigns.is_empty() || f.has_campaign && self.campaigns.contains(&f.campaign)) {
             return false;
         }
-        if self.valid_from.is_some_and(|d| f.local_day < d)
-            || self.valid_until.is_some_and(|d| f.local_day > d)
+        if self.valid_from.is_some_and(|d| f.last_day < d)
+            || self.valid_until.is_some_and(|d| f.first_day > d)
         {
             return false;
         }
@@ -359,7 +363,7 @@ impl Snapshot {
         self.rules
             .iter()
             .position(|r| r.id == id)
-            .map(|i| RuleId(i as u16))
+            .and_then(RuleId::from_index)
     }
 
     /// Numbers held in compiled lists, per list id (for `compile` summaries).
@@ -383,7 +387,7 @@ impl Snapshot {
             confidence: None,
             origin: "bench".into(),
         });
-        let rule = RuleId((self.rules.len() - 1) as u16);
+        let rule = RuleId::from_index(self.rules.len() - 1).unwrap_or(RuleId::NONE);
         self.lists.push(ListRule {
             rule,
             kind: ListKind::Registry,

@@ -46,6 +46,24 @@ pub struct PolicyHeader {
     pub include: Vec<String>,
     /// What a bad line in a list file does: `fail` (default) the compile, or `skip` it (counted).
     pub bad_lines: Option<String>,
+    /// The largest list or consent file accepted, in MiB (default 16384 = 16 GiB).
+    pub max_list_mb: Option<u64>,
+}
+
+impl PolicySource {
+    /// How many rules the file declares (every table entry is one rule).
+    pub fn rule_count(&self) -> usize {
+        self.list.len()
+            + self.consent.len()
+            + self.calendar.len()
+            + self.window.len()
+            + self.cap.len()
+            + self.cooloff.len()
+            + self.caller_id.len()
+            + self.abandon_limit.len()
+            + self.blackout.len()
+            + self.consent_required.len()
+    }
 }
 
 /// Fields every rule may carry: where and when it applies, and where it comes from.

@@ -11,7 +11,7 @@ use dialguard::guard::{CallContext, Guard, GuardOptions, StepOutcome};
 use dialguard::history::Outcome;
 use dialguard::number::{self, Country, Number};
 use dialguard::policy::{self, Mode, Purpose, Snapshot};
-use dialguard::{Decision, RuleId};
+use dialguard::{Decision, Reason, RuleId};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -289,6 +289,7 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let mut warned_store = false;
     for input in &numbers {
         let parsed = number::parse(input, snap.default_country());
         let n = match parsed {
@@ -327,6 +328,18 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
         } else {
             (guard.check_number(n, &ctx), None)
         };
+        // A fail-closed deny for a broken history says why, once on stderr and on the line.
+        let store_error = (decision.reason() == Some(Reason::StoreUnavailable))
+            .then(|| guard.store_error())
+            .flatten();
+        if let Some(e) = &store_error
+            && !warned_store
+        {
+            eprintln!(
+                "dialguard: {e}; every check that needs the history is denied (store_unavailable)"
+            );
+            warned_store = true;
+        }
         let line = CheckLine {
             input,
             number: Some(n.to_string()),
@@ -340,7 +353,7 @@ fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
                 _ => Vec::new(),
             },
             attempt,
-            error: None,
+            error: store_error,
         };
         writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
