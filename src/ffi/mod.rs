@@ -30,7 +30,9 @@ use std::sync::atomic::Ordering;
 
 use jiff::Timestamp;
 
-use self::boundary::{FfiError, boundary, bounded_str, copy_out, optional_str, with_last_error};
+use self::boundary::{
+    FfiError, boundary, bounded_str, copy_out, optional_str, set_last_error, with_last_error,
+};
 use self::handle::Inner;
 pub use self::handle::dg_guard;
 use crate::decision::{Decision, Reason, RuleId};
@@ -843,6 +845,12 @@ pub unsafe extern "C" fn dg_check_and_reserve(
             let n = unsafe { number_arg(inner, number, F) }?;
             let version = inner.version.load(Ordering::Acquire);
             let r = inner.guard.check_and_reserve(n, &ctx);
+            if r.decision.reason() == Some(Reason::StoreUnavailable)
+                && let Some(cause) = inner.guard.store_error()
+            {
+                // The answer is a valid DENY; the cause is kept for `dg_last_error`.
+                set_last_error(&format!("{F}: {cause}"));
+            }
             // SAFETY: both checked non-null; writable by contract.
             unsafe {
                 out.write(dg_decision::from_decision(r.decision, version));

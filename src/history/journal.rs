@@ -457,6 +457,9 @@ pub(crate) struct Journal {
     /// to be on disk. Held while syncing, so writers that queue behind one fsync find
     /// their record already covered and return without another.
     synced: Mutex<u64>,
+    /// Completed data syncs of journal files: the seam through which tests observe that
+    /// a record reached the disk before the call that wrote it returned.
+    data_syncs: AtomicU64,
 }
 
 fn poisoned<T>(e: std::sync::PoisonError<T>) -> HistoryError {
@@ -523,7 +526,7 @@ impl Journal {
         // A rotation takes `synced` before switching files, so while it is held every
         // record up to `upto` is in `file` or in an older, already synced file.
         let upto = self.last_seq.load(Ordering::SeqCst);
-        if let Err(e) = file.sync_data() {
+        if let Err(e) = self.sync_data(file) {
             let mut w = self.w.lock().map_err(poisoned)?;
             w.poisoned = Some(format!("fsync failed: {e}"));
             return Err(HistoryError::Io {
@@ -544,7 +547,19 @@ impl Journal {
         };
         self.dirty.store(false, Ordering::Release);
         // Outside the lock: writers keep appending while the disk works.
-        file.sync_data().map_err(io("syncing journal", &path))
+        self.sync_data(&file).map_err(io("syncing journal", &path))
+    }
+
+    /// `fdatasync` of a journal file, counted.
+    fn sync_data(&self, file: &File) -> std::io::Result<()> {
+        file.sync_data()?;
+        self.data_syncs.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Completed data syncs of journal files since the journal was opened.
+    pub(crate) fn data_syncs(&self) -> u64 {
+        self.data_syncs.load(Ordering::Acquire)
     }
 
     pub(crate) fn sync_if_dirty(&self) -> Result<(), HistoryError> {
@@ -584,8 +599,7 @@ impl Journal {
             (old, g, self.last_seq.load(Ordering::SeqCst))
         };
         // Everything in the old generation must be durable before it is superseded.
-        old_file
-            .sync_data()
+        self.sync_data(&old_file)
             .map_err(io("syncing journal", &self.dir))?;
         *synced = (*synced).max(upto);
         drop(synced);
@@ -950,6 +964,7 @@ pub(crate) fn recover(
         since_checkpoint: AtomicU64::new(parsed.len() as u64),
         checkpointing: Mutex::new(()),
         synced: Mutex::new(max_seq),
+        data_syncs: AtomicU64::new(0),
     };
     Ok((journal, report))
 }

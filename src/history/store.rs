@@ -309,6 +309,13 @@ impl History {
             None => Ok(()),
         }
     }
+
+    /// How many times the journal's records were synced to disk (`fdatasync` calls that
+    /// completed) since it was opened; 0 in memory. Under [`FsyncPolicy::EveryRecord`]
+    /// it grows before every reserving call returns; operators can watch it too.
+    pub fn journal_syncs(&self) -> u64 {
+        self.inner.journal.as_ref().map_or(0, Journal::data_syncs)
+    }
 }
 
 fn worker_loop(inner: &Inner, tick: Duration, checkpoint_every: u64) {

@@ -587,7 +587,8 @@ pub(crate) fn compile(
         return Err(PolicyErrors(cx.errors));
     };
     let retention = builder.retention();
-    let version = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ now.cast_unsigned().rotate_left(32);
+    let version =
+        xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ now.cast_unsigned().rotate_left(32);
     Ok(Snapshot {
         name: src.policy.name.clone(),
         version,
