@@ -119,7 +119,7 @@ fn check_defer_carries_until_in_utc() {
     ]);
     assert_eq!(
         out.stdout,
-        "{\"input\":\"02 5555 1234\",\"number\":\"+390255551234\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"outside_window\",\"rule\":\"it-code-hours\",\"until\":\"2026-11-30T08:00:00Z\",\"constraints\":[]}\n"
+        "{\"input\":\"02 5555 1234\",\"number\":\"+390255551234\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"outside_window\",\"rule\":\"it-code-hours\",\"until\":\"2026-11-30T08:00:00Z\",\"until_local\":\"2026-11-30T09:00:00+01:00[Europe/Rome]\",\"constraints\":[]}\n"
     );
     // Eve of 8 December: 10-19 only, then the holiday: Wednesday 9th 09:00 Rome.
     let out = ok(&[
@@ -196,8 +196,8 @@ fn check_reads_numbers_from_stdin() {
     assert_eq!(
         out.lines(),
         [
-            r#"{"input":"02 1234 5678","number":"+390212345678","region":"IT","verdict":"deny","reason":"registry","rule":"rpo","constraints":[]}"#,
-            r#"{"input":"06 1234 5678","number":"+390612345678","region":"IT","verdict":"allow","reason":null,"rule":null,"constraints":[]}"#,
+            r#"{"row":1,"input":"02 1234 5678","number":"+390212345678","region":"IT","verdict":"deny","reason":"registry","rule":"rpo","constraints":[]}"#,
+            r#"{"row":3,"input":"06 1234 5678","number":"+390612345678","region":"IT","verdict":"allow","reason":null,"rule":null,"constraints":[]}"#,
         ]
     );
 }
@@ -223,7 +223,7 @@ fn check_us_policy_and_the_mode_flag() {
             r#"{"input":"(201) 555-0123","number":"+12015550123","region":"US-NJ","verdict":"deny","reason":"registry","rule":"national-dnc","constraints":[]}"#,
             r#"{"input":"(212) 555-0100","number":"+12125550100","region":"US-NY","verdict":"allow","reason":null,"rule":null,"constraints":[]}"#,
             r#"{"input":"212-555-0177","number":"+12125550177","region":"US-NY","verdict":"deny","reason":"optout","rule":"company-dnc","constraints":[]}"#,
-            r#"{"input":"(305) 555-0188","number":"+13055550188","region":"US-FL","verdict":"defer","reason":"outside_window","rule":"us-fl-hours","until":"2026-11-28T13:00:00Z","constraints":[]}"#,
+            r#"{"input":"(305) 555-0188","number":"+13055550188","region":"US-FL","verdict":"defer","reason":"outside_window","rule":"us-fl-hours","until":"2026-11-28T13:00:00Z","until_local":"2026-11-28T08:00:00-05:00[America/New_York]","constraints":[]}"#,
             r#"{"input":"(206) 555-0188","number":"+12065550188","region":"US-WA","verdict":"allow","reason":null,"rule":null,"constraints":[]}"#,
         ]
     );
@@ -479,7 +479,7 @@ fn record_then_check_with_state_persists_history_across_invocations() {
     };
     assert_eq!(
         check("predictive"),
-        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"cooloff\",\"rule\":\"it-silent-call\",\"until\":\"2026-12-02T09:00:00Z\",\"constraints\":[]}\n"
+        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"cooloff\",\"rule\":\"it-silent-call\",\"until\":\"2026-12-02T09:00:00Z\",\"until_local\":\"2026-12-02T10:00:00+01:00[Europe/Rome]\",\"constraints\":[]}\n"
     );
     assert_eq!(
         check("preview"),
@@ -571,7 +571,7 @@ fn check_reserve_counts_toward_the_cap() {
     }
     assert_eq!(
         lines[3],
-        r#"{"input":"(305) 555-0142","number":"+13055550142","region":"US-FL","verdict":"defer","reason":"cap","rule":"us-fl-3-per-24h","until":"2026-11-28T15:00:00Z","constraints":[]}"#
+        r#"{"row":4,"input":"(305) 555-0142","number":"+13055550142","region":"US-FL","verdict":"defer","reason":"cap","rule":"us-fl-3-per-24h","until":"2026-11-28T15:00:00Z","until_local":"2026-11-28T10:00:00-05:00[America/New_York]","constraints":[]}"#
     );
 
     // Across invocations with --state: the third hour's reservation is the last allowed.
@@ -604,7 +604,7 @@ fn check_reserve_counts_toward_the_cap() {
     }
     assert_eq!(
         reserve("2026-11-27T17:00:00Z"),
-        "{\"input\":\"(305) 555-0142\",\"number\":\"+13055550142\",\"region\":\"US-FL\",\"verdict\":\"defer\",\"reason\":\"cap\",\"rule\":\"us-fl-3-per-24h\",\"until\":\"2026-11-28T14:00:00Z\",\"constraints\":[]}\n"
+        "{\"input\":\"(305) 555-0142\",\"number\":\"+13055550142\",\"region\":\"US-FL\",\"verdict\":\"defer\",\"reason\":\"cap\",\"rule\":\"us-fl-3-per-24h\",\"until\":\"2026-11-28T14:00:00Z\",\"until_local\":\"2026-11-28T09:00:00-05:00[America/New_York]\",\"constraints\":[]}\n"
     );
     // Plain check does not reserve.
     let out = ok(&[

@@ -8,14 +8,16 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use dialguard::guard::{CallContext, Guard, GuardOptions, StepOutcome};
-use dialguard::history::Outcome;
+use dialguard::history::{AttemptId, FsyncPolicy, Outcome};
 use dialguard::number::{self, Country, Number};
-use dialguard::policy::{self, Mode, Purpose, Snapshot};
-use dialguard::{Decision, Reason, RuleId};
+use dialguard::policy::{self, Mode, Snapshot};
+use dialguard::{Decision, RuleId};
 use jiff::Timestamp;
-use serde::Serialize;
 
 mod bench;
+mod check;
+
+use check::CheckArgs;
 
 #[derive(Parser)]
 #[command(
@@ -69,36 +71,6 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-#[derive(Args, Clone)]
-pub(crate) struct CheckArgs {
-    #[arg(long)]
-    policy: PathBuf,
-    /// Directory of the durable contact history (journal + checkpoints).
-    #[arg(long)]
-    state: Option<PathBuf>,
-    /// The instant of the call (RFC 3339); default: now.
-    #[arg(long)]
-    at: Option<String>,
-    #[arg(long)]
-    campaign: Option<String>,
-    #[arg(long)]
-    subject: Option<String>,
-    #[arg(long)]
-    caller_id: Option<String>,
-    /// predictive | preview | manual
-    #[arg(long, default_value = "predictive")]
-    mode: String,
-    /// sales | survey | collection | informational
-    #[arg(long, default_value = "sales")]
-    purpose: String,
-    /// Record the attempt when it is allowed (check-and-reserve).
-    #[arg(long)]
-    reserve: bool,
-    /// Numbers, or "-" to read them from stdin, one a line.
-    #[arg(required = true)]
-    numbers: Vec<String>,
-}
-
 #[derive(Args)]
 struct RecordArgs {
     #[arg(long)]
@@ -114,14 +86,21 @@ struct RecordArgs {
     /// no_answer busy answered abandoned machine refused opt_out wrong_number
     #[arg(long)]
     outcome: String,
+    /// The "attempt" a `check --reserve` printed: the outcome is attached to that
+    /// reservation instead of counting a second attempt (one NUMBER only).
+    #[arg(long)]
+    attempt: Option<u64>,
     #[arg(long, default_value = "predictive")]
     mode: String,
+    /// When history writes reach the disk: record (default), never, or e.g. 100ms.
+    #[arg(long)]
+    fsync: Option<String>,
     #[arg(required = true)]
     numbers: Vec<String>,
 }
 
 /// A usage or input problem: exit 2 with the message on stderr.
-struct Fail(String);
+pub(crate) struct Fail(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for Fail {
     fn from(e: E) -> Self {
@@ -149,8 +128,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Fail> {
     match cli.command {
-        Command::Check(args) => check(&args, false),
-        Command::Explain(args) => check(&args, true),
+        Command::Check(args) => check::check(&args, false),
+        Command::Explain(args) => check::check(&args, true),
         Command::Record(args) => record(&args),
         Command::Normalize {
             default_country,
@@ -186,7 +165,7 @@ pub(crate) fn parse_at(at: Option<&str>) -> Result<Timestamp, Fail> {
     }
 }
 
-fn parse_enum<T>(
+pub(crate) fn parse_enum<T>(
     flag: &str,
     value: &str,
     parse: fn(&str) -> Option<T>,
@@ -214,10 +193,32 @@ fn inputs(numbers: &[String]) -> Result<Vec<String>, Fail> {
     Ok(out)
 }
 
-fn open_guard(policy: &Path, state: Option<&Path>) -> Result<Guard, Fail> {
+/// `--fsync`: record (the default), never, or a delay such as 100ms.
+pub(crate) fn parse_fsync(s: &str) -> Result<FsyncPolicy, Fail> {
+    match s {
+        "record" => Ok(FsyncPolicy::EveryRecord),
+        "never" => Ok(FsyncPolicy::Never),
+        _ => s
+            .strip_suffix("ms")
+            .and_then(|ms| ms.parse::<u32>().ok())
+            .filter(|&ms| ms > 0)
+            .map(FsyncPolicy::EveryMillis)
+            .ok_or_else(|| {
+                Fail(format!(
+                    "--fsync {s:?} is not valid; use record (sync every record, survives power loss), never, or a delay such as 100ms"
+                ))
+            }),
+    }
+}
+
+pub(crate) fn open_guard(
+    policy: &Path,
+    state: Option<&Path>,
+    fsync: Option<FsyncPolicy>,
+) -> Result<Guard, Fail> {
     let options = GuardOptions {
         state_dir: state.map(Path::to_owned),
-        fsync: None,
+        fsync,
     };
     let (guard, report) = Guard::open(policy, options)?;
     if let Some(r) = report
@@ -228,26 +229,7 @@ fn open_guard(policy: &Path, state: Option<&Path>) -> Result<Guard, Fail> {
     Ok(guard)
 }
 
-#[derive(Serialize)]
-struct CheckLine<'a> {
-    input: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'static str>,
-    verdict: &'static str,
-    reason: Option<&'static str>,
-    rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    until: Option<String>,
-    constraints: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempt: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
+pub(crate) fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
     d.rule().and_then(|r| {
         if r == RuleId::NONE {
             None
@@ -257,111 +239,11 @@ fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
     })
 }
 
-fn ts(t: i64) -> String {
+pub(crate) fn ts(t: i64) -> String {
     Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
 }
 
-fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
-    let now = parse_at(args.at.as_deref())?;
-    let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
-    let purpose = parse_enum(
-        "purpose",
-        &args.purpose,
-        Purpose::from_name,
-        Purpose::names(),
-    )?;
-    let guard = open_guard(&args.policy, args.state.as_deref())?;
-    let snap = guard.snapshot();
-    let caller_id = match &args.caller_id {
-        None => None,
-        Some(c) => Some(
-            number::parse(c, snap.default_country())
-                .map_err(|e| Fail(format!("--caller-id {c:?}: {e}")))?,
-        ),
-    };
-    let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
-    ctx.campaign = args.campaign.as_deref();
-    ctx.subject = args.subject.as_deref();
-    ctx.caller_id = caller_id;
-    let numbers = inputs(&args.numbers)?;
-    if explain && numbers.len() != 1 {
-        return Err(Fail("explain takes exactly one number".into()));
-    }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut warned_store = false;
-    for input in &numbers {
-        let parsed = number::parse(input, snap.default_country());
-        let n = match parsed {
-            Ok(n) => n,
-            Err(e) => {
-                if explain {
-                    writeln!(
-                        out,
-                        "{input}: invalid number: {e}\nverdict: deny (invalid_number)"
-                    )?;
-                    continue;
-                }
-                let line = CheckLine {
-                    input,
-                    number: None,
-                    region: None,
-                    verdict: "deny",
-                    reason: Some("invalid_number"),
-                    rule: None,
-                    until: None,
-                    constraints: Vec::new(),
-                    attempt: None,
-                    error: Some(e.to_string()),
-                };
-                writeln!(out, "{}", serde_json::to_string(&line)?)?;
-                continue;
-            }
-        };
-        if explain {
-            print_explain(&mut out, &guard, input, n, &ctx)?;
-            continue;
-        }
-        let (decision, attempt) = if args.reserve {
-            let r = guard.check_and_reserve(n, &ctx);
-            (r.decision, r.attempt.map(|a| a.0))
-        } else {
-            (guard.check_number(n, &ctx), None)
-        };
-        // A fail-closed deny for a broken history says why, once on stderr and on the line.
-        let store_error = (decision.reason() == Some(Reason::StoreUnavailable))
-            .then(|| guard.store_error())
-            .flatten();
-        if let Some(e) = &store_error
-            && !warned_store
-        {
-            eprintln!(
-                "dialguard: {e}; every check that needs the history is denied (store_unavailable)"
-            );
-            warned_store = true;
-        }
-        let line = CheckLine {
-            input,
-            number: Some(n.to_string()),
-            region: Some(number::locate(n).region.code()),
-            verdict: decision.verdict().name(),
-            reason: decision.reason().map(|r| r.name()),
-            rule: rule_name(&snap, &decision),
-            until: decision.until().map(ts),
-            constraints: match decision {
-                Decision::Allow { constraints } => constraints.names().collect(),
-                _ => Vec::new(),
-            },
-            attempt,
-            error: store_error,
-        };
-        writeln!(out, "{}", serde_json::to_string(&line)?)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn print_explain(
+pub(crate) fn print_explain(
     out: &mut impl Write,
     guard: &Guard,
     input: &str,
@@ -432,17 +314,24 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
     let now = parse_at(Some(&args.at))?;
     let outcome = Outcome::from_name(&args.outcome).map_err(|e| Fail(format!("--outcome: {e}")))?;
     let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
-    let guard = open_guard(&args.policy, Some(&args.state))?;
+    let fsync = args.fsync.as_deref().map(parse_fsync).transpose()?;
+    if args.attempt.is_some() && args.numbers.len() != 1 {
+        return Err(Fail(
+            "--attempt names one reservation: give exactly one NUMBER".into(),
+        ));
+    }
+    let guard = open_guard(&args.policy, Some(&args.state), fsync)?;
     let snap = guard.snapshot();
     let mut ctx = CallContext::new(now).mode(mode);
     ctx.campaign = args.campaign.as_deref();
     ctx.subject = args.subject.as_deref();
+    let attempt = args.attempt.map(AttemptId);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for input in inputs(&args.numbers)? {
         match number::parse(&input, snap.default_country()) {
             Ok(n) => {
-                let id = guard.record_outcome(n, None, outcome, &ctx)?;
+                let id = guard.record_outcome(n, attempt, outcome, &ctx)?;
                 let line = serde_json::json!({"input": input, "number": n.to_string(), "recorded": outcome.name(), "attempt": id.0});
                 writeln!(out, "{line}")?;
             }

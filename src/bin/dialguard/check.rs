@@ -1,0 +1,393 @@
+//! `dialguard check` and `explain`: numbers from the command line, stdin or a CSV
+//! export, one JSON line per input (per data row for a CSV), and an optional summary.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use dialguard::guard::{CallContext, Guard};
+use dialguard::number::{self, Number};
+use dialguard::policy::{Mode, Purpose, Snapshot};
+use dialguard::{Decision, Reason};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::{Fail, open_guard, parse_at, parse_enum, parse_fsync, print_explain, rule_name, ts};
+
+#[derive(Args, Clone)]
+pub(crate) struct CheckArgs {
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// Directory of the durable contact history (journal + checkpoints).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// The instant of the call (RFC 3339); default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The campaign of the calls (caps and cool-offs may be per campaign).
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// The subject of the calls, e.g. one debt (caps may be per subject).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The caller ID the calls present (checked against caller-ID rules).
+    #[arg(long)]
+    pub caller_id: Option<String>,
+    /// predictive | preview | manual
+    #[arg(long, default_value = "predictive")]
+    pub mode: String,
+    /// sales | survey | collection | informational
+    #[arg(long, default_value = "sales")]
+    pub purpose: String,
+    /// Record the attempt when it is allowed (check-and-reserve); prints its "attempt" id.
+    #[arg(long)]
+    pub reserve: bool,
+    /// When history writes reach the disk: record (fdatasync each record, the default),
+    /// never (the OS decides), or e.g. 100ms (a background sync at most that late).
+    #[arg(long)]
+    pub fsync: Option<String>,
+    /// Read a CSV file (or "-" for stdin): the number is in this column, by header name
+    /// or 1-based index; one output line per data row, each with its "row".
+    #[arg(long, value_name = "NAME|N")]
+    pub csv_column: Option<String>,
+    /// The CSV has no header row (--csv-column is then an index).
+    #[arg(long, requires = "csv_column")]
+    pub no_header: bool,
+    /// The CSV delimiter (one ASCII character).
+    #[arg(long, default_value = ",", requires = "csv_column")]
+    pub delimiter: char,
+    /// Print a summary object on stderr at the end (and a progress line while stderr is
+    /// a terminal).
+    #[arg(long)]
+    pub summary: bool,
+    /// Numbers, or "-" to read them from stdin, one a line; with --csv-column, one CSV
+    /// file or "-".
+    #[arg(required = true)]
+    pub numbers: Vec<String>,
+}
+
+/// One output line of `check`.
+#[derive(Serialize)]
+struct CheckLine<'a> {
+    /// 1-based data row (CSV) or line (stdin) the input came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<u64>,
+    input: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'static str>,
+    verdict: &'static str,
+    reason: Option<&'static str>,
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<String>,
+    /// `until` in the callee's local time, with its offset and zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until_local: Option<String>,
+    constraints: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The `--summary` counts.
+#[derive(Default, Serialize)]
+struct Summary {
+    checked: u64,
+    allow: u64,
+    deny: u64,
+    defer: u64,
+    by_reason: BTreeMap<&'static str, u64>,
+    by_rule: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    fn add(&mut self, line: &CheckLine<'_>) {
+        self.checked += 1;
+        match line.verdict {
+            "allow" => self.allow += 1,
+            "defer" => self.defer += 1,
+            _ => self.deny += 1,
+        }
+        if let Some(r) = line.reason {
+            *self.by_reason.entry(r).or_default() += 1;
+        }
+        if let Some(r) = &line.rule {
+            *self.by_rule.entry(r.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// Everything a check needs besides the input.
+struct Checker<'a> {
+    guard: &'a Guard,
+    snap: &'a Snapshot,
+    ctx: CallContext<'a>,
+    reserve: bool,
+    warned_store: bool,
+}
+
+impl Checker<'_> {
+    fn line<'i>(&mut self, row: Option<u64>, input: &'i str) -> CheckLine<'i> {
+        let n = match number::parse(input, self.snap.default_country()) {
+            Ok(n) => n,
+            Err(e) => return invalid(row, input, e.to_string()),
+        };
+        let (decision, attempt) = if self.reserve {
+            let r = self.guard.check_and_reserve(n, &self.ctx);
+            (r.decision, r.attempt.map(|a| a.0))
+        } else {
+            (self.guard.check_number(n, &self.ctx), None)
+        };
+        // A fail-closed deny for a broken history says why, once on stderr and on the line.
+        let store_error = (decision.reason() == Some(Reason::StoreUnavailable))
+            .then(|| self.guard.store_error())
+            .flatten();
+        if let Some(e) = &store_error
+            && !self.warned_store
+        {
+            eprintln!(
+                "dialguard: {e}; every check that needs the history is denied (store_unavailable)"
+            );
+            self.warned_store = true;
+        }
+        CheckLine {
+            row,
+            input,
+            number: Some(n.to_string()),
+            region: Some(number::locate(n).region.code()),
+            verdict: decision.verdict().name(),
+            reason: decision.reason().map(|r| r.name()),
+            rule: rule_name(self.snap, &decision),
+            until: decision.until().map(ts),
+            until_local: decision.until().and_then(|u| local_time(n, u)),
+            constraints: match decision {
+                Decision::Allow { constraints } => constraints.names().collect(),
+                _ => Vec::new(),
+            },
+            attempt,
+            error: store_error,
+        }
+    }
+}
+
+fn invalid(row: Option<u64>, input: &str, error: String) -> CheckLine<'_> {
+    CheckLine {
+        row,
+        input,
+        number: None,
+        region: None,
+        verdict: "deny",
+        reason: Some("invalid_number"),
+        rule: None,
+        until: None,
+        until_local: None,
+        constraints: Vec::new(),
+        attempt: None,
+        error: Some(error),
+    }
+}
+
+/// The instant in the number's (first) zone, e.g. `2026-11-30T09:00:00+01:00[Europe/Rome]`.
+fn local_time(n: Number, t: i64) -> Option<String> {
+    let zone = number::locate(n).zones.first()?.name();
+    Some(
+        Timestamp::from_second(t)
+            .ok()?
+            .in_tz(zone)
+            .ok()?
+            .to_string(),
+    )
+}
+
+pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
+    let now = parse_at(args.at.as_deref())?;
+    let mode = parse_enum("mode", &args.mode, Mode::from_name, Mode::names())?;
+    let purpose = parse_enum(
+        "purpose",
+        &args.purpose,
+        Purpose::from_name,
+        Purpose::names(),
+    )?;
+    let fsync = args.fsync.as_deref().map(parse_fsync).transpose()?;
+    let guard = open_guard(&args.policy, args.state.as_deref(), fsync)?;
+    let snap = guard.snapshot();
+    let caller_id = match &args.caller_id {
+        None => None,
+        Some(c) => Some(
+            number::parse(c, snap.default_country())
+                .map_err(|e| Fail(format!("--caller-id {c:?}: {e}")))?,
+        ),
+    };
+    let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
+    ctx.campaign = args.campaign.as_deref();
+    ctx.subject = args.subject.as_deref();
+    ctx.caller_id = caller_id;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if explain {
+        let [input] = args.numbers.as_slice() else {
+            return Err(Fail("explain takes exactly one number".into()));
+        };
+        return match number::parse(input, snap.default_country()) {
+            Ok(n) => print_explain(&mut out, &guard, input, n, &ctx),
+            Err(e) => {
+                writeln!(
+                    out,
+                    "{input}: invalid number: {e}\nverdict: deny (invalid_number)"
+                )?;
+                Ok(())
+            }
+        };
+    }
+    let mut checker = Checker {
+        guard: &guard,
+        snap: &snap,
+        ctx,
+        reserve: args.reserve,
+        warned_store: false,
+    };
+    let mut summary = args.summary.then(Summary::default);
+    let progress = (args.summary && io::stderr().is_terminal()).then(|| {
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {human_pos} rows checked, {per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        p
+    });
+    {
+        let mut emit = |line: CheckLine<'_>| -> Result<(), Fail> {
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+            if let Some(s) = summary.as_mut() {
+                s.add(&line);
+            }
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            Ok(())
+        };
+        match &args.csv_column {
+            Some(column) => scrub_csv(args, column, &mut checker, &mut emit)?,
+            None => {
+                for input in &args.numbers {
+                    if input == "-" {
+                        for (i, line) in io::stdin().lock().lines().enumerate() {
+                            let line = line.map_err(|e| Fail(format!("cannot read stdin: {e}")))?;
+                            let line = line.trim();
+                            if !line.is_empty() {
+                                emit(checker.line(Some(i as u64 + 1), line))?;
+                            }
+                        }
+                    } else {
+                        emit(checker.line(None, input))?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    out.flush()?;
+    if let Some(s) = summary {
+        eprintln!("{}", serde_json::to_string(&s)?);
+    }
+    Ok(())
+}
+
+/// One line per data row of a CSV export: the number from `column`, blank and garbage
+/// cells included (deny `invalid_number`), each tagged with its 1-based data row.
+fn scrub_csv(
+    args: &CheckArgs,
+    column: &str,
+    checker: &mut Checker<'_>,
+    emit: &mut impl FnMut(CheckLine<'_>) -> Result<(), Fail>,
+) -> Result<(), Fail> {
+    let [path] = args.numbers.as_slice() else {
+        return Err(Fail(
+            "--csv-column takes exactly one FILE (or - for stdin)".into(),
+        ));
+    };
+    let delimiter = u8::try_from(args.delimiter)
+        .ok()
+        .filter(u8::is_ascii)
+        .ok_or_else(|| {
+            Fail(format!(
+                "--delimiter {:?}: give one ASCII character",
+                args.delimiter
+            ))
+        })?;
+    let input: Box<dyn io::Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| Fail(format!("{path}: {e}")))?)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(!args.no_header)
+        .flexible(true)
+        .from_reader(io::BufReader::with_capacity(1 << 16, input));
+    let index = column_index(&mut reader, column, args.no_header, path)?;
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(Fail(format!("{path}: {e}"))),
+        }
+        row += 1;
+        let cell = record.get(index).unwrap_or(b"");
+        match std::str::from_utf8(cell) {
+            Ok(text) => emit(checker.line(Some(row), text.trim()))?,
+            Err(_) => {
+                let text = String::from_utf8_lossy(cell);
+                emit(invalid(
+                    Some(row),
+                    &text,
+                    "the cell is not valid UTF-8: save the export as UTF-8".into(),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The 0-based index of `column`: a header name, or a 1-based index.
+fn column_index<R: io::Read>(
+    reader: &mut csv::Reader<R>,
+    column: &str,
+    no_header: bool,
+    path: &str,
+) -> Result<usize, Fail> {
+    if let Ok(n) = column.parse::<usize>() {
+        return n
+            .checked_sub(1)
+            .ok_or_else(|| Fail("--csv-column: columns are numbered from 1".into()));
+    }
+    if no_header {
+        return Err(Fail(format!(
+            "--csv-column {column:?}: without a header row give the column's 1-based index"
+        )));
+    }
+    let headers = reader
+        .headers()
+        .map_err(|e| Fail(format!("{path}: cannot read the header row: {e}")))?;
+    headers
+        .iter()
+        .position(|h| h.trim().trim_start_matches('\u{feff}') == column)
+        .ok_or_else(|| {
+            let names: Vec<&str> = headers.iter().collect();
+            Fail(format!(
+                "{path}: no column {column:?} in the header row; the columns are: {}",
+                names.join(", ")
+            ))
+        })
+}
