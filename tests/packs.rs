@@ -150,8 +150,8 @@ fn all_packs_compile_together() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), total);
-    // it 5, us 28, uk 3, fr 6, es 2, ca 1, au 3
-    assert_eq!(total, 5 + 28 + 3 + 6 + 2 + 1 + 3);
+    // it 6, us 28, uk 3, fr 6, es 2, ca 1, au 3
+    assert_eq!(total, 6 + 28 + 3 + 6 + 2 + 1 + 3);
 }
 
 #[test]
@@ -295,10 +295,13 @@ fn it_hours_holidays_and_pre_holidays() {
         w,
     );
     // The code's hours bind sales calls; a survey call on a Sunday is not deferred by them.
+    // (A survey shows a 0843 caller ID: L. 5/2018 art. 2.)
     assert_allow(
         &g,
         ROME,
-        &it_ctx("2026-11-29T11:00:00+01:00").purpose(Purpose::Survey),
+        &it_ctx("2026-11-29T11:00:00+01:00")
+            .purpose(Purpose::Survey)
+            .caller_id(num("+39 0843 123 4567")),
     );
     // Saturday 2 October 2027 evening: Sunday closed, Monday 4 October a holiday.
     assert_defer(
@@ -330,10 +333,18 @@ fn it_eu_dst_day() {
 fn it_caller_id_prefixes() {
     let g = pack("it");
     let at = "2026-12-01T10:00:00+01:00";
-    assert_allow(
+    // 0843 is for statistical surveys, not sales (L. 5/2018 art. 2): see tests/packs_law.rs.
+    assert_deny(
         &g,
         ROME,
         &CallContext::new(ts(at)).caller_id(num("+39 0843 123 4567")),
+        Reason::CallerId,
+        "it-cli",
+    );
+    assert_allow(
+        &g,
+        ROME,
+        &CallContext::new(ts(at)).caller_id(num("+39 0844 123 4567")),
     );
     assert_deny(
         &g,
@@ -362,17 +373,24 @@ fn it_silent_call_cooloff_and_abandon_rate() {
         &it_ctx("2026-11-24T10:00:00+01:00"),
     )
     .unwrap();
-    // 5 days elapsed end Sunday 29 November 10:00 (closed): Monday 09:00.
-    assert_defer(
+    // 5 days elapsed end Sunday 29 November 10:00 (closed): Monday 09:00, and only with an
+    // operator (Garante 2014): a predictive attempt is denied, a preview one deferred.
+    assert_deny(
         &g,
         ROME,
         &it_ctx("2026-11-25T10:00:00+01:00"),
+        Reason::Cooloff,
+        "it-silent-call",
+    );
+    assert_defer(
+        &g,
+        ROME,
+        &it_ctx("2026-11-25T10:00:00+01:00").mode(Mode::Preview),
         "2026-11-30T09:00:00+01:00",
         Reason::Cooloff,
         "it-silent-call",
     );
-    // With a live agent guaranteed the call may go, under that constraint.
-    let d = g.check_number(n, &it_ctx("2026-11-25T10:00:00+01:00").mode(Mode::Preview));
+    let d = g.check_number(n, &it_ctx("2026-11-30T09:00:00+01:00").mode(Mode::Preview));
     assert_eq!(
         d,
         Decision::Allow {
@@ -409,7 +427,7 @@ fn it_silent_call_cooloff_and_abandon_rate() {
 #[test]
 fn it_abandon_rate_edges() {
     // (abandoned, calls answered by a person including the abandoned ones) → deferred?
-    for (abandoned, answered, deferred) in [(3, 100, false), (4, 99, false), (4, 100, true)] {
+    for (abandoned, answered, deferred) in [(3, 100, false), (4, 99, true), (4, 100, true)] {
         let g = pack("it");
         let at = it_ctx("2026-12-01T10:00:00+01:00").campaign("winter");
         for i in 0..answered {
@@ -1025,10 +1043,19 @@ fn fr_opt_in_from_11_august_2026_callee_local_date() {
         Reason::OutsideWindow,
         "fr-hours",
     );
-    // With a consent on file: allowed, and the hours are waived (Saturday 15 August, a holiday).
+    // With a consent on file: allowed. A consent to be called does not lift the hours, only
+    // an express consent to off-hours calls does (D223-9 al. 2): Saturday 15 August (a
+    // holiday) 21:00 → Monday 17 August 10:00.
     let ok = "+33 1 23 45 67 00";
     assert_allow(&g, ok, &fr_ctx("2026-08-11T11:00:00+02:00"));
-    assert_allow(&g, ok, &fr_ctx("2026-08-15T21:00:00+02:00"));
+    assert_defer(
+        &g,
+        ok,
+        &fr_ctx("2026-08-15T21:00:00+02:00"),
+        "2026-08-17T10:00:00+02:00",
+        Reason::OutsideWindow,
+        "fr-hours",
+    );
 }
 
 // ------------------------------------------------------------------ Spain, Canada, Australia
@@ -1193,6 +1220,7 @@ fn cli_rules_lists_a_packs_rules_one_per_line() {
             "it-code-hours",
             "it-silent-call",
             "it-cli",
+            "it-cli-survey",
             "it-silent-3-per-100"
         ]
     );
@@ -1213,10 +1241,10 @@ fn cli_rules_lists_a_packs_rules_one_per_line() {
             "5d;",
             "key",
             "number;",
-            "unless",
+            "then",
             "live_agent",
             "S",
-            "Garante"
+            "Garante,"
         ]
     );
     let (code, _) = run(&["rules", "builtin:xx"]);

@@ -626,7 +626,11 @@ impl Builder {
     fn retention(&self) -> Retention {
         let caps: Vec<CapRule> = self.caps.iter().map(|c| c.cap).collect();
         let cools: Vec<CooloffRule> = self.cooloffs.iter().map(|c| c.cooloff).collect();
-        let r = Retention::for_rules(&caps, &cools);
+        let mut r = Retention::for_rules(&caps, &cools);
+        // A `then` requirement lasts until an attempt with an agent: keep its events.
+        for c in self.cooloffs.iter().filter(|c| c.then_live_agent) {
+            r.forever = r.forever.with(c.cooloff.after);
+        }
         let campaign_keep = self.abandon_limits.iter().map(|a| a.within).max();
         match campaign_keep {
             Some(k) => r.with_campaign_keep(k.max(r.campaign_keep)),
@@ -945,17 +949,24 @@ impl Builder {
             .pre_holiday
             .as_ref()
             .map(|s| spans_of(cx, line, &label, "pre_holiday", s));
-        let mut waived_by_consent = false;
+        let mut waived_by = 0u8;
         for wb in &w.waived_by {
             match wb.as_str() {
-                "consent" => waived_by_consent = true,
-                other => cx.err(
-                    line,
-                    &label,
-                    "waived_by",
-                    format!("unknown waiver \"{other}\""),
-                    "valid: consent",
-                ),
+                "consent" => waived_by |= kind_bit(ConsentKind::Consent),
+                "outside_hours" => waived_by |= kind_bit(ConsentKind::OutsideHours),
+                other => {
+                    let hint = match did_you_mean(other, ["consent", "outside_hours"]) {
+                        Some(s) => format!("did you mean \"{s}\"? valid: consent | outside_hours"),
+                        None => "valid: consent | outside_hours".to_owned(),
+                    };
+                    cx.err(
+                        line,
+                        &label,
+                        "waived_by",
+                        format!("unknown waiver \"{other}\""),
+                        hint,
+                    )
+                }
             }
         }
         let windows = match WeeklyWindows::new(days, holiday, pre_holiday) {
@@ -987,7 +998,7 @@ impl Builder {
                 scope,
                 windows,
                 calendar: None,
-                waived_by_consent,
+                waived_by,
             },
             cal,
         ));
@@ -1118,6 +1129,30 @@ impl Builder {
                 false
             }
         };
+        let then_live_agent = match c.then.as_deref() {
+            None => false,
+            Some("live_agent") => true,
+            Some(o) => {
+                cx.err(
+                    line,
+                    &label,
+                    "then",
+                    format!("unknown requirement \"{o}\""),
+                    "valid: live_agent",
+                );
+                false
+            }
+        };
+        if unless_live_agent && then_live_agent {
+            cx.err(
+                line,
+                &label,
+                "then",
+                "give `unless` or `then`, not both",
+                "unless = \"live_agent\" lifts the cool-off at once (UK); then = \"live_agent\" \
+                 keeps it and requires an agent afterwards (IT)",
+            );
+        }
         let key = cap_key(cx, line, &label, c.key.as_deref());
         self.cooloffs.push(CooloffRuleC {
             rule,
@@ -1128,6 +1163,7 @@ impl Builder {
                 unless_live_agent,
                 key,
             },
+            then_live_agent,
         });
     }
 
@@ -1376,6 +1412,13 @@ fn consent_kinds(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, kinds: &[St
             "consent" => bits |= kind_bit(ConsentKind::Consent),
             "contract" => bits |= kind_bit(ConsentKind::Contract),
             "ebr" => bits |= kind_bit(ConsentKind::Ebr),
+            "outside_hours" => cx.err(
+                line,
+                label,
+                "kinds",
+                "an outside_hours consent only lifts calling hours",
+                "use consent | contract | ebr; name outside_hours in a window's waived_by",
+            ),
             o => cx.err(
                 line,
                 label,
@@ -1393,6 +1436,7 @@ pub(crate) const fn kind_bit(k: ConsentKind) -> u8 {
         ConsentKind::Consent => 1,
         ConsentKind::Contract => 2,
         ConsentKind::Ebr => 4,
+        ConsentKind::OutsideHours => 8,
     }
 }
 

@@ -228,7 +228,9 @@ pub(crate) struct WindowRule {
     pub scope: Scope,
     pub windows: WeeklyWindows,
     pub calendar: Option<usize>,
-    pub waived_by_consent: bool,
+    /// Consent kinds (`kind_bit` mask) that lift the window: `consent` (Utah),
+    /// `outside_hours` (FR, AU: only an express consent to off-hours calls).
+    pub waived_by: u8,
 }
 
 #[derive(Clone)]
@@ -243,6 +245,9 @@ pub(crate) struct CooloffRuleC {
     pub rule: RuleId,
     pub scope: Scope,
     pub cooloff: CooloffRule,
+    /// `then = "live_agent"`: once the cool-off has run, attempts need a live agent until
+    /// one with an agent is recorded after the event.
+    pub then_live_agent: bool,
 }
 
 #[derive(Clone)]

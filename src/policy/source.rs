@@ -184,6 +184,9 @@ rule_source! {
         pub for_: Option<String>,
         pub for_calendar_days: Option<u32>,
         pub unless: Option<String>,
+        /// What the attempt after the cool-off needs until one with it is recorded
+        /// (`live_agent`: the Garante's "no recall for 5 days, then with an operator").
+        pub then: Option<String>,
         pub key: Option<String>,
     }
 }

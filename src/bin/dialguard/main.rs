@@ -873,6 +873,9 @@ fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
         if let Some(u) = &c.unless {
             v.push_str(&format!("; unless {u}"));
         }
+        if let Some(t) = &c.then {
+            v.push_str(&format!("; then {t}"));
+        }
         row!(rows, "cooloff", c, v);
     }
     for c in &src.caller_id {
