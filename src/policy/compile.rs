@@ -30,6 +30,19 @@ pub(crate) const LAST_YEAR: i32 = 2045;
 const DEFAULT_HORIZON_DAYS: u32 = 60;
 const DAY: i64 = 86_400;
 
+/// Named groups of countries for `applies_to`, where a statute covers territories that
+/// the numbering plan gives their own region codes. Subdivision rules ("US-FL") never
+/// match a territory: PR, VI, GU, MP and AS are regions of their own under +1.
+pub(crate) const REGION_GROUPS: &[(&str, &[&str])] = &[
+    // Metropolitan France and the overseas departments and regions (Constitution art. 73:
+    // national law applies there): Guadeloupe, Martinique, French Guiana, Réunion, Mayotte.
+    ("FR+DOM", &["FR", "GP", "MQ", "GF", "RE", "YT"]),
+    // The states and the territories that federal telemarketing law reaches (47 U.S.C.
+    // 153 "State"; 15 U.S.C. 44 FTC Act): Puerto Rico, USVI, Guam, Northern Marianas,
+    // American Samoa.
+    ("US+territories", &["US", "PR", "VI", "GU", "MP", "AS"]),
+];
+
 /// Where a policy's text came from, for error messages and relative list paths.
 pub(crate) struct Origin<'a> {
     pub file: &'a Path,
@@ -252,6 +265,11 @@ fn scope(
                     "write an E.164 prefix such as \"+1212\"",
                 ),
             }
+        } else if let Some((_, members)) = REGION_GROUPS.iter().find(|(g, _)| g == r) {
+            for m in *members {
+                let b = m.as_bytes();
+                regions.push(RegionMatch::Country([b[0], b[1]]));
+            }
         } else if let Some(id) = RegionId::from_code(r) {
             if r.len() == 2 {
                 let b = r.as_bytes();
@@ -263,7 +281,17 @@ fn scope(
             let b = r.as_bytes();
             regions.push(RegionMatch::Country([b[0], b[1]]));
         } else {
-            cx.err(line, label, "applies_to", format!("unknown region \"{r}\""), "use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), an E.164 prefix (\"+1212\") or \"*\"");
+            let hint = match did_you_mean(r, REGION_GROUPS.iter().map(|(g, _)| *g)) {
+                Some(g) => format!("did you mean the group \"{g}\"?"),
+                None => "use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), a group (\"FR+DOM\", \"US+territories\"), an E.164 prefix (\"+1212\") or \"*\"".to_owned(),
+            };
+            cx.err(
+                line,
+                label,
+                "applies_to",
+                format!("unknown region \"{r}\""),
+                hint,
+            );
         }
     }
     let mut purposes = 0u8;
