@@ -650,6 +650,8 @@ fn evaluate<T: Trace>(
                 ListKind::OptOut => Reason::OptOut,
                 ListKind::Suppression => Reason::Suppression,
                 ListKind::Registry => Reason::Registry,
+                // Not in this loop: directory lists are consulted by rules, never deny.
+                ListKind::Directory => continue,
             };
             if kind == ListKind::Registry
                 && registry_exempt(
@@ -679,8 +681,20 @@ fn evaluate<T: Trace>(
 
     // 4. Consent required.
     for r in &snap.consent_required {
+        let listed = match r.unless_listed {
+            Some(Some(i)) => {
+                let l = &snap.lists[i];
+                l.scope.applies(facts)
+                    && (l.prefixes.matches(n).is_some() || l.set.registered_on(n).is_some())
+            }
+            _ => false,
+        };
         if !r.scope.applies(facts) {
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
+        } else if listed {
+            trace.step(r.rule, StepOutcome::Pass, || {
+                "on the directory list: no consent needed".into()
+            });
         } else if consent_of(
             consents.get(),
             r.kinds,
@@ -691,9 +705,17 @@ fn evaluate<T: Trace>(
         ) {
             trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
         } else {
-            trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || {
-                "no consent in force".into()
-            });
+            trace.step(
+                r.rule,
+                StepOutcome::Deny(Reason::ConsentRequired),
+                || match r.unless_listed {
+                    Some(None) => "no consent in force, and the policy defines no directory \
+                                   list for unless_listed: every number needs a consent"
+                        .into(),
+                    Some(Some(_)) => "not on the directory list and no consent in force".into(),
+                    None => "no consent in force".into(),
+                },
+            );
             return Decision::Deny {
                 reason: Reason::ConsentRequired,
                 rule: r.rule,

@@ -34,8 +34,19 @@ fn guard(text: &str) -> Guard {
 /// A guard over one pack alone.
 fn pack(name: &str) -> Guard {
     guard(&format!(
-        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n"
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n{}",
+        directory(name)
     ))
+}
+
+/// The IT pack asks the policy which numbers come from public directories (Codice di
+/// condotta 2024 art. 10 c.2): the scenarios say every Italian number does.
+fn directory(name: &str) -> &'static str {
+    if name == "it" {
+        "\n[[list]]\nid = \"it-public-directory\"\nkind = \"directory\"\nprefixes = [\"+39\"]\n"
+    } else {
+        ""
+    }
 }
 
 /// The id of the rule that decided (deny / defer), or "-" for allow.
@@ -150,8 +161,8 @@ fn all_packs_compile_together() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), total);
-    // it 6, us 34, uk 4, fr 8, es 5, ca 2, au 4
-    assert_eq!(total, 6 + 34 + 4 + 8 + 5 + 2 + 4);
+    // it 7, us 34, uk 4, fr 8, es 5, ca 2, au 4
+    assert_eq!(total, 7 + 34 + 4 + 8 + 5 + 2 + 4);
 }
 
 #[test]
@@ -171,6 +182,11 @@ mon-fri = ["09:00-18:00"]
 id = "it-cli"
 applies_to = ["IT"]
 allow_prefixes = ["+3902"]
+
+[[list]]
+id = "it-public-directory"
+kind = "directory"
+prefixes = ["+39"]
 "#,
     );
     let snap = g.snapshot();
@@ -1232,7 +1248,8 @@ fn cli_rules_lists_a_packs_rules_one_per_line() {
             "it-silent-call",
             "it-cli",
             "it-cli-survey",
-            "it-silent-3-per-100"
+            "it-silent-3-per-100",
+            "it-off-directory-consent"
         ]
     );
     let cooloff = it

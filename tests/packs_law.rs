@@ -33,8 +33,19 @@ fn guard(text: &str) -> Guard {
 
 fn pack(name: &str) -> Guard {
     guard(&format!(
-        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n"
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n{}",
+        directory(name)
     ))
+}
+
+/// The IT pack asks the policy which numbers come from public directories (Codice di
+/// condotta 2024 art. 10 c.2): the scenarios say every Italian number does.
+fn directory(name: &str) -> &'static str {
+    if name == "it" {
+        "\n[[list]]\nid = \"it-public-directory\"\nkind = \"directory\"\nprefixes = [\"+39\"]\n"
+    } else {
+        ""
+    }
 }
 
 /// A pack with a consent file holding `(number, kind)` records (no expiry, any campaign).
@@ -841,4 +852,65 @@ fn packs_cite_sources_inline_and_rules_prints_them() {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------ missing rules: IT
+
+/// Codice di condotta telemarketing e teleselling (Garante provv. n. 148 of 7 Mar 2024,
+/// GU n. 73 of 27 Mar 2024) art. 10 c.2: numbers not taken from public directories may be
+/// called only with the callee's consent. The policy supplies the fact as a directory
+/// list; without it every sales call needs a consent (fail closed). Tuesday 1 Dec 2026
+/// 10:00 CET, inside the code's hours.
+#[test]
+fn it_numbers_not_from_public_directories_need_consent() {
+    let at = "2026-12-01T10:00:00+01:00";
+    let sales = CallContext::new(ts(at)).caller_id(num("+39 0844 123 4567"));
+    // No directory list in the policy: denied, with the reason.
+    let g = guard("[policy]\nname = \"t\"\ninclude = [\"builtin:it\"]\n");
+    assert_deny(
+        &g,
+        ROME,
+        &sales,
+        Reason::ConsentRequired,
+        "it-off-directory-consent",
+    );
+    let ex = g.explain(num(ROME), &sales);
+    assert!(
+        ex.steps
+            .iter()
+            .any(|s| s.detail.contains("defines no directory list")),
+        "{:?}",
+        ex.steps
+    );
+    // Surveys are not telemarketing: not covered.
+    assert_allow(
+        &g,
+        ROME,
+        &CallContext::new(ts(at))
+            .caller_id(num("+39 0843 123 4567"))
+            .purpose(Purpose::Survey),
+    );
+    // With the list: a listed number passes, another needs a consent.
+    let g = guard(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:it\"]\n\n[[list]]\nid = \"it-public-directory\"\nkind = \"directory\"\nprefixes = [\"+39061234\"]\n",
+    );
+    assert_allow(&g, ROME, &sales);
+    assert_deny(
+        &g,
+        "+39 02 5555 1234",
+        &sales,
+        Reason::ConsentRequired,
+        "it-off-directory-consent",
+    );
+    // Being on a directory list never denies by itself.
+    assert_allow(&g, ROME, &sales.purpose(Purpose::Collection));
+    // unless_listed must name a directory list.
+    let err = policy::compile_str(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:it\"]\n\n[[list]]\nid = \"it-public-directory\"\nkind = \"suppression\"\nprefixes = [\"+39061234\"]\n",
+        Path::new("t.toml"),
+        NOW,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("is not a directory list"), "{err}");
 }

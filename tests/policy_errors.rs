@@ -371,7 +371,7 @@ fn more_mistakes_each_with_rule_key_and_hint() {
         ),
         (
             "[policy]\nname = \"p\"\n\n[[list]]\nid = \"o\"\nkind = \"blacklist\"\nprefixes = [\"+39899\"]\n",
-            "DIR/policy.toml:4: [[list]] \"o\", key `kind`: unknown list kind \"blacklist\" (use registry | optout | suppression)",
+            "DIR/policy.toml:4: [[list]] \"o\", key `kind`: unknown list kind \"blacklist\" (use registry | optout | suppression | directory)",
         ),
         (
             "[policy]\nname = \"p\"\n\n[[list]]\nid = \"r\"\nkind = \"registry\"\nprefixes = [\"+39899\"]\nmax_age_days = 15\n",

@@ -534,6 +534,7 @@ pub(crate) fn compile(
 
     // Windows name calendars by id; resolve after all calendars are known.
     builder.resolve_calendars(&mut cx);
+    builder.resolve_unless_listed(&mut cx);
 
     let zone_names: Vec<&str> = ZoneId::all().map(|z| z.name()).collect();
     let zones = match ZoneTables::build(
@@ -646,9 +647,35 @@ struct Builder {
     abandon_limits: Vec<AbandonRule>,
     blackouts: Vec<BlackoutRule>,
     consent_required: Vec<ConsentRequiredRule>,
+    /// `unless_listed` list ids of consent_required rules, resolved once every list is known.
+    unless_listed: Vec<(usize, String, Option<usize>, String)>,
 }
 
 impl Builder {
+    /// Points `unless_listed` at its list. A list id the policy does not define is not an
+    /// error (a pack names the list the policy must supply): no number is on it, so the
+    /// rule asks every callee for a consent. A list of another kind is an error.
+    fn resolve_unless_listed(&mut self, cx: &mut Ctx<'_>) {
+        for (at, id, line, label) in std::mem::take(&mut self.unless_listed) {
+            let found = self
+                .lists
+                .iter()
+                .position(|l| cx.rules[usize::from(l.rule.0)].id == id);
+            if let Some(i) = found
+                && self.lists[i].kind != ListKind::Directory
+            {
+                cx.err(
+                    line,
+                    &label,
+                    "unless_listed",
+                    format!("list \"{id}\" is not a directory list"),
+                    "name a [[list]] with kind = \"directory\"",
+                );
+            }
+            self.consent_required[at].unless_listed = Some(found);
+        }
+    }
+
     /// What the contact history must keep for these rules: the longest cap or cool-off
     /// span (and abandon-rate window), and forever the outcomes of forever cool-offs.
     fn retention(&self) -> Retention {
@@ -704,8 +731,16 @@ impl Builder {
         let (label, rule, scope) =
             begin!(cx, line, "consent_required", RuleKind::ConsentRequired, c);
         let kinds = consent_kinds(cx, line, &label, &c.kinds);
-        self.consent_required
-            .push(ConsentRequiredRule { rule, scope, kinds });
+        self.consent_required.push(ConsentRequiredRule {
+            rule,
+            scope,
+            kinds,
+            unless_listed: None,
+        });
+        if let Some(id) = &c.unless_listed {
+            let at = self.consent_required.len() - 1;
+            self.unless_listed.push((at, id.clone(), line, label));
+        }
     }
 
     fn calendar(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CalendarSource) {
@@ -819,13 +854,14 @@ impl Builder {
             "registry" => ListKind::Registry,
             "optout" => ListKind::OptOut,
             "suppression" => ListKind::Suppression,
+            "directory" => ListKind::Directory,
             other => {
                 cx.err(
                     line,
                     &label,
                     "kind",
                     format!("unknown list kind \"{other}\""),
-                    "use registry | optout | suppression",
+                    "use registry | optout | suppression | directory",
                 );
                 ListKind::Suppression
             }
@@ -834,6 +870,7 @@ impl Builder {
             ListKind::Registry => RuleKind::Registry,
             ListKind::OptOut => RuleKind::OptOut,
             ListKind::Suppression => RuleKind::Suppression,
+            ListKind::Directory => RuleKind::Directory,
         };
         let rule = cx.add_rule(
             line,

@@ -227,5 +227,8 @@ rule_source! {
         /// Which record kinds count: consent | contract | ebr. Default: all.
         #[serde(default)]
         pub kinds: Vec<String>,
+        /// A `kind = "directory"` list whose numbers need no consent (IT: numbers taken
+        /// from public directories). Not defined in the policy: every number needs one.
+        pub unless_listed: Option<String>,
     }
 }

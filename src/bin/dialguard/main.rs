@@ -914,7 +914,11 @@ fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
         } else {
             list(&c.kinds)
         };
-        row!(rows, "consent_required", c, format!("kinds {kinds}"));
+        let mut v = format!("kinds {kinds}");
+        if let Some(l) = &c.unless_listed {
+            v.push_str(&format!("; unless_listed {l}"));
+        }
+        row!(rows, "consent_required", c, v);
     }
     for l in &src.list {
         let l = l.get_ref();
