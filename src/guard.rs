@@ -654,7 +654,6 @@ fn evaluate<T: Trace>(
         },
     };
     const ANY_KIND: u8 = 7;
-    let consent_kind = kind_bit(ConsentKind::Consent);
 
     // 2. Opt-outs: live overlay first (it reflects the newest wishes), then compiled lists.
     if overlay.contains(n) {
@@ -700,6 +699,8 @@ fn evaluate<T: Trace>(
                 ListKind::OptOut => Reason::OptOut,
                 ListKind::Suppression => Reason::Suppression,
                 ListKind::Registry => Reason::Registry,
+                // Not in this loop: directory lists are consulted by rules, never deny.
+                ListKind::Directory => continue,
             };
             if kind == ListKind::Registry
                 && registry_exempt(
@@ -729,8 +730,20 @@ fn evaluate<T: Trace>(
 
     // 4. Consent required.
     for r in &snap.consent_required {
+        let listed = match r.unless_listed {
+            Some(Some(i)) => {
+                let l = &snap.lists[i];
+                l.scope.applies(facts)
+                    && (l.prefixes.matches(n).is_some() || l.set.registered_on(n).is_some())
+            }
+            _ => false,
+        };
         if !r.scope.applies(facts) {
             trace.step(r.rule, StepOutcome::NotApplicable, || "not in scope".into());
+        } else if listed {
+            trace.step(r.rule, StepOutcome::Pass, || {
+                "on the directory list: no consent needed".into()
+            });
         } else if consent_of(
             consents.get(),
             r.kinds,
@@ -741,9 +754,17 @@ fn evaluate<T: Trace>(
         ) {
             trace.step(r.rule, StepOutcome::Pass, || "consent on file".into());
         } else {
-            trace.step(r.rule, StepOutcome::Deny(Reason::ConsentRequired), || {
-                "no consent in force".into()
-            });
+            trace.step(
+                r.rule,
+                StepOutcome::Deny(Reason::ConsentRequired),
+                || match r.unless_listed {
+                    Some(None) => "no consent in force, and the policy defines no directory \
+                                   list for unless_listed: every number needs a consent"
+                        .into(),
+                    Some(Some(_)) => "not on the directory list and no consent in force".into(),
+                    None => "no consent in force".into(),
+                },
+            );
             return Decision::Deny {
                 reason: Reason::ConsentRequired,
                 rule: r.rule,
@@ -819,15 +840,6 @@ fn evaluate<T: Trace>(
     };
     let limit = now.saturating_add(snap.horizon);
     let mut constraints = Constraints::NONE;
-    let has_consent_now = consent_of(
-        consents.get(),
-        consent_kind,
-        now,
-        consents.offset,
-        ctx.campaign,
-        0,
-    );
-
     // Abandon-rate ceilings are judged at `now` (campaign counters move with every call).
     let mut abandon_until: Option<(i64, RuleId)> = None;
     for a in &snap.abandon_limits {
@@ -847,9 +859,10 @@ fn evaluate<T: Trace>(
             continue;
         }
         let (abandoned, answered) = counters.abandon_rate(facts.campaign, a.within, now);
-        let over = answered >= a.min_answered
-            && answered > 0
-            && f64::from(abandoned) > a.max_rate * f64::from(answered);
+        // abandoned / answered > max_rate, judged from the first call (min_answered 0):
+        // any abandoned call with nothing answered is over.
+        let over =
+            answered >= a.min_answered && f64::from(abandoned) > a.max_rate * f64::from(answered);
         if over {
             let until = counters.abandon_clear_at(
                 facts.campaign,
@@ -889,6 +902,38 @@ fn evaluate<T: Trace>(
                 });
             }
         }
+    }
+
+    // `then = "live_agent"`: after the cool-off, attempts need an agent until one with an
+    // agent is recorded. A predictive attempt cannot promise one: deny (waiting won't help).
+    for c in &snap.cooloffs {
+        if !c.then_live_agent || !c.scope.applies(facts) {
+            continue;
+        }
+        let Some(at) = history::live_agent_pending(events, &c.cooloff, &q) else {
+            continue;
+        };
+        if !q.live_agent {
+            trace.step(c.rule, StepOutcome::Deny(Reason::Cooloff), || {
+                format!(
+                    "{} at {}: the next attempt needs a live agent (preview or manual mode)",
+                    c.cooloff.after.name(),
+                    fmt_ts(at)
+                )
+            });
+            return Decision::Deny {
+                reason: Reason::Cooloff,
+                rule: c.rule,
+            };
+        }
+        constraints = constraints.union(Constraints::REQUIRE_LIVE_AGENT);
+        trace.step(c.rule, StepOutcome::Lifted, || {
+            format!(
+                "{} at {}: allowed only with the live agent on the line",
+                c.cooloff.after.name(),
+                fmt_ts(at)
+            )
+        });
     }
 
     // Rules judged after an earlier one moved the instant say when they were judged.
@@ -944,10 +989,19 @@ fn evaluate<T: Trace>(
                 }
                 continue;
             }
-            if w.waived_by_consent && has_consent_now {
+            if w.waived_by != 0
+                && consent_of(
+                    consents.get(),
+                    w.waived_by,
+                    now,
+                    consents.offset,
+                    ctx.campaign,
+                    0,
+                )
+            {
                 if T::ON && _pass == 0 {
                     trace.step(w.rule, StepOutcome::Lifted, || {
-                        "hours waived by a consent on file".into()
+                        "hours waived by a consent on file of a kind the window names in waived_by".into()
                     });
                 }
                 continue;
@@ -1151,6 +1205,8 @@ fn registry_exempt(
                 || (ex.0 & Exemptions::CONTRACT_WITHIN_30D != 0 && in_force(r, 30 * 86_400))
         }
         ConsentKind::Ebr => ex.0 & Exemptions::EBR != 0 && in_force(r, 0),
+        // Consent to off-hours calls is not a consent to be called.
+        ConsentKind::OutsideHours => false,
     })
 }
 

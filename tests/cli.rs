@@ -266,12 +266,13 @@ fn explain_lists_every_rule_in_order_and_the_verdict() {
             "  [list] premium-prefixes: pass — not listed",
             "  [list] rpo: pass — not listed",
             "  [caller_id] it-cli: pass — caller ID allowed",
+            "  [caller_id] it-cli-survey: n/a — not in scope",
             "  [abandon_limit] it-silent-3-per-100: pass — 0 abandoned / 0 answered",
             "  [window] it-code-hours: pass — inside the calling window",
             "  [cooloff] it-silent-call: pass — no cool-off after abandoned running",
         ]
     );
-    assert!(text.contains("      source: DPR 26/2022; IT-R2, IT-R3 in research/regulations.md\n"));
+    assert!(text.contains("      source: D.P.R. 26/2022 (RPO); L. 11 Jan 2018 n. 5 art. 1\n"));
     assert!(text.ends_with("\nverdict: allow\n"), "{text}");
 
     // A deny stops at the deciding rule.
@@ -477,13 +478,15 @@ fn record_then_check_with_state_persists_history_across_invocations() {
         ])
         .stdout
     };
+    // Garante 2014: no recall for 5 days in any mode, then only with an agent: predictive
+    // is denied, preview deferred to the end of the 5 days.
     assert_eq!(
         check("predictive"),
-        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"cooloff\",\"rule\":\"it-silent-call\",\"until\":\"2026-12-02T09:00:00Z\",\"until_local\":\"2026-12-02T10:00:00+01:00[Europe/Rome]\",\"constraints\":[]}\n"
+        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"deny\",\"reason\":\"cooloff\",\"rule\":\"it-silent-call\",\"constraints\":[]}\n"
     );
     assert_eq!(
         check("preview"),
-        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"allow\",\"reason\":null,\"rule\":null,\"constraints\":[\"require_live_agent\"]}\n"
+        "{\"input\":\"02 5555 4321\",\"number\":\"+390255554321\",\"region\":\"IT\",\"verdict\":\"defer\",\"reason\":\"cooloff\",\"rule\":\"it-silent-call\",\"until\":\"2026-12-02T09:00:00Z\",\"until_local\":\"2026-12-02T10:00:00+01:00[Europe/Rome]\",\"constraints\":[]}\n"
     );
     // Without the state directory nothing is remembered.
     let out = ok(&[

@@ -34,8 +34,19 @@ fn guard(text: &str) -> Guard {
 /// A guard over one pack alone.
 fn pack(name: &str) -> Guard {
     guard(&format!(
-        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n"
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n{}",
+        directory(name)
     ))
+}
+
+/// The IT pack asks the policy which numbers come from public directories (Codice di
+/// condotta 2024 art. 10 c.2): the scenarios say every Italian number does.
+fn directory(name: &str) -> &'static str {
+    if name == "it" {
+        "\n[[list]]\nid = \"it-public-directory\"\nkind = \"directory\"\nprefixes = [\"+39\"]\n"
+    } else {
+        ""
+    }
 }
 
 /// The id of the rule that decided (deny / defer), or "-" for allow.
@@ -150,8 +161,8 @@ fn all_packs_compile_together() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), total);
-    // it 5, us 28, uk 3, fr 6, es 2, ca 1, au 3
-    assert_eq!(total, 5 + 28 + 3 + 6 + 2 + 1 + 3);
+    // it 7, us 34, uk 4, fr 8, es 5, ca 2, au 4
+    assert_eq!(total, 7 + 34 + 4 + 8 + 5 + 2 + 4);
 }
 
 #[test]
@@ -171,6 +182,11 @@ mon-fri = ["09:00-18:00"]
 id = "it-cli"
 applies_to = ["IT"]
 allow_prefixes = ["+3902"]
+
+[[list]]
+id = "it-public-directory"
+kind = "directory"
+prefixes = ["+39"]
 "#,
     );
     let snap = g.snapshot();
@@ -295,10 +311,13 @@ fn it_hours_holidays_and_pre_holidays() {
         w,
     );
     // The code's hours bind sales calls; a survey call on a Sunday is not deferred by them.
+    // (A survey shows a 0843 caller ID: L. 5/2018 art. 2.)
     assert_allow(
         &g,
         ROME,
-        &it_ctx("2026-11-29T11:00:00+01:00").purpose(Purpose::Survey),
+        &it_ctx("2026-11-29T11:00:00+01:00")
+            .purpose(Purpose::Survey)
+            .caller_id(num("+39 0843 123 4567")),
     );
     // Saturday 2 October 2027 evening: Sunday closed, Monday 4 October a holiday.
     assert_defer(
@@ -330,10 +349,18 @@ fn it_eu_dst_day() {
 fn it_caller_id_prefixes() {
     let g = pack("it");
     let at = "2026-12-01T10:00:00+01:00";
-    assert_allow(
+    // 0843 is for statistical surveys, not sales (L. 5/2018 art. 2): see tests/packs_law.rs.
+    assert_deny(
         &g,
         ROME,
         &CallContext::new(ts(at)).caller_id(num("+39 0843 123 4567")),
+        Reason::CallerId,
+        "it-cli",
+    );
+    assert_allow(
+        &g,
+        ROME,
+        &CallContext::new(ts(at)).caller_id(num("+39 0844 123 4567")),
     );
     assert_deny(
         &g,
@@ -362,17 +389,24 @@ fn it_silent_call_cooloff_and_abandon_rate() {
         &it_ctx("2026-11-24T10:00:00+01:00"),
     )
     .unwrap();
-    // 5 days elapsed end Sunday 29 November 10:00 (closed): Monday 09:00.
-    assert_defer(
+    // 5 days elapsed end Sunday 29 November 10:00 (closed): Monday 09:00, and only with an
+    // operator (Garante 2014): a predictive attempt is denied, a preview one deferred.
+    assert_deny(
         &g,
         ROME,
         &it_ctx("2026-11-25T10:00:00+01:00"),
+        Reason::Cooloff,
+        "it-silent-call",
+    );
+    assert_defer(
+        &g,
+        ROME,
+        &it_ctx("2026-11-25T10:00:00+01:00").mode(Mode::Preview),
         "2026-11-30T09:00:00+01:00",
         Reason::Cooloff,
         "it-silent-call",
     );
-    // With a live agent guaranteed the call may go, under that constraint.
-    let d = g.check_number(n, &it_ctx("2026-11-25T10:00:00+01:00").mode(Mode::Preview));
+    let d = g.check_number(n, &it_ctx("2026-11-30T09:00:00+01:00").mode(Mode::Preview));
     assert_eq!(
         d,
         Decision::Allow {
@@ -409,7 +443,7 @@ fn it_silent_call_cooloff_and_abandon_rate() {
 #[test]
 fn it_abandon_rate_edges() {
     // (abandoned, calls answered by a person including the abandoned ones) → deferred?
-    for (abandoned, answered, deferred) in [(3, 100, false), (4, 99, false), (4, 100, true)] {
+    for (abandoned, answered, deferred) in [(3, 100, false), (4, 99, true), (4, 100, true)] {
         let g = pack("it");
         let at = it_ctx("2026-12-01T10:00:00+01:00").campaign("winter");
         for i in 0..answered {
@@ -447,13 +481,21 @@ fn consent_file(tag: &str, numbers: &[&str]) -> String {
     path.display().to_string().replace('\\', "/")
 }
 
+/// A US sales call that transmits caller ID (47 CFR 64.1601(e)) in preview mode (predictive
+/// sales calls need prior express written consent, 47 CFR 64.1200(a)(2): tests/packs_law.rs).
+fn us_ctx(at: Timestamp) -> CallContext<'static> {
+    CallContext::new(at)
+        .caller_id(num("+1 202 555 0199"))
+        .mode(Mode::Preview)
+}
+
 const NYC: &str = "+1 212 555 0100";
 const MIAMI: &str = "+1 305 555 0100";
 
 #[test]
 fn us_florida_is_stricter_than_federal() {
     let g = pack("us");
-    let at = CallContext::new(ts("2026-11-30T20:30:00-05:00"));
+    let at = us_ctx(ts("2026-11-30T20:30:00-05:00"));
     // Federal hours run to 21:00; Florida's sales hours end at 20:00.
     assert_allow(&g, NYC, &at);
     assert_defer(
@@ -469,7 +511,7 @@ fn us_florida_is_stricter_than_federal() {
     assert_defer(
         &g,
         MIAMI,
-        &CallContext::new(ts("2026-11-30T21:00:00-05:00")).purpose(Purpose::Collection),
+        &us_ctx(ts("2026-11-30T21:00:00-05:00")).purpose(Purpose::Collection),
         "2026-12-01T08:00:00-05:00",
         Reason::OutsideWindow,
         "us-federal-hours",
@@ -481,10 +523,10 @@ fn us_florida_three_calls_per_24_hours_same_subject() {
     let g = pack("us");
     let n = num(MIAMI);
     for h in ["10", "11", "12"] {
-        let ctx = CallContext::new(ts(&format!("2026-11-30T{h}:00:00-05:00"))).subject("solar");
+        let ctx = us_ctx(ts(&format!("2026-11-30T{h}:00:00-05:00"))).subject("solar");
         assert!(g.check_and_reserve(n, &ctx).attempt.is_some());
     }
-    let fourth = CallContext::new(ts("2026-11-30T13:00:00-05:00")).subject("solar");
+    let fourth = us_ctx(ts("2026-11-30T13:00:00-05:00")).subject("solar");
     assert_defer(
         &g,
         MIAMI,
@@ -506,17 +548,17 @@ fn us_state_hours() {
     assert_defer(
         &g,
         ct,
-        &CallContext::new(ts("2026-12-01T08:30:00-05:00")),
+        &us_ctx(ts("2026-12-01T08:30:00-05:00")),
         "2026-12-01T09:00:00-05:00",
         r,
         "us-ct-hours",
     );
-    assert_allow(&g, ct, &CallContext::new(ts("2026-12-01T09:00:00-05:00")));
+    assert_allow(&g, ct, &us_ctx(ts("2026-12-01T09:00:00-05:00")));
     // Maryland 08-20.
     assert_defer(
         &g,
         "+1 410 555 0100",
-        &CallContext::new(ts("2026-12-01T20:00:00-05:00")),
+        &us_ctx(ts("2026-12-01T20:00:00-05:00")),
         "2026-12-02T08:00:00-05:00",
         r,
         "us-md-hours",
@@ -526,7 +568,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         tx,
-        &CallContext::new(ts("2026-11-29T11:00:00-06:00")),
+        &us_ctx(ts("2026-11-29T11:00:00-06:00")),
         "2026-11-29T12:00:00-06:00",
         r,
         "us-tx-hours",
@@ -534,7 +576,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         tx,
-        &CallContext::new(ts("2026-11-28T08:30:00-06:00")),
+        &us_ctx(ts("2026-11-28T08:30:00-06:00")),
         "2026-11-28T09:00:00-06:00",
         r,
         "us-tx-hours",
@@ -544,7 +586,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         ri,
-        &CallContext::new(ts("2026-11-28T09:30:00-05:00")),
+        &us_ctx(ts("2026-11-28T09:30:00-05:00")),
         "2026-11-28T10:00:00-05:00",
         r,
         "us-ri-hours",
@@ -552,7 +594,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         ri,
-        &CallContext::new(ts("2026-11-28T17:00:00-05:00")),
+        &us_ctx(ts("2026-11-28T17:00:00-05:00")),
         "2026-11-30T09:00:00-05:00",
         r,
         "us-ri-hours",
@@ -560,7 +602,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         ri,
-        &CallContext::new(ts("2026-08-10T10:00:00-04:00")),
+        &us_ctx(ts("2026-08-10T10:00:00-04:00")),
         "2026-08-11T09:00:00-04:00",
         r,
         "us-ri-hours",
@@ -568,7 +610,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         ri,
-        &CallContext::new(ts("2026-11-03T10:00:00-05:00")),
+        &us_ctx(ts("2026-11-03T10:00:00-05:00")),
         "2026-11-04T09:00:00-05:00",
         r,
         "us-ri-hours",
@@ -578,7 +620,7 @@ fn us_state_hours() {
     assert_defer(
         &g,
         al,
-        &CallContext::new(ts("2026-07-03T10:00:00-05:00")),
+        &us_ctx(ts("2026-07-03T10:00:00-05:00")),
         "2026-07-06T08:00:00-05:00",
         r,
         "us-al-hours",
@@ -588,17 +630,18 @@ fn us_state_hours() {
     assert_defer(
         &g,
         la,
-        &CallContext::new(ts("2027-02-09T10:00:00-06:00")),
+        &us_ctx(ts("2027-02-09T10:00:00-06:00")),
         "2027-02-10T08:00:00-06:00",
         r,
         "us-la-hours",
     );
-    // Mississippi: no Sundays.
+    // Mississippi: no Sundays; from 09:00 local (8 a.m. "Central Standard Time" is 09:00 CDT
+    // in summer, and the stricter reading holds all year).
     assert_defer(
         &g,
         "+1 601 555 0100",
-        &CallContext::new(ts("2026-11-29T10:00:00-06:00")),
-        "2026-11-30T08:00:00-06:00",
+        &us_ctx(ts("2026-11-29T10:00:00-06:00")),
+        "2026-11-30T09:00:00-06:00",
         r,
         "us-ms-hours",
     );
@@ -615,7 +658,7 @@ fn us_utah_sundays_and_holidays_waived_by_consent() {
     assert_defer(
         &g,
         ut,
-        &CallContext::new(ts("2026-11-29T10:00:00-07:00")),
+        &us_ctx(ts("2026-11-29T10:00:00-07:00")),
         "2026-11-30T08:00:00-07:00",
         r,
         "us-ut-hours",
@@ -624,7 +667,7 @@ fn us_utah_sundays_and_holidays_waived_by_consent() {
     assert_defer(
         &g,
         ut,
-        &CallContext::new(ts("2026-07-24T10:00:00-06:00")),
+        &us_ctx(ts("2026-07-24T10:00:00-06:00")),
         "2026-07-25T08:00:00-06:00",
         r,
         "us-ut-hours",
@@ -633,12 +676,12 @@ fn us_utah_sundays_and_holidays_waived_by_consent() {
     assert_allow(
         &g,
         "+1 801 555 0199",
-        &CallContext::new(ts("2026-11-29T10:00:00-07:00")),
+        &us_ctx(ts("2026-11-29T10:00:00-07:00")),
     );
     assert_defer(
         &g,
         "+1 801 555 0199",
-        &CallContext::new(ts("2026-11-29T07:00:00-07:00")),
+        &us_ctx(ts("2026-11-29T07:00:00-07:00")),
         "2026-11-29T08:00:00-07:00",
         r,
         "us-federal-hours",
@@ -653,12 +696,12 @@ fn us_dst_day() {
     assert_defer(
         &g,
         NYC,
-        &CallContext::new(ts("2026-03-08T02:30:00Z")),
+        &us_ctx(ts("2026-03-08T02:30:00Z")),
         "2026-03-08T12:00:00Z",
         Reason::OutsideWindow,
         "us-federal-hours",
     );
-    assert_allow(&g, NYC, &CallContext::new(ts("2026-03-08T12:00:00Z")));
+    assert_allow(&g, NYC, &us_ctx(ts("2026-03-08T12:00:00Z")));
 }
 
 #[test]
@@ -679,13 +722,11 @@ fn us_regulation_f_seven_calls_in_seven_days() {
         "2026-11-28T10:00:00-05:00",
     ];
     for t in times {
-        let ctx = CallContext::new(ts(t))
-            .purpose(Purpose::Collection)
-            .subject("debt-1");
+        let ctx = us_ctx(ts(t)).purpose(Purpose::Collection).subject("debt-1");
         assert!(g.check_and_reserve(n, &ctx).attempt.is_some(), "{t}");
         assert!(no_hours.check_and_reserve(n, &ctx).attempt.is_some(), "{t}");
     }
-    let eighth = CallContext::new(ts("2026-11-29T10:00:00-05:00"))
+    let eighth = us_ctx(ts("2026-11-29T10:00:00-05:00"))
         .purpose(Purpose::Collection)
         .subject("debt-1");
     // Monday 23 November leaves "today and the 6 days before" on Monday 30 November.
@@ -707,18 +748,14 @@ fn us_regulation_f_seven_calls_in_seven_days() {
     );
     // Another debt, or a sales call, is not counted with these.
     assert_allow(&g, NYC, &eighth.subject("debt-2"));
-    assert_allow(&g, NYC, &CallContext::new(ts("2026-11-29T10:00:00-05:00")));
+    assert_allow(&g, NYC, &us_ctx(ts("2026-11-29T10:00:00-05:00")));
 }
 
 #[test]
 fn us_regulation_f_seven_days_after_a_conversation() {
     let g = pack("us");
     let n = num(NYC);
-    let ctx = |t: &str| {
-        CallContext::new(ts(t))
-            .purpose(Purpose::Collection)
-            .subject("debt-1")
-    };
+    let ctx = |t: &str| us_ctx(ts(t)).purpose(Purpose::Collection).subject("debt-1");
     g.record_outcome(
         n,
         None,
@@ -741,6 +778,11 @@ fn us_regulation_f_seven_days_after_a_conversation() {
 
 // ------------------------------------------------------------------ United Kingdom
 
+/// A UK call presenting a caller ID (PECR reg. 21(A1)).
+fn uk_ctx(at: Timestamp) -> CallContext<'static> {
+    CallContext::new(at).caller_id(num("+44 20 7946 0999"))
+}
+
 const LONDON: &str = "+44 20 7946 0000";
 
 #[test]
@@ -753,10 +795,10 @@ fn uk_abandoned_72_hours_and_machine_24_hours() {
         n,
         None,
         Outcome::Abandoned,
-        &CallContext::new(ts("2026-03-28T12:00:00Z")),
+        &uk_ctx(ts("2026-03-28T12:00:00Z")),
     )
     .unwrap();
-    let next_day = CallContext::new(ts("2026-03-29T12:00:00Z"));
+    let next_day = uk_ctx(ts("2026-03-29T12:00:00Z"));
     assert_defer(
         &g,
         LONDON,
@@ -768,16 +810,12 @@ fn uk_abandoned_72_hours_and_machine_24_hours() {
     assert_defer(
         &g,
         LONDON,
-        &CallContext::new(ts("2026-03-31T12:59:59+01:00")),
+        &uk_ctx(ts("2026-03-31T12:59:59+01:00")),
         "2026-03-31T13:00:00+01:00",
         Reason::Cooloff,
         "uk-abandoned-72h",
     );
-    assert_allow(
-        &g,
-        LONDON,
-        &CallContext::new(ts("2026-03-31T13:00:00+01:00")),
-    );
+    assert_allow(&g, LONDON, &uk_ctx(ts("2026-03-31T13:00:00+01:00")));
     // A guaranteed live agent lifts it, under that constraint.
     let d = g.check_number(n, &next_day.mode(Mode::Preview));
     assert_eq!(
@@ -792,30 +830,26 @@ fn uk_abandoned_72_hours_and_machine_24_hours() {
         num(m),
         None,
         Outcome::Machine,
-        &CallContext::new(ts("2026-11-30T10:00:00Z")),
+        &uk_ctx(ts("2026-11-30T10:00:00Z")),
     )
     .unwrap();
     assert_defer(
         &g,
         m,
-        &CallContext::new(ts("2026-11-30T18:00:00Z")),
+        &uk_ctx(ts("2026-11-30T18:00:00Z")),
         "2026-12-01T10:00:00Z",
         Reason::Cooloff,
         "uk-machine-24h",
     );
-    assert_allow(&g, m, &CallContext::new(ts("2026-12-01T10:00:00Z")));
+    assert_allow(&g, m, &uk_ctx(ts("2026-12-01T10:00:00Z")));
     // No statutory hours: a Sunday night is not deferred by the pack.
-    assert_allow(
-        &g,
-        "+44 20 7946 0001",
-        &CallContext::new(ts("2026-11-29T23:00:00Z")),
-    );
+    assert_allow(&g, "+44 20 7946 0001", &uk_ctx(ts("2026-11-29T23:00:00Z")));
 }
 
 #[test]
 fn uk_abandon_rate_per_24_hours() {
     let g = pack("uk");
-    let at = CallContext::new(ts("2026-11-30T10:00:00Z")).campaign("c1");
+    let at = uk_ctx(ts("2026-11-30T10:00:00Z")).campaign("c1");
     for i in 0..100u64 {
         let callee = Number::from_e164_digits(442_079_460_100 + i).unwrap();
         let outcome = if i < 4 {
@@ -1025,34 +1059,54 @@ fn fr_opt_in_from_11_august_2026_callee_local_date() {
         Reason::OutsideWindow,
         "fr-hours",
     );
-    // With a consent on file: allowed, and the hours are waived (Saturday 15 August, a holiday).
+    // With a consent on file: allowed. A consent to be called does not lift the hours, only
+    // an express consent to off-hours calls does (D223-9 al. 2): Saturday 15 August (a
+    // holiday) 21:00 → Monday 17 August 10:00.
     let ok = "+33 1 23 45 67 00";
     assert_allow(&g, ok, &fr_ctx("2026-08-11T11:00:00+02:00"));
-    assert_allow(&g, ok, &fr_ctx("2026-08-15T21:00:00+02:00"));
+    assert_defer(
+        &g,
+        ok,
+        &fr_ctx("2026-08-15T21:00:00+02:00"),
+        "2026-08-17T10:00:00+02:00",
+        Reason::OutsideWindow,
+        "fr-hours",
+    );
 }
 
 // ------------------------------------------------------------------ Spain, Canada, Australia
 
+/// A call presenting a fixed-line caller ID (ES: not a 6/7 mobile, Orden TDF/149/2025; CA
+/// CRTC UTR and AU Industry Standard 2017: a caller ID must be shown).
+fn cli_ctx(at: Timestamp) -> CallContext<'static> {
+    CallContext::new(at).caller_id(num("+34 910 000 000"))
+}
+
 #[test]
 fn es_weekdays_and_national_holidays() {
-    let g = pack("es");
+    // A consent on file (Ley 11/2022 art. 66.1: commercial calls need one since 29 Jun 2023).
+    let consents = consent_file("es", &["+34911234567"]);
+    let g = guard(&format!(
+        "[policy]\nname = \"t\"\ninclude = [\"builtin:es\"]\n\n[[consent]]\nid = \"crm\"\npath = \"{consents}\"\n"
+    ));
     let m = "+34 91 123 45 67";
     let (r, w) = (Reason::OutsideWindow, "es-hours");
-    assert_allow(&g, m, &CallContext::new(ts("2026-12-01T20:59:00+01:00")));
+    assert_allow(&g, m, &cli_ctx(ts("2026-12-01T20:59:00+01:00")));
     assert_defer(
         &g,
         m,
-        &CallContext::new(ts("2026-12-04T21:00:00+01:00")),
+        &cli_ctx(ts("2026-12-04T21:00:00+01:00")),
         "2026-12-07T09:00:00+01:00",
         r,
         w,
     );
-    // Good Friday 3 April 2026 → Monday 6 April (Easter Monday is not a national holiday).
+    // Good Friday 3 April 2026 → Tuesday 7 April: Easter Monday is a holiday in six
+    // autonomous communities and the callee's is unknown, so the union applies.
     assert_defer(
         &g,
         m,
-        &CallContext::new(ts("2026-04-03T10:00:00+02:00")),
-        "2026-04-06T09:00:00+02:00",
+        &cli_ctx(ts("2026-04-03T10:00:00+02:00")),
+        "2026-04-07T09:00:00+02:00",
         r,
         w,
     );
@@ -1060,7 +1114,7 @@ fn es_weekdays_and_national_holidays() {
     assert_defer(
         &g,
         m,
-        &CallContext::new(ts("2026-12-08T10:00:00+01:00")),
+        &cli_ctx(ts("2026-12-08T10:00:00+01:00")),
         "2026-12-09T09:00:00+01:00",
         r,
         w,
@@ -1069,7 +1123,7 @@ fn es_weekdays_and_national_holidays() {
     assert_defer(
         &g,
         m,
-        &CallContext::new(ts("2026-03-27T21:00:00+01:00")),
+        &cli_ctx(ts("2026-03-27T21:00:00+01:00")),
         "2026-03-30T07:00:00Z",
         r,
         w,
@@ -1081,11 +1135,11 @@ fn ca_weekend_hours() {
     let g = pack("ca");
     let to = "+1 416 555 0100";
     let (r, w) = (Reason::OutsideWindow, "ca-hours");
-    assert_allow(&g, to, &CallContext::new(ts("2026-11-27T21:29:00-05:00")));
+    assert_allow(&g, to, &cli_ctx(ts("2026-11-27T21:29:00-05:00")));
     assert_defer(
         &g,
         to,
-        &CallContext::new(ts("2026-11-27T21:30:00-05:00")),
+        &cli_ctx(ts("2026-11-27T21:30:00-05:00")),
         "2026-11-28T10:00:00-05:00",
         r,
         w,
@@ -1093,7 +1147,7 @@ fn ca_weekend_hours() {
     assert_defer(
         &g,
         to,
-        &CallContext::new(ts("2026-11-28T18:00:00-05:00")),
+        &cli_ctx(ts("2026-11-28T18:00:00-05:00")),
         "2026-11-29T10:00:00-05:00",
         r,
         w,
@@ -1101,7 +1155,7 @@ fn ca_weekend_hours() {
     assert_defer(
         &g,
         to,
-        &CallContext::new(ts("2026-11-29T18:00:00-05:00")),
+        &cli_ctx(ts("2026-11-29T18:00:00-05:00")),
         "2026-11-30T09:00:00-05:00",
         r,
         w,
@@ -1113,7 +1167,7 @@ fn au_telemarketing_and_research_hours() {
     let g = pack("au");
     let syd = "+61 2 9123 4567";
     let r = Reason::OutsideWindow;
-    let sat = CallContext::new(ts("2026-11-28T17:00:00+11:00"));
+    let sat = cli_ctx(ts("2026-11-28T17:00:00+11:00"));
     assert_defer(
         &g,
         syd,
@@ -1133,7 +1187,7 @@ fn au_telemarketing_and_research_hours() {
     );
     // Easter Saturday 2026, 17:00 AEDT; daylight saving ends on Sunday the 5th and Monday
     // the 6th is Easter Monday: Tuesday 09:00 AEST.
-    let easter_sat = CallContext::new(ts("2026-04-04T17:00:00+11:00"));
+    let easter_sat = cli_ctx(ts("2026-04-04T17:00:00+11:00"));
     assert_defer(
         &g,
         syd,
@@ -1152,7 +1206,7 @@ fn au_telemarketing_and_research_hours() {
         "au-research-hours",
     );
     // Weekday evening: research until 20:30, telemarketing until 20:00.
-    let eve = CallContext::new(ts("2026-12-01T20:15:00+11:00"));
+    let eve = cli_ctx(ts("2026-12-01T20:15:00+11:00"));
     assert_allow(&g, syd, &eve.purpose(Purpose::Survey));
     assert_defer(
         &g,
@@ -1193,7 +1247,9 @@ fn cli_rules_lists_a_packs_rules_one_per_line() {
             "it-code-hours",
             "it-silent-call",
             "it-cli",
-            "it-silent-3-per-100"
+            "it-cli-survey",
+            "it-silent-3-per-100",
+            "it-off-directory-consent"
         ]
     );
     let cooloff = it
@@ -1213,10 +1269,10 @@ fn cli_rules_lists_a_packs_rules_one_per_line() {
             "5d;",
             "key",
             "number;",
-            "unless",
+            "then",
             "live_agent",
             "S",
-            "Garante"
+            "Garante,"
         ]
     );
     let (code, _) = run(&["rules", "builtin:xx"]);

@@ -175,7 +175,7 @@ fn unknown_region() {
     assert_eq!(
         error(&p, &[]),
         "DIR/policy.toml:5: [[window]] \"w\", key `applies_to`: unknown region \"Italy\" \
-         (use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), an E.164 prefix \
+         (use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), a group (\"FR+DOM\", \"US+territories\"), an E.164 prefix \
          (\"+1212\") or \"*\")"
     );
 }
@@ -371,7 +371,7 @@ fn more_mistakes_each_with_rule_key_and_hint() {
         ),
         (
             "[policy]\nname = \"p\"\n\n[[list]]\nid = \"o\"\nkind = \"blacklist\"\nprefixes = [\"+39899\"]\n",
-            "DIR/policy.toml:4: [[list]] \"o\", key `kind`: unknown list kind \"blacklist\" (use registry | optout | suppression)",
+            "DIR/policy.toml:4: [[list]] \"o\", key `kind`: unknown list kind \"blacklist\" (use registry | optout | suppression | directory)",
         ),
         (
             "[policy]\nname = \"p\"\n\n[[list]]\nid = \"r\"\nkind = \"registry\"\nprefixes = [\"+39899\"]\nmax_age_days = 15\n",
@@ -444,7 +444,7 @@ fn consent_file_problems() {
             )]
         ),
         "DIR/policy.toml:5: [[consent]] \"crm\", key `path`: DIR/c.csv:2: bad kind \"promise\": \
-         expected consent, contract or ebr (line: \"+390212345678,promise,2026-01-01,,*\"); fix \
+         expected consent, contract, ebr or outside_hours (line: \"+390212345678,promise,2026-01-01,,*\"); fix \
          or remove the line, or set bad lines to be skipped \
          (a CSV with header number,kind,granted_at,expires_at,campaign)"
     );

@@ -76,12 +76,13 @@ class GuardTest(unittest.TestCase):
         self.assertEqual(self.g.record_outcome("02 5555 7777", "busy", attempt, **CTX), attempt)
         self.g.opt_out("02 5555 8888", at_ms=FRI_10_ROME_MS)
         self.assertEqual(self.g.check("02 5555 8888", **CTX).reason, "optout")
-        # A silent call starts the 5-day cool-off; preview mode (agent on the line) lifts it.
+        # A silent call: no recall for 5 days in any mode, then only with an agent (Garante
+        # 2014): predictive is denied, preview deferred to the end of the 5 days.
         self.g.record_outcome("02 5555 9999", "abandoned", **CTX)
         d = self.g.check("02 5555 9999", **dict(CTX, now_ms=FRI_10_ROME_MS + 3600_000))
-        self.assertEqual((d.verdict, d.reason, d.rule), ("defer", "cooloff", "it-silent-call"))
+        self.assertEqual((d.verdict, d.reason, d.rule), ("deny", "cooloff", "it-silent-call"))
         d = self.g.check("02 5555 9999", **dict(CTX, now_ms=FRI_10_ROME_MS + 3600_000, mode="preview"))
-        self.assertEqual(d.verdict, "allow")
+        self.assertEqual((d.verdict, d.reason, d.rule), ("defer", "cooloff", "it-silent-call"))
 
     def test_threads_share_a_guard(self):
         results = []

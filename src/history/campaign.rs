@@ -128,7 +128,7 @@ impl CampaignCounters {
             let to = at - EPOCH_2020;
             let from = to.saturating_sub(within);
             let (ab, an) = (count(&c.abandoned, from, to), count(&c.answered, from, to));
-            an < min_answered || an == 0 || f64::from(ab) <= max_rate * f64::from(an)
+            an < min_answered || f64::from(ab) <= max_rate * f64::from(an)
         };
         if ok(t) {
             return t;

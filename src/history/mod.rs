@@ -32,7 +32,7 @@ pub use event::{
 pub use journal::{FORMAT_VERSION, FsyncPolicy, JournalOptions, RecoveryReport, TornTail};
 pub use rules::{
     CapKey, CapRule, CoolSpan, CooloffRule, CountKind, FixedOffsetDays, LocalDays, Query,
-    Retention, RuleRef, Span, cap_clear_at, clear_at, cooloff_clear_at,
+    Retention, RuleRef, Span, cap_clear_at, clear_at, cooloff_clear_at, live_agent_pending,
 };
 pub use store::{History, KeyHasher, NumberHasher};
 

@@ -266,6 +266,34 @@ pub fn cooloff_clear_at(
     Some(clear)
 }
 
+/// For a cool-off followed by a live-agent requirement (`then = "live_agent"`): the
+/// instant of the latest event with outcome `rule.after` (matching the rule's key) after
+/// which no attempt with a live agent has been recorded; `None` when there is none, i.e.
+/// the requirement does not hold. Events need not be ordered.
+///
+/// ```
+/// use dialguard::history::*;
+/// let t0 = 1_780_000_000;
+/// let rule = CooloffRule { after: Outcome::Abandoned, duration: CoolSpan::Elapsed(5 * 86_400),
+///                          unless_live_agent: false, key: CapKey::Number };
+/// let q = Query::default();
+/// let abandoned = Event::new(t0, Tag::NONE, Tag::NONE, Some(Outcome::Abandoned), false).unwrap();
+/// assert_eq!(live_agent_pending(&[abandoned], &rule, &q), Some(t0));
+/// let agent = Event::new(t0 + 6 * 86_400, Tag::NONE, Tag::NONE, Some(Outcome::NoAnswer), true).unwrap();
+/// assert_eq!(live_agent_pending(&[abandoned, agent], &rule, &q), None);
+/// ```
+pub fn live_agent_pending(events: &[Event], rule: &CooloffRule, q: &Query) -> Option<i64> {
+    let last = events
+        .iter()
+        .filter(|e| e.outcome == rule.after.code() && key_matches(e, rule.key, q))
+        .map(|e| e.instant())
+        .max()?;
+    let discharged = events
+        .iter()
+        .any(|e| e.live_agent() && e.instant() > last && key_matches(e, rule.key, q));
+    (!discharged).then_some(last)
+}
+
 /// What the store must keep: events younger than `keep` seconds, and forever the events
 /// whose outcome is in `forever` (they hold a forever cool-off). Pruning happens when a
 /// number is written and in [`super::History::sweep`]. Campaign abandon counters keep

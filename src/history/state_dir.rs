@@ -63,19 +63,36 @@ pub(crate) fn lock(dir: &Path) -> Result<DirLock, HistoryError> {
     })
 }
 
+/// Takes the exclusive lock, waiting up to [`LOCK_PATIENCE`] for a holder to let go: a
+/// lock whose holder just closed can stay held for a moment by a child process between
+/// its fork and its exec (the child shares the open file), which a restart or a test
+/// that reopens at once must not mistake for a second guard.
 fn try_lock(file: &File, dir: &Path) -> Result<(), HistoryError> {
-    match file.try_lock() {
-        Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(HistoryError::Locked {
-            path: dir.to_owned(),
-        }),
-        Err(std::fs::TryLockError::Error(source)) => Err(HistoryError::Io {
-            action: "lock state directory",
-            path: dir.to_owned(),
-            source,
-        }),
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(HistoryError::Locked {
+                    path: dir.to_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(HistoryError::Io {
+                    action: "lock state directory",
+                    path: dir.to_owned(),
+                    source,
+                });
+            }
+        }
     }
 }
+
+/// How long opening waits for a state directory's lock before reporting it held.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// `dir` and its missing parents, the state directory itself 0700.
 fn create_private_dir(dir: &Path) -> Result<(), HistoryError> {

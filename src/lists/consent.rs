@@ -21,6 +21,10 @@ pub enum ConsentKind {
     /// An established business relationship (`granted_at` = last transaction or
     /// inquiry).
     Ebr,
+    /// Express consent to calls outside the legal calling hours (FR C. consom. D223-9
+    /// al. 2, AU Industry Standard 2017). It only lifts a window that names it in
+    /// `waived_by`; it is not a consent to be called.
+    OutsideHours,
 }
 
 impl ConsentKind {
@@ -30,6 +34,7 @@ impl ConsentKind {
             ConsentKind::Consent => "consent",
             ConsentKind::Contract => "contract",
             ConsentKind::Ebr => "ebr",
+            ConsentKind::OutsideHours => "outside_hours",
         }
     }
 }
@@ -288,9 +293,10 @@ fn parse_row(
         "consent" => ConsentKind::Consent,
         "contract" => ConsentKind::Contract,
         "ebr" => ConsentKind::Ebr,
+        "outside_hours" => ConsentKind::OutsideHours,
         other => {
             return Err(format!(
-                "bad kind {other:?}: expected consent, contract or ebr"
+                "bad kind {other:?}: expected consent, contract, ebr or outside_hours"
             ));
         }
     };

@@ -34,6 +34,19 @@ const MAX_RULES: usize = u16::MAX as usize;
 const MAX_LIST_MB: u64 = 1 << 20;
 const DAY: i64 = 86_400;
 
+/// Named groups of countries for `applies_to`, where a statute covers territories that
+/// the numbering plan gives their own region codes. Subdivision rules ("US-FL") never
+/// match a territory: PR, VI, GU, MP and AS are regions of their own under +1.
+pub(crate) const REGION_GROUPS: &[(&str, &[&str])] = &[
+    // Metropolitan France and the overseas departments and regions (Constitution art. 73:
+    // national law applies there): Guadeloupe, Martinique, French Guiana, Réunion, Mayotte.
+    ("FR+DOM", &["FR", "GP", "MQ", "GF", "RE", "YT"]),
+    // The states and the territories that federal telemarketing law reaches (47 U.S.C.
+    // 153 "State"; 15 U.S.C. 44 FTC Act): Puerto Rico, USVI, Guam, Northern Marianas,
+    // American Samoa.
+    ("US+territories", &["US", "PR", "VI", "GU", "MP", "AS"]),
+];
+
 /// Where a policy's text came from, for error messages and relative list paths.
 pub(crate) struct Origin<'a> {
     pub file: &'a Path,
@@ -275,6 +288,11 @@ fn scope(
                     "write an E.164 prefix such as \"+1212\"",
                 ),
             }
+        } else if let Some((_, members)) = REGION_GROUPS.iter().find(|(g, _)| g == r) {
+            for m in *members {
+                let b = m.as_bytes();
+                regions.push(RegionMatch::Country([b[0], b[1]]));
+            }
         } else if let Some(id) = RegionId::from_code(r) {
             if r.len() == 2 {
                 let b = r.as_bytes();
@@ -286,7 +304,17 @@ fn scope(
             let b = r.as_bytes();
             regions.push(RegionMatch::Country([b[0], b[1]]));
         } else {
-            cx.err(line, label, "applies_to", format!("unknown region \"{r}\""), "use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), an E.164 prefix (\"+1212\") or \"*\"");
+            let hint = match did_you_mean(r, REGION_GROUPS.iter().map(|(g, _)| *g)) {
+                Some(g) => format!("did you mean the group \"{g}\"?"),
+                None => "use a country (\"IT\"), a subdivision (\"US-FL\", \"CA-ON\"), a group (\"FR+DOM\", \"US+territories\"), an E.164 prefix (\"+1212\") or \"*\"".to_owned(),
+            };
+            cx.err(
+                line,
+                label,
+                "applies_to",
+                format!("unknown region \"{r}\""),
+                hint,
+            );
         }
     }
     let mut purposes = 0u8;
@@ -563,6 +591,7 @@ pub(crate) fn compile(
 
     // Windows name calendars by id; resolve after all calendars are known.
     builder.resolve_calendars(&mut cx);
+    builder.resolve_unless_listed(&mut cx);
 
     let zone_names: Vec<&str> = ZoneId::all().map(|z| z.name()).collect();
     let zones = match ZoneTables::build(
@@ -676,15 +705,45 @@ struct Builder {
     abandon_limits: Vec<AbandonRule>,
     blackouts: Vec<BlackoutRule>,
     consent_required: Vec<ConsentRequiredRule>,
+    /// `unless_listed` list ids of consent_required rules, resolved once every list is known.
+    unless_listed: Vec<(usize, String, Option<usize>, String)>,
 }
 
 impl Builder {
+    /// Points `unless_listed` at its list. A list id the policy does not define is not an
+    /// error (a pack names the list the policy must supply): no number is on it, so the
+    /// rule asks every callee for a consent. A list of another kind is an error.
+    fn resolve_unless_listed(&mut self, cx: &mut Ctx<'_>) {
+        for (at, id, line, label) in std::mem::take(&mut self.unless_listed) {
+            let found = self
+                .lists
+                .iter()
+                .position(|l| cx.rules[usize::from(l.rule.0)].id == id);
+            if let Some(i) = found
+                && self.lists[i].kind != ListKind::Directory
+            {
+                cx.err(
+                    line,
+                    &label,
+                    "unless_listed",
+                    format!("list \"{id}\" is not a directory list"),
+                    "name a [[list]] with kind = \"directory\"",
+                );
+            }
+            self.consent_required[at].unless_listed = Some(found);
+        }
+    }
+
     /// What the contact history must keep for these rules: the longest cap or cool-off
     /// span (and abandon-rate window), and forever the outcomes of forever cool-offs.
     fn retention(&self) -> Retention {
         let caps: Vec<CapRule> = self.caps.iter().map(|c| c.cap).collect();
         let cools: Vec<CooloffRule> = self.cooloffs.iter().map(|c| c.cooloff).collect();
-        let r = Retention::for_rules(&caps, &cools);
+        let mut r = Retention::for_rules(&caps, &cools);
+        // A `then` requirement lasts until an attempt with an agent: keep its events.
+        for c in self.cooloffs.iter().filter(|c| c.then_live_agent) {
+            r.forever = r.forever.with(c.cooloff.after);
+        }
         let campaign_keep = self.abandon_limits.iter().map(|a| a.within).max();
         match campaign_keep {
             Some(k) => r.with_campaign_keep(k.max(r.campaign_keep)),
@@ -735,8 +794,16 @@ impl Builder {
         let (label, rule, scope) =
             begin!(cx, line, "consent_required", RuleKind::ConsentRequired, c);
         let kinds = consent_kinds(cx, line, &label, &c.kinds);
-        self.consent_required
-            .push(ConsentRequiredRule { rule, scope, kinds });
+        self.consent_required.push(ConsentRequiredRule {
+            rule,
+            scope,
+            kinds,
+            unless_listed: None,
+        });
+        if let Some(id) = &c.unless_listed {
+            let at = self.consent_required.len() - 1;
+            self.unless_listed.push((at, id.clone(), line, label));
+        }
     }
 
     fn calendar(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CalendarSource) {
@@ -850,13 +917,14 @@ impl Builder {
             "registry" => ListKind::Registry,
             "optout" => ListKind::OptOut,
             "suppression" => ListKind::Suppression,
+            "directory" => ListKind::Directory,
             other => {
                 cx.err(
                     line,
                     &label,
                     "kind",
                     format!("unknown list kind \"{other}\""),
-                    "use registry | optout | suppression",
+                    "use registry | optout | suppression | directory",
                 );
                 ListKind::Suppression
             }
@@ -865,6 +933,7 @@ impl Builder {
             ListKind::Registry => RuleKind::Registry,
             ListKind::OptOut => RuleKind::OptOut,
             ListKind::Suppression => RuleKind::Suppression,
+            ListKind::Directory => RuleKind::Directory,
         };
         let rule = cx.add_rule(
             line,
@@ -1026,17 +1095,24 @@ impl Builder {
             .pre_holiday
             .as_ref()
             .map(|s| spans_of(cx, line, &label, "pre_holiday", s));
-        let mut waived_by_consent = false;
+        let mut waived_by = 0u8;
         for wb in &w.waived_by {
             match wb.as_str() {
-                "consent" => waived_by_consent = true,
-                other => cx.err(
-                    line,
-                    &label,
-                    "waived_by",
-                    format!("unknown waiver \"{other}\""),
-                    "valid: consent",
-                ),
+                "consent" => waived_by |= kind_bit(ConsentKind::Consent),
+                "outside_hours" => waived_by |= kind_bit(ConsentKind::OutsideHours),
+                other => {
+                    let hint = match did_you_mean(other, ["consent", "outside_hours"]) {
+                        Some(s) => format!("did you mean \"{s}\"? valid: consent | outside_hours"),
+                        None => "valid: consent | outside_hours".to_owned(),
+                    };
+                    cx.err(
+                        line,
+                        &label,
+                        "waived_by",
+                        format!("unknown waiver \"{other}\""),
+                        hint,
+                    )
+                }
             }
         }
         let windows = match WeeklyWindows::new(days, holiday, pre_holiday) {
@@ -1068,7 +1144,7 @@ impl Builder {
                 scope,
                 windows,
                 calendar: None,
-                waived_by_consent,
+                waived_by,
             },
             cal,
         ));
@@ -1199,6 +1275,30 @@ impl Builder {
                 false
             }
         };
+        let then_live_agent = match c.then.as_deref() {
+            None => false,
+            Some("live_agent") => true,
+            Some(o) => {
+                cx.err(
+                    line,
+                    &label,
+                    "then",
+                    format!("unknown requirement \"{o}\""),
+                    "valid: live_agent",
+                );
+                false
+            }
+        };
+        if unless_live_agent && then_live_agent {
+            cx.err(
+                line,
+                &label,
+                "then",
+                "give `unless` or `then`, not both",
+                "unless = \"live_agent\" lifts the cool-off at once (UK); then = \"live_agent\" \
+                 keeps it and requires an agent afterwards (IT)",
+            );
+        }
         let key = cap_key(cx, line, &label, c.key.as_deref());
         self.cooloffs.push(CooloffRuleC {
             rule,
@@ -1209,6 +1309,7 @@ impl Builder {
                 unless_live_agent,
                 key,
             },
+            then_live_agent,
         });
     }
 
@@ -1496,6 +1597,13 @@ fn consent_kinds(cx: &mut Ctx<'_>, line: Option<usize>, label: &str, kinds: &[St
             "consent" => bits |= kind_bit(ConsentKind::Consent),
             "contract" => bits |= kind_bit(ConsentKind::Contract),
             "ebr" => bits |= kind_bit(ConsentKind::Ebr),
+            "outside_hours" => cx.err(
+                line,
+                label,
+                "kinds",
+                "an outside_hours consent only lifts calling hours",
+                "use consent | contract | ebr; name outside_hours in a window's waived_by",
+            ),
             o => cx.err(
                 line,
                 label,
@@ -1513,6 +1621,7 @@ pub(crate) const fn kind_bit(k: ConsentKind) -> u8 {
         ConsentKind::Consent => 1,
         ConsentKind::Contract => 2,
         ConsentKind::Ebr => 4,
+        ConsentKind::OutsideHours => 8,
     }
 }
 

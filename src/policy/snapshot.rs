@@ -62,6 +62,9 @@ pub enum RuleKind {
     Registry,
     OptOut,
     Suppression,
+    /// A list of facts (e.g. numbers taken from public directories) that rules consult;
+    /// being on it never denies a call.
+    Directory,
     Calendar,
     Window,
     Cap,
@@ -78,7 +81,9 @@ impl RuleKind {
     /// The policy table name, e.g. `window`.
     pub const fn table(self) -> &'static str {
         match self {
-            RuleKind::Registry | RuleKind::OptOut | RuleKind::Suppression => "list",
+            RuleKind::Registry | RuleKind::OptOut | RuleKind::Suppression | RuleKind::Directory => {
+                "list"
+            }
             RuleKind::Calendar => "calendar",
             RuleKind::Window => "window",
             RuleKind::Cap => "cap",
@@ -209,6 +214,8 @@ pub enum ListKind {
     Registry,
     OptOut,
     Suppression,
+    /// Consulted by rules (`unless_listed`), never denies by itself.
+    Directory,
 }
 
 #[derive(Clone)]
@@ -232,7 +239,9 @@ pub(crate) struct WindowRule {
     pub scope: Scope,
     pub windows: WeeklyWindows,
     pub calendar: Option<usize>,
-    pub waived_by_consent: bool,
+    /// Consent kinds (`kind_bit` mask) that lift the window: `consent` (Utah),
+    /// `outside_hours` (FR, AU: only an express consent to off-hours calls).
+    pub waived_by: u8,
 }
 
 #[derive(Clone)]
@@ -247,6 +256,9 @@ pub(crate) struct CooloffRuleC {
     pub rule: RuleId,
     pub scope: Scope,
     pub cooloff: CooloffRule,
+    /// `then = "live_agent"`: once the cool-off has run, attempts need a live agent until
+    /// one with an agent is recorded after the event.
+    pub then_live_agent: bool,
 }
 
 #[derive(Clone)]
@@ -283,6 +295,10 @@ pub(crate) struct ConsentRequiredRule {
     pub scope: Scope,
     /// Bit per `ConsentKind` that counts.
     pub kinds: u8,
+    /// `unless_listed`: numbers on this list (index into `Snapshot::lists`) need no
+    /// consent. `Some(None)`: the policy names a list it does not define, so no number
+    /// is known to be on it (fail closed).
+    pub unless_listed: Option<Option<usize>>,
 }
 
 /// A compiled policy. Immutable; the guard swaps whole snapshots. Cloning is cheap: the

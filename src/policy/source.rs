@@ -202,6 +202,9 @@ rule_source! {
         pub for_: Option<String>,
         pub for_calendar_days: Option<u32>,
         pub unless: Option<String>,
+        /// What the attempt after the cool-off needs until one with it is recorded
+        /// (`live_agent`: the Garante's "no recall for 5 days, then with an operator").
+        pub then: Option<String>,
         pub key: Option<String>,
     }
 }
@@ -242,5 +245,8 @@ rule_source! {
         /// Which record kinds count: consent | contract | ebr. Default: all.
         #[serde(default)]
         pub kinds: Vec<String>,
+        /// A `kind = "directory"` list whose numbers need no consent (IT: numbers taken
+        /// from public directories). Not defined in the policy: every number needs one.
+        pub unless_listed: Option<String>,
     }
 }

@@ -775,6 +775,9 @@ fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
         if let Some(u) = &c.unless {
             v.push_str(&format!("; unless {u}"));
         }
+        if let Some(t) = &c.then {
+            v.push_str(&format!("; then {t}"));
+        }
         row!(rows, "cooloff", c, v);
     }
     for c in &src.caller_id {
@@ -813,7 +816,11 @@ fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
         } else {
             list(&c.kinds)
         };
-        row!(rows, "consent_required", c, format!("kinds {kinds}"));
+        let mut v = format!("kinds {kinds}");
+        if let Some(l) = &c.unless_listed {
+            v.push_str(&format!("; unless_listed {l}"));
+        }
+        row!(rows, "consent_required", c, v);
     }
     for l in &src.list {
         let l = l.get_ref();
