@@ -266,3 +266,27 @@ fn record_attempt_attaches_the_outcome_to_the_reservation() {
         bad.stderr
     );
 }
+
+/// The README's main command: the tour of the bundled policies.
+#[test]
+fn demo_tours_the_bundled_policies() {
+    let out = Command::new(BIN).arg("demo").output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "DENY   registry (rpo)",
+        "DEFER  outside_window (it-code-hours) until Mon 30 Nov 09:00 CET",
+        "DENY   cooloff (it-silent-call)",
+        "DEFER  cap (us-fl-3-per-24h) until Sat 28 Nov 10:00 EST",
+        "reserve #4 for +13055550142: Defer",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 
 mod bench;
 mod check;
+mod demo;
 
 use check::CheckArgs;
 
@@ -67,6 +68,12 @@ enum Command {
     },
     /// List the rules of a built-in rule pack (or the pack names).
     Rules { pack: Option<String> },
+    /// Ask the bundled Italian and US example policies about a few numbers (a tour).
+    Demo {
+        /// The folder holding it/policy.toml and us/policy.toml.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))]
+        policies: PathBuf,
+    },
     /// Measure checks/s and latency percentiles of a policy with synthetic data.
     Bench(bench::BenchArgs),
 }
@@ -150,6 +157,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             &layout,
         ),
         Command::Rules { pack } => rules(pack.as_deref()),
+        Command::Demo { policies } => demo::run(&policies).map_err(|e| Fail(e.to_string())),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
     }
 }

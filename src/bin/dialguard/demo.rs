@@ -1,7 +1,6 @@
-//! Quickstart: load the bundled Italian and US example policies and ask the guard about
-//! a few numbers at pinned instants, the way a dialer would before each attempt.
-//!
-//! Run: `cargo run --release --example quickstart`
+//! `dialguard demo`: the bundled Italian and US example policies asked about a few
+//! numbers at pinned instants, the way a dialer asks before each attempt. The README's
+//! main command (`cargo run --release -- demo`); it builds only the normal dependencies.
 
 use std::error::Error;
 use std::path::Path;
@@ -27,18 +26,23 @@ fn show(guard: &Guard, input: &str, ctx: &CallContext<'_>, note: &str) {
         ),
         Decision::Deny { reason, .. } => format!("DENY   {reason} ({rule})"),
         Decision::Defer { until, reason, .. } => {
-            format!(
-                "DEFER  {reason} ({rule}) until {}",
-                Timestamp::from_second(until).unwrap()
-            )
+            // Compliance staff read "Monday 09:00 Rome", not UTC.
+            let n = number::parse(input, snap.default_country()).ok();
+            let zone = n.and_then(|n| number::locate(n).zones.first().map(|z| z.name()));
+            let local = Timestamp::from_second(until)
+                .ok()
+                .and_then(|t| t.in_tz(zone.unwrap_or("UTC")).ok())
+                .map_or_else(
+                    || until.to_string(),
+                    |z| z.strftime("%a %d %b %H:%M %Z").to_string(),
+                );
+            format!("DEFER  {reason} ({rule}) until {local}")
         }
     };
     println!("  {:<22} at {}  {:<62} {note}", input, ctx.now, what);
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-
+pub(crate) fn run(root: &Path) -> Result<(), Box<dyn Error>> {
     println!("Italy: RPO + code-of-conduct hours + silent-call cool-off + ROC caller ID");
     let (it, _) = Guard::open(&root.join("it/policy.toml"), GuardOptions::default())?;
     let cli = number::parse("+39 02 9999 0000", None)?;
@@ -99,7 +103,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     show(&it, "02 5555 1234", &no_cli, "no caller ID presented");
     show(&it, "12", &fri, "not a phone number");
 
-    // A silent (abandoned) call starts a 5-day cool-off that a live agent lifts.
+    // A silent (abandoned) call: no recall for 5 days, then only with a live agent
+    // (Garante, provision of 20 Feb 2014).
     let n = number::parse("02 5555 4321", it.snapshot().default_country())?;
     it.record_outcome(n, None, Outcome::Abandoned, &fri)?;
     let next_day = CallContext {
@@ -110,13 +115,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         &it,
         "02 5555 4321",
         &next_day,
-        "3 days after a silent call, predictive",
+        "3 days after a silent call, predictive: never without an agent",
     );
     show(
         &it,
         "02 5555 4321",
         &next_day.mode(Mode::Preview),
-        "same, preview mode (agent on the line)",
+        "same, preview mode: still within the 5 days",
     );
 
     println!(
