@@ -1,5 +1,5 @@
 //! The committed include/dialguard.h must be exactly what cbindgen generates from the
-//! sources now. On failure, regenerate it with `DIALGUARD_REGEN_HEADER=1 cargo build`.
+//! sources now. On failure, regenerate it with `DIALGUARD_REGEN_HEADER=1 cargo build --features header`.
 
 use std::path::Path;
 
@@ -32,7 +32,7 @@ fn committed_header_matches_the_sources() {
             .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
         panic!(
             "include/dialguard.h differs from the sources from line {} on; run \
-             `DIALGUARD_REGEN_HEADER=1 cargo build` and commit the result",
+             `DIALGUARD_REGEN_HEADER=1 cargo build --features header` and commit the result",
             line + 1
         );
     }
