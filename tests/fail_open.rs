@@ -100,6 +100,41 @@ mon-sun = ["12:00-12:01"]
     assert!(d.is_allow(), "{d:?}");
 }
 
+/// Holiday calendars are computed for 2020–2045. A day after that is unknown: it was
+/// answered as a working day, so a call on Christmas 2046 was allowed. Now an unknown
+/// day counts as a holiday (here: closed), so nothing is allowed beyond the tables.
+#[test]
+fn a_day_beyond_the_computed_calendars_is_not_a_working_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = guard_from(
+        dir.path(),
+        r#"
+[policy]
+name = "t"
+default_country = "IT"
+[[calendar]]
+id = "h"
+fixed = ["12-25"]
+[[window]]
+id = "w"
+calendar = "h"
+mon-sun = ["09:00-20:00"]
+holiday = []
+"#,
+    );
+    let at_ = |s: &str| CallContext::new(at(s));
+    assert!(
+        g.check("02 5555 1234", &at_("2045-12-27T10:00:00+01:00"))
+            .is_allow()
+    );
+    let d = g.check("02 5555 1234", &at_("2045-12-25T10:00:00+01:00"));
+    assert_eq!(d.reason(), Some(Reason::OutsideWindow), "{d:?}");
+    for day in ["2046-12-25T10:00:00+01:00", "2046-12-27T10:00:00+01:00"] {
+        let d = g.check("02 5555 1234", &at_(day));
+        assert!(!d.is_allow(), "{day}: {d:?}");
+    }
+}
+
 // ---------------------------------------------------------------- 3. no overflowing span
 
 #[test]

@@ -122,12 +122,16 @@ fn nth_weekday_day(year: i32, rule: &NthWeekday) -> Option<i32> {
 }
 
 /// A compiled holiday calendar: sorted, deduplicated local day numbers for
-/// `first_year..=last_year`. Days outside that range are never holidays.
+/// `first_year..=last_year`. A day outside that range is **unknown, and answered as a
+/// holiday** (the restrictive side): a guard asked about 2046 must not allow a call on a
+/// holiday it never computed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HolidayCalendar {
     days: Vec<i32>,
     first_year: i32,
     last_year: i32,
+    /// First and last local day of the built years.
+    known: (i32, i32),
 }
 
 impl HolidayCalendar {
@@ -244,13 +248,20 @@ impl HolidayCalendar {
             days,
             first_year,
             last_year,
+            known: (lo, hi),
         })
     }
 
     /// Whether local day `day` is a holiday. Binary search, no allocation.
     #[inline]
     pub fn is_holiday(&self, day: i32) -> bool {
-        self.days.binary_search(&day).is_ok()
+        self.is_unknown(day) || self.days.binary_search(&day).is_ok()
+    }
+
+    /// Whether `day` lies outside the built years (then it counts as a holiday).
+    #[inline]
+    fn is_unknown(&self, day: i32) -> bool {
+        day < self.known.0 || day > self.known.1
     }
 
     /// `(is_holiday(day), is_holiday(day + 1))` with one binary search: the two
@@ -258,8 +269,10 @@ impl HolidayCalendar {
     #[inline]
     pub fn holiday_and_eve(&self, day: i32) -> (bool, bool) {
         let i = self.days.partition_point(|&d| d < day);
-        let today = self.days.get(i) == Some(&day);
-        let next = self.days.get(i + usize::from(today)) == Some(&day.saturating_add(1));
+        let listed = self.days.get(i) == Some(&day);
+        let next_listed = self.days.get(i + usize::from(listed)) == Some(&day.saturating_add(1));
+        let today = listed || self.is_unknown(day);
+        let next = next_listed || self.is_unknown(day.saturating_add(1));
         (today, next && day != i32::MAX)
     }
 
@@ -376,9 +389,17 @@ mod tests {
         for d in days_from_civil(2025, 12, 1)..days_from_civil(2028, 2, 1) {
             let got = cal.holiday_and_eve(d);
             assert_eq!(got, (cal.is_holiday(d), cal.is_holiday(d + 1)), "day {d}");
-            eves += usize::from(got.1);
+            let known = (days_from_civil(2026, 1, 1)..days_from_civil(2027, 12, 31)).contains(&d);
+            eves += usize::from(got.1 && known);
         }
         assert_eq!(eves, 8);
+        // Outside the built years every day is unknown, answered as a holiday.
+        assert!(cal.is_holiday(days_from_civil(2025, 12, 31)));
+        assert!(cal.is_holiday(days_from_civil(2028, 7, 1)));
+        assert_eq!(
+            cal.holiday_and_eve(days_from_civil(2027, 12, 31)),
+            (false, true)
+        );
     }
 
     #[test]
