@@ -69,6 +69,8 @@ fn cdylib_soname() {
 ///   calling code 0), `ZZ` (unknown), and `US-xx` / `CA-xx` for each single-subdivision
 ///   NANP area code. Sorted by code; `RegionId` = index.
 /// * `COUNTRIES`: per-region dialing rules (IDD literals, trunk prefix).
+/// * `PL_ROOT` / `PL_NODE` / `PL_KIDS`: possible NSN lengths per calling code and leading
+///   digits (possible_lengths.tsv), a small trie; see `possible_lengths`.
 /// * `SEG_START` / `SEG_ENTRY` / `ENTRIES`: longest-prefix-match structure over the padded
 ///   15-digit space. Every prefix (tz rows and region rows) is an interval; the intervals
 ///   nest, so they are flattened into disjoint segments each naming its deepest prefix.
@@ -280,6 +282,85 @@ pub mod numbering {
     }
 
     const NONE: u16 = u16::MAX;
+
+    /// possible_lengths.tsv → a trie per calling code over the first NSN digits:
+    /// * `PL_ROOT[cc]`: node of the calling code (`NONE`: no data, see `check`);
+    /// * `PL_ALL[cc]`: every length of the code (union of its rows; bit `l` = `l` digits);
+    /// * `PL_NODE[n] = [lengths, kids]`: bit `l` of `lengths` = an NSN of `l` digits whose
+    ///   longest listed prefix is this one can be valid; `kids` = index of the node's ten
+    ///   child slots in `PL_KIDS`, `NONE` when no longer prefix is listed;
+    /// * `PL_KIDS[kids * 10 + digit]`: child node, `NONE` = this node decides.
+    ///
+    /// The levels between a listed prefix and its nearest listed ancestor are created here
+    /// with the ancestor's lengths (the file is in depth-first order).
+    fn possible_lengths(o: &mut String) {
+        let mut root = vec![NONE; 1000];
+        let mut all = vec![0u16; 1000];
+        let mut nodes: Vec<[u16; 2]> = Vec::new();
+        let mut kids: Vec<[u16; 10]> = Vec::new();
+        let data = rows("possible_lengths.tsv");
+        for r in &data {
+            let cc: usize = r[0].parse().expect("numeric calling code");
+            let mut mask = 0u16;
+            if r[2] != "-" {
+                for l in r[2].split(',') {
+                    let l: u32 = l.parse().expect("numeric length");
+                    assert!(l < 16, "possible_lengths.tsv: NSN length {l} of +{cc}");
+                    mask |= 1 << l;
+                }
+            }
+            all[cc] |= mask;
+            if r[1] == "-" {
+                assert_eq!(root[cc], NONE, "possible_lengths.tsv: +{cc} twice");
+                root[cc] = nodes.len() as u16;
+                nodes.push([mask, NONE]);
+                continue;
+            }
+            let mut node = root[cc];
+            assert_ne!(
+                node, NONE,
+                "possible_lengths.tsv: +{cc} {} before +{cc} -",
+                r[1]
+            );
+            let digits: Vec<usize> = r[1].bytes().map(|b| usize::from(b - b'0')).collect();
+            // src/number/parse.rs names at most 3 leading digits in its errors.
+            assert!(digits.len() <= 3, "possible_lengths.tsv: prefix {}", r[1]);
+            for (i, &d) in digits.iter().enumerate() {
+                assert!(d < 10, "possible_lengths.tsv: prefix {}", r[1]);
+                let n = usize::from(node);
+                if nodes[n][1] == NONE {
+                    nodes[n][1] = kids.len() as u16;
+                    kids.push([NONE; 10]);
+                }
+                let slot = usize::from(nodes[n][1]);
+                let last = i + 1 == digits.len();
+                let child = kids[slot][d];
+                node = if child == NONE {
+                    let c = nodes.len() as u16;
+                    nodes.push([if last { mask } else { nodes[n][0] }, NONE]);
+                    kids[slot][d] = c;
+                    c
+                } else {
+                    assert!(!last, "possible_lengths.tsv: +{cc} {} twice", r[1]);
+                    child
+                };
+            }
+        }
+        assert!(nodes.len() < usize::from(NONE) && kids.len() < usize::from(NONE));
+        let _ = writeln!(o, "pub(crate) static PL_ROOT: [u16; 1000] = {root:?};");
+        let _ = writeln!(o, "pub(crate) static PL_ALL: [u16; 1000] = {all:?};");
+        let _ = writeln!(
+            o,
+            "pub(crate) static PL_NODE: [[u16; 2]; {}] = {nodes:?};",
+            nodes.len()
+        );
+        let flat: Vec<u16> = kids.iter().flatten().copied().collect();
+        let _ = writeln!(
+            o,
+            "pub(crate) static PL_KIDS: [u16; {}] = {flat:?};",
+            flat.len()
+        );
+    }
 
     pub fn generate() {
         let region_rows: Vec<RegionRow> = rows("regions.tsv")
@@ -735,6 +816,7 @@ pub mod numbering {
             );
         }
         let _ = writeln!(o, "];");
+        possible_lengths(&mut o);
         let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
             .join("numbering_tables.rs");
         std::fs::write(&out, o).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
