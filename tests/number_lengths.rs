@@ -236,13 +236,19 @@ fn ortc(lengths: &HashMap<String, Mask>) -> Vec<(String, Mask)> {
 /// The table text, from the metadata the `phonenumber` crate carries.
 fn generate() -> String {
     let mut by_code: BTreeMap<u16, HashMap<String, Mask>> = BTreeMap::new();
-    for m in DATABASE.iter() {
-        let cc = m.country_code();
+    // By code, not `DATABASE.iter()`: that lists regions by id, and the non-geographic
+    // entities (+800, +808, +870, ...) all have the id "001", so it yields only one.
+    for cc in 1..1000u16 {
+        let Some(regions) = DATABASE.by_code(&cc) else {
+            continue;
+        };
         let cc_len = cc.to_string().len();
         let keep: Mask = (1 << (E164_MAX - cc_len + 1)) - 1;
         let entry = by_code.entry(cc).or_default();
-        for (p, mask) in region_lengths(m) {
-            *entry.entry(p).or_default() |= mask & keep;
+        for m in regions {
+            for (p, mask) in region_lengths(m) {
+                *entry.entry(p).or_default() |= mask & keep;
+            }
         }
     }
     let mut o = String::new();
