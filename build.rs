@@ -292,7 +292,9 @@ pub mod numbering {
     /// * `PL_KIDS[kids * 10 + digit]`: child node, `NONE` = this node decides.
     ///
     /// The levels between a listed prefix and its nearest listed ancestor are created here
-    /// with the ancestor's lengths (the file is in depth-first order).
+    /// with the ancestor's lengths (the file is in depth-first order). Then the rows of
+    /// possible_lengths_extra.tsv (ranges the libphonenumber metadata lacks, with their
+    /// source) add their lengths to their prefix.
     fn possible_lengths(o: &mut String) {
         let mut root = vec![NONE; 1000];
         let mut all = vec![0u16; 1000];
@@ -345,6 +347,45 @@ pub mod numbering {
                     child
                 };
             }
+        }
+        // Ranges assigned after (or missing from) the libphonenumber metadata, each with its
+        // source: their lengths are added to those of the prefix (which has no longer row).
+        for r in rows("possible_lengths_extra.tsv") {
+            let cc: usize = r[0].parse().expect("numeric calling code");
+            let mut mask = 0u16;
+            for l in r[2].split(',') {
+                let l: u32 = l.parse().expect("numeric length");
+                assert!(
+                    l < 16,
+                    "possible_lengths_extra.tsv: NSN length {l} of +{cc}"
+                );
+                mask |= 1 << l;
+            }
+            all[cc] |= mask;
+            let mut node = root[cc];
+            assert_ne!(node, NONE, "possible_lengths_extra.tsv: +{cc} has no data");
+            for b in r[1].bytes() {
+                let d = usize::from(b.wrapping_sub(b'0'));
+                assert!(d < 10, "possible_lengths_extra.tsv: prefix {}", r[1]);
+                let n = usize::from(node);
+                if nodes[n][1] == NONE {
+                    nodes[n][1] = kids.len() as u16;
+                    kids.push([NONE; 10]);
+                }
+                let slot = usize::from(nodes[n][1]);
+                if kids[slot][d] == NONE {
+                    kids[slot][d] = nodes.len() as u16;
+                    nodes.push([nodes[n][0], NONE]);
+                }
+                node = kids[slot][d];
+            }
+            let n = usize::from(node);
+            assert_eq!(
+                nodes[n][1], NONE,
+                "possible_lengths_extra.tsv: +{cc} {} has longer rows",
+                r[1]
+            );
+            nodes[n][0] |= mask;
         }
         assert!(nodes.len() < usize::from(NONE) && kids.len() < usize::from(NONE));
         let _ = writeln!(o, "pub(crate) static PL_ROOT: [u16; 1000] = {root:?};");
