@@ -283,13 +283,14 @@ pub mod numbering {
 
     const NONE: u16 = u16::MAX;
 
-    /// possible_lengths.tsv → a trie per calling code over the first NSN digits:
-    /// * `PL_ROOT[cc]`: node of the calling code (`NONE`: no data, see `check`);
-    /// * `PL_ALL[cc]`: every length of the code (union of its rows; bit `l` = `l` digits);
-    /// * `PL_NODE[n] = [lengths, kids]`: bit `l` of `lengths` = an NSN of `l` digits whose
-    ///   longest listed prefix is this one can be valid; `kids` = index of the node's ten
-    ///   child slots in `PL_KIDS`, `NONE` when no longer prefix is listed;
-    /// * `PL_KIDS[kids * 10 + digit]`: child node, `NONE` = this node decides.
+    /// possible_lengths.tsv → a trie per calling code over the first NSN digits, each node
+    /// `[lengths, kids]`: bit `l` of `lengths` = an NSN of `l` digits whose longest listed
+    /// prefix is this one can be valid; `kids` = first of the node's ten child slots in
+    /// `PL_KIDS` (divided by 10), `NONE` when no longer prefix is listed.
+    /// * `PL_ROOT[cc]`: the calling code's node (`[0, NONE]`: no data, see `check`);
+    /// * `PL_ALL[cc]`: every length of the code (union of its rows);
+    /// * `PL_KIDS[kids * 10 + digit]`: the child's node (the parent's lengths when the
+    ///   child is not listed).
     ///
     /// The levels between a listed prefix and its nearest listed ancestor are created here
     /// with the ancestor's lengths (the file is in depth-first order). Then the rows of
@@ -388,18 +389,37 @@ pub mod numbering {
             nodes[n][0] |= mask;
         }
         assert!(nodes.len() < usize::from(NONE) && kids.len() < usize::from(NONE));
-        let _ = writeln!(o, "pub(crate) static PL_ROOT: [u16; 1000] = {root:?};");
+        // Emitted with each child's entry in its slot (a slot without a child repeats the
+        // parent's lengths), so a lookup is one load per digit.
+        let top: Vec<[u16; 2]> = root
+            .iter()
+            .map(|&r| {
+                if r == NONE {
+                    [0, NONE]
+                } else {
+                    nodes[usize::from(r)]
+                }
+            })
+            .collect();
+        let mut slots: Vec<[u16; 2]> = vec![[0, NONE]; kids.len() * 10];
+        for node in &nodes {
+            if node[1] != NONE {
+                let k = usize::from(node[1]);
+                for (d, &child) in kids[k].iter().enumerate() {
+                    slots[k * 10 + d] = if child == NONE {
+                        [node[0], NONE]
+                    } else {
+                        nodes[usize::from(child)]
+                    };
+                }
+            }
+        }
+        let _ = writeln!(o, "pub(crate) static PL_ROOT: [[u16; 2]; 1000] = {top:?};");
         let _ = writeln!(o, "pub(crate) static PL_ALL: [u16; 1000] = {all:?};");
         let _ = writeln!(
             o,
-            "pub(crate) static PL_NODE: [[u16; 2]; {}] = {nodes:?};",
-            nodes.len()
-        );
-        let flat: Vec<u16> = kids.iter().flatten().copied().collect();
-        let _ = writeln!(
-            o,
-            "pub(crate) static PL_KIDS: [u16; {}] = {flat:?};",
-            flat.len()
+            "pub(crate) static PL_KIDS: [[u16; 2]; {}] = {slots:?};",
+            slots.len()
         );
     }
 

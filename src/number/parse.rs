@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::tables::{
-    CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, PL_ALL, PL_KIDS, PL_NODE, PL_ROOT, REGION_TRUNK0,
+    CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, PL_ALL, PL_KIDS, PL_ROOT, REGION_TRUNK0,
 };
 use super::{Number, RegionId};
 
@@ -449,26 +449,17 @@ fn cc_len(cc: u16) -> usize {
 /// decides; exact for every 3-digit prefix). `None` for a calling code without data.
 #[inline]
 fn possible_lengths(cc: u16, nsn: &[u8]) -> Option<NsnLengths> {
-    let mut node = *PL_ROOT.get(usize::from(cc))?;
-    if node == NONE {
+    let [mut mask, mut kids] = *PL_ROOT.get(usize::from(cc))?;
+    if kids == NONE && mask == 0 {
         return None;
     }
-    let mut depth = 0;
-    loop {
-        let [mask, kids] = PL_NODE[usize::from(node)];
-        let Some(&d) = nsn.get(depth) else {
-            return Some(NsnLengths(mask));
-        };
+    for &d in nsn {
         if kids == NONE {
-            return Some(NsnLengths(mask));
+            break;
         }
-        let child = PL_KIDS[usize::from(kids) * 10 + usize::from(d)];
-        if child == NONE {
-            return Some(NsnLengths(mask));
-        }
-        node = child;
-        depth += 1;
+        [mask, kids] = PL_KIDS[usize::from(kids) * 10 + usize::from(d)];
     }
+    Some(NsnLengths(mask))
 }
 
 /// Checks a national significant number under calling code `cc`: its length must be one
