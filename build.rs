@@ -72,6 +72,8 @@ fn cdylib_soname() {
 ///   calling code 0), `ZZ` (unknown), and `US-xx` / `CA-xx` for each single-subdivision
 ///   NANP area code. Sorted by code; `RegionId` = index.
 /// * `COUNTRIES`: per-region dialing rules (IDD literals, trunk prefix).
+/// * `PL_ROOT` / `PL_NODE` / `PL_KIDS`: possible NSN lengths per calling code and leading
+///   digits (possible_lengths.tsv), a small trie; see `possible_lengths`.
 /// * `SEG_START` / `SEG_ENTRY` / `ENTRIES`: longest-prefix-match structure over the padded
 ///   15-digit space. Every prefix (tz rows and region rows) is an interval; the intervals
 ///   nest, so they are flattened into disjoint segments each naming its deepest prefix.
@@ -283,6 +285,146 @@ pub mod numbering {
     }
 
     const NONE: u16 = u16::MAX;
+
+    /// possible_lengths.tsv → a trie per calling code over the first NSN digits, each node
+    /// `[lengths, kids]`: bit `l` of `lengths` = an NSN of `l` digits whose longest listed
+    /// prefix is this one can be valid; `kids` = first of the node's ten child slots in
+    /// `PL_KIDS` (divided by 10), `NONE` when no longer prefix is listed.
+    /// * `PL_ROOT[cc]`: the calling code's node (`[0, NONE]`: no data, see `check`);
+    /// * `PL_ALL[cc]`: every length of the code (union of its rows);
+    /// * `PL_KIDS[kids * 10 + digit]`: the child's node (the parent's lengths when the
+    ///   child is not listed).
+    ///
+    /// The levels between a listed prefix and its nearest listed ancestor are created here
+    /// with the ancestor's lengths (the file is in depth-first order). Then the rows of
+    /// possible_lengths_extra.tsv (ranges the libphonenumber metadata lacks, with their
+    /// source) add their lengths to their prefix.
+    fn possible_lengths(o: &mut String) {
+        let mut root = vec![NONE; 1000];
+        let mut all = vec![0u16; 1000];
+        let mut nodes: Vec<[u16; 2]> = Vec::new();
+        let mut kids: Vec<[u16; 10]> = Vec::new();
+        let data = rows("possible_lengths.tsv");
+        for r in &data {
+            let cc: usize = r[0].parse().expect("numeric calling code");
+            let mut mask = 0u16;
+            if r[2] != "-" {
+                for l in r[2].split(',') {
+                    let l: u32 = l.parse().expect("numeric length");
+                    assert!(l < 16, "possible_lengths.tsv: NSN length {l} of +{cc}");
+                    mask |= 1 << l;
+                }
+            }
+            all[cc] |= mask;
+            if r[1] == "-" {
+                assert_eq!(root[cc], NONE, "possible_lengths.tsv: +{cc} twice");
+                root[cc] = nodes.len() as u16;
+                nodes.push([mask, NONE]);
+                continue;
+            }
+            let mut node = root[cc];
+            assert_ne!(
+                node, NONE,
+                "possible_lengths.tsv: +{cc} {} before +{cc} -",
+                r[1]
+            );
+            let digits: Vec<usize> = r[1].bytes().map(|b| usize::from(b - b'0')).collect();
+            // src/number/parse.rs names at most 3 leading digits in its errors.
+            assert!(digits.len() <= 3, "possible_lengths.tsv: prefix {}", r[1]);
+            for (i, &d) in digits.iter().enumerate() {
+                assert!(d < 10, "possible_lengths.tsv: prefix {}", r[1]);
+                let n = usize::from(node);
+                if nodes[n][1] == NONE {
+                    nodes[n][1] = kids.len() as u16;
+                    kids.push([NONE; 10]);
+                }
+                let slot = usize::from(nodes[n][1]);
+                let last = i + 1 == digits.len();
+                let child = kids[slot][d];
+                node = if child == NONE {
+                    let c = nodes.len() as u16;
+                    nodes.push([if last { mask } else { nodes[n][0] }, NONE]);
+                    kids[slot][d] = c;
+                    c
+                } else {
+                    assert!(!last, "possible_lengths.tsv: +{cc} {} twice", r[1]);
+                    child
+                };
+            }
+        }
+        // Ranges assigned after (or missing from) the libphonenumber metadata, each with its
+        // source: their lengths are added to those of the prefix (which has no longer row).
+        for r in rows("possible_lengths_extra.tsv") {
+            let cc: usize = r[0].parse().expect("numeric calling code");
+            let mut mask = 0u16;
+            for l in r[2].split(',') {
+                let l: u32 = l.parse().expect("numeric length");
+                assert!(
+                    l < 16,
+                    "possible_lengths_extra.tsv: NSN length {l} of +{cc}"
+                );
+                mask |= 1 << l;
+            }
+            all[cc] |= mask;
+            let mut node = root[cc];
+            assert_ne!(node, NONE, "possible_lengths_extra.tsv: +{cc} has no data");
+            for b in r[1].bytes() {
+                let d = usize::from(b.wrapping_sub(b'0'));
+                assert!(d < 10, "possible_lengths_extra.tsv: prefix {}", r[1]);
+                let n = usize::from(node);
+                if nodes[n][1] == NONE {
+                    nodes[n][1] = kids.len() as u16;
+                    kids.push([NONE; 10]);
+                }
+                let slot = usize::from(nodes[n][1]);
+                if kids[slot][d] == NONE {
+                    kids[slot][d] = nodes.len() as u16;
+                    nodes.push([nodes[n][0], NONE]);
+                }
+                node = kids[slot][d];
+            }
+            let n = usize::from(node);
+            assert_eq!(
+                nodes[n][1], NONE,
+                "possible_lengths_extra.tsv: +{cc} {} has longer rows",
+                r[1]
+            );
+            nodes[n][0] |= mask;
+        }
+        assert!(nodes.len() < usize::from(NONE) && kids.len() < usize::from(NONE));
+        // Emitted with each child's entry in its slot (a slot without a child repeats the
+        // parent's lengths), so a lookup is one load per digit.
+        let top: Vec<[u16; 2]> = root
+            .iter()
+            .map(|&r| {
+                if r == NONE {
+                    [0, NONE]
+                } else {
+                    nodes[usize::from(r)]
+                }
+            })
+            .collect();
+        let mut slots: Vec<[u16; 2]> = vec![[0, NONE]; kids.len() * 10];
+        for node in &nodes {
+            if node[1] != NONE {
+                let k = usize::from(node[1]);
+                for (d, &child) in kids[k].iter().enumerate() {
+                    slots[k * 10 + d] = if child == NONE {
+                        [node[0], NONE]
+                    } else {
+                        nodes[usize::from(child)]
+                    };
+                }
+            }
+        }
+        let _ = writeln!(o, "pub(crate) static PL_ROOT: [[u16; 2]; 1000] = {top:?};");
+        let _ = writeln!(o, "pub(crate) static PL_ALL: [u16; 1000] = {all:?};");
+        let _ = writeln!(
+            o,
+            "pub(crate) static PL_KIDS: [[u16; 2]; {}] = {slots:?};",
+            slots.len()
+        );
+    }
 
     pub fn generate() {
         let region_rows: Vec<RegionRow> = rows("regions.tsv")
@@ -738,6 +880,7 @@ pub mod numbering {
             );
         }
         let _ = writeln!(o, "];");
+        possible_lengths(&mut o);
         let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
             .join("numbering_tables.rs");
         std::fs::write(&out, o).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));

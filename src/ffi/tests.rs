@@ -242,9 +242,12 @@ fn reload_swaps_the_policy_and_its_default_country() {
     // 2026-11-27T15:00:00Z: 10:00 in New York.
     let ctx = ctx_at(1_795_791_600_000);
     let mut d = dg_decision::deny(Reason::Internal, 0);
-    // Under the Italian policy "(201) 555-0123" reads as +39 201 555 0123 (no caller ID:
-    // denied by the Italian caller-ID rule).
+    // Under the Italian policy "(201) 555-0123" reads as +39 201 555 0123, which cannot
+    // exist (no Italian number starts 2): invalid_number. "(312) 555-0123" reads as the
+    // Italian mobile +39 312 555 0123 (no caller ID: denied by the Italian caller-ID rule).
     let st = unsafe { dg_check(g, c"(201) 555-0123".as_ptr(), &ctx, &mut d) };
+    assert_eq!(st, dg_status::InvalidNumber);
+    let st = unsafe { dg_check(g, c"(312) 555-0123".as_ptr(), &ctx, &mut d) };
     assert_eq!(st, dg_status::Ok);
     assert_eq!(
         (d.verdict, d.reason),

@@ -100,4 +100,4 @@ mod tables;
 
 pub use ids::{RegionId, ZoneId};
 pub use locate::{Location, locate};
-pub use parse::{Country, NumberError, parse};
+pub use parse::{Country, LeadingDigits, NsnLengths, NumberError, parse};

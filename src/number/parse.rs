@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use super::tables::{CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, REGION_TRUNK0};
+use super::tables::{
+    CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, PL_ALL, PL_KIDS, PL_ROOT, REGION_TRUNK0,
+};
 use super::{Number, RegionId};
 
 /// Why an input is not a dialable number. Every variant is `Copy` and built without
@@ -43,6 +45,23 @@ pub enum NumberError {
         max: u8,
         calling_code: u16,
     },
+    #[error(
+        "impossible length: {digits} digits after +{calling_code}; +{calling_code} numbers{lead} have {lengths} digits"
+    )]
+    LengthForLeadingDigits {
+        digits: u8,
+        calling_code: u16,
+        /// The leading digits the allowed lengths depend on (possibly none).
+        lead: LeadingDigits,
+        lengths: NsnLengths,
+    },
+    #[error(
+        "no number exists under +{calling_code}{lead}: no valid national number starts with those digits"
+    )]
+    UnassignedLeadingDigits {
+        calling_code: u16,
+        lead: LeadingDigits,
+    },
     #[error("too long: {digits} digits; an E.164 number has at most 15, country code included")]
     TooManyDigits { digits: usize },
     #[error(
@@ -61,9 +80,105 @@ pub enum NumberError {
     )]
     TrunkPrefixInNumber { calling_code: u16 },
     #[error(
+        "ambiguous: the digits start with +{calling_code}, the default country's own calling code, and are a possible number both with and without it; write +{calling_code}... or the national number with its trunk prefix"
+    )]
+    AmbiguousCallingCode { calling_code: u16 },
+    #[error(
         "{digits} digits without '+' and no default country: cannot tell the country; write +<country code>... or pass a default country"
     )]
     NeedsDefaultCountry { digits: usize },
+}
+
+/// The first digits (at most 3) of a national significant number, as named in a length
+/// error. Displays as `" starting 391"` (nothing when there are no digits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeadingDigits {
+    digits: [u8; 3],
+    len: u8,
+}
+
+impl LeadingDigits {
+    /// The digit values (0-9).
+    pub fn digits(&self) -> &[u8] {
+        &self.digits[..usize::from(self.len)]
+    }
+}
+
+impl fmt::Display for LeadingDigits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.len > 0 {
+            f.write_str(" starting ")?;
+            for &d in self.digits() {
+                write!(f, "{d}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A set of national significant number lengths (0-15 digits). Displays as `9 or 10`,
+/// `6 to 12`, `5, 7 or 9`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NsnLengths(u16);
+
+impl NsnLengths {
+    /// True when an NSN of `len` digits is in the set.
+    pub fn contains(&self, len: usize) -> bool {
+        len < 16 && self.0 & (1 << len) != 0
+    }
+
+    /// The lengths, shortest first.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..16u8).filter(|&l| self.contains(usize::from(l)))
+    }
+}
+
+impl fmt::Display for NsnLengths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Runs of consecutive lengths; three or more read "a to b".
+        let mut runs: [(u8, u8); 8] = [(0, 0); 8];
+        let mut n = 0;
+        for l in self.iter() {
+            if n > 0 && runs[n - 1].1 + 1 == l {
+                runs[n - 1].1 = l;
+            } else {
+                runs[n] = (l, l);
+                n += 1;
+            }
+        }
+        let mut items = 0;
+        let total: usize = runs[..n]
+            .iter()
+            .map(|&(a, b)| {
+                if b - a >= 2 {
+                    1
+                } else {
+                    usize::from(b - a) + 1
+                }
+            })
+            .sum();
+        for &(a, b) in &runs[..n] {
+            let parts: &[(u8, u8)] = if b - a >= 2 {
+                &[(a, b)]
+            } else if a == b {
+                &[(a, a)]
+            } else {
+                &[(a, a), (b, b)]
+            };
+            for &(x, y) in parts {
+                if items > 0 {
+                    f.write_str(if items + 1 == total { " or " } else { ", " })?;
+                }
+                if x == y {
+                    write!(f, "{x}")?;
+                } else {
+                    write!(f, "{x} to {y}")?;
+                }
+                items += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Dialing rules of a default country: its calling code, IDD (international) prefixes
@@ -160,7 +275,9 @@ const BUF: usize = 24;
 ///    * otherwise the digits are national: the literal trunk prefix (`0` FR/GB/DE/AU,
 ///      `1` NANP, `8` RU) is dropped when the rest is a valid NSN; IT, ES and SM have none
 ///      (Italian numbers keep their leading 0). Digits that only make sense with the
-///      country code in front (`33 1 23 45 67 89` with default FR) are read that way.
+///      country code in front (`33 1 23 45 67 89` with default FR, `39 02 1234 5678`
+///      with default IT) are read that way, as libphonenumber does; digits possible both
+///      ways (`49 6131 969468` with default DE) are [`NumberError::AmbiguousCallingCode`].
 ///      Not supported: libphonenumber's transform rules (Caribbean 7-digit local dialling,
 ///      carrier-selection codes in BR/AR/CO); such input is rejected, never guessed.
 /// 3. Without `+` and without a default country, the digits are taken as E.164 only when
@@ -172,9 +289,15 @@ const BUF: usize = 24;
 /// (`+44 (0)20 7946 0018`, `+49 (0)30 ...`, as libphonenumber does); other trunk prefixes
 /// (`+7 8 495 ...`) only when the number is invalid with them and valid without.
 ///
-/// NSN lengths: NANP (+1) exactly 10 with NPA and NXX not starting with 0/1 and NPA not
-/// N11; RU/KZ (+7) 10; IT 6–12; GB 7–10; FR, ES 9; DE 5–13; AU 9 (6–12 for the `1`
-/// special-rate ranges); any other code 4 up to the E.164 limit of 15 digits in all.
+/// NSN lengths: only those a valid number (any type: fixed line, mobile, toll free,
+/// premium, shared cost, personal, VoIP, pager, UAN, voicemail) with the same first digits
+/// can have under libphonenumber's metadata (data/numbering/possible_lengths.tsv, by
+/// calling code and up to 3 leading digits: `+39 39…` 9 or 10 digits, `+39 0…` 6 to 11),
+/// else [`NumberError::TooShort`], [`NumberError::TooLong`],
+/// [`NumberError::LengthForLeadingDigits`] or [`NumberError::UnassignedLeadingDigits`].
+/// So the country code typed without '+' is never kept as part of the national number
+/// (`39 02 1234 5678` with default IT is `+390212345678`, not a 12-digit `+39 39…`).
+/// NANP (+1) also needs NPA and NXX not starting with 0/1 and an NPA that is not N11.
 /// In countries whose trunk prefix is 0 an NSN may not start with a single 0
 /// ([`NumberError::TrunkPrefixInNumber`]).
 ///
@@ -321,40 +444,60 @@ fn cc_len(cc: u16) -> usize {
     }
 }
 
-/// (min, max) NSN length for calling code `cc` (see the module docs).
-fn nsn_span(cc: u16, first: u8) -> (u8, u8) {
-    match cc {
-        1 | 7 => (10, 10),
-        39 => (6, 12),
-        44 => (7, 10),
-        33 | 34 => (9, 9),
-        49 => (5, 13),
-        61 if first == 1 => (6, 12),
-        61 => (9, 9),
-        _ => (4, (15 - cc_len(cc)) as u8),
+/// The NSN lengths a valid number under calling code `cc` with the first digits of `nsn`
+/// can have (possible_lengths.tsv: the longest listed prefix of the first 3 digits
+/// decides; exact for every 3-digit prefix). `None` for a calling code without data.
+#[inline]
+fn possible_lengths(cc: u16, nsn: &[u8]) -> Option<NsnLengths> {
+    let [mut mask, mut kids] = *PL_ROOT.get(usize::from(cc))?;
+    if kids == NONE && mask == 0 {
+        return None;
     }
+    for &d in nsn {
+        if kids == NONE {
+            break;
+        }
+        [mask, kids] = PL_KIDS[usize::from(kids) * 10 + usize::from(d)];
+    }
+    Some(NsnLengths(mask))
 }
 
-/// Checks a national significant number under calling code `cc`.
+/// Checks a national significant number under calling code `cc`: its length must be one
+/// a valid number of any type with the same leading digits can have (libphonenumber
+/// metadata, possible_lengths.tsv), plus the NANP structure for +1.
 fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
     let len = nsn.len();
-    let (min, max) = nsn_span(cc, nsn.first().copied().unwrap_or(0));
-    if len < usize::from(min) {
-        return Err(NumberError::TooShort {
-            digits: len as u8,
-            min,
-            calling_code: cc,
-        });
+    let Some(lengths) = possible_lengths(cc, nsn) else {
+        // A calling code the metadata does not describe: only the E.164 limits.
+        let max = (15 - cc_len(cc)) as u8;
+        return if len < 4 {
+            Err(NumberError::TooShort {
+                digits: len as u8,
+                min: 4,
+                calling_code: cc,
+            })
+        } else if len > usize::from(max) {
+            Err(NumberError::TooLong {
+                digits: len.min(255) as u8,
+                max,
+                calling_code: cc,
+            })
+        } else {
+            Ok(())
+        };
+    };
+    if lengths.contains(len) {
+        return check_structure(cc, nsn);
     }
-    if len > usize::from(max) {
-        return Err(NumberError::TooLong {
-            digits: len.min(255) as u8,
-            max,
-            calling_code: cc,
-        });
-    }
+    Err(length_error(cc, nsn, lengths))
+}
+
+/// NANP structure and the trunk-0 rule, for an NSN whose length is possible.
+#[inline]
+fn check_structure(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
     // In trunk-0 countries no NSN starts with 0 (except the "00" service ranges of JP,
     // KR, ID; RW, whose NSNs may start with 06, is not marked trunk-0 in the table).
+    let len = nsn.len();
     if len >= 2 && nsn[0] == 0 && nsn[1] != 0 && trunk_zero(cc) {
         return Err(NumberError::TrunkPrefixInNumber { calling_code: cc });
     }
@@ -371,6 +514,63 @@ fn check(cc: u16, nsn: &[u8]) -> Result<(), NumberError> {
         return Err(NumberError::InvalidNanp { reason });
     }
     Ok(())
+}
+
+/// The most precise error for an NSN whose length is not in `lengths` (the lengths for
+/// its first 3 digits): outside every length of the calling code → too short / too long;
+/// a trunk 0 or a broken NANP structure → that; else the lengths for its first digits.
+#[cold]
+fn length_error(cc: u16, nsn: &[u8], lengths: NsnLengths) -> NumberError {
+    let len = nsn.len();
+    // NANP numbers have 10 digits: the 7-digit Canadian 310-xxxx numbers libphonenumber
+    // also knows fail the NXX rule (local dialling only), so they do not widen the span.
+    let all = NsnLengths(PL_ALL[usize::from(cc)]);
+    let (min, max) = if cc == 1 {
+        (10, 10)
+    } else {
+        (
+            all.iter().next().unwrap_or(0),
+            all.iter().last().unwrap_or(0),
+        )
+    };
+    if len < usize::from(min) {
+        return NumberError::TooShort {
+            digits: len as u8,
+            min,
+            calling_code: cc,
+        };
+    }
+    if len > usize::from(max) {
+        return NumberError::TooLong {
+            digits: len.min(255) as u8,
+            max,
+            calling_code: cc,
+        };
+    }
+    if let Err(e) = check_structure(cc, nsn) {
+        return e;
+    }
+    // Every code's shortest NSN has 4 digits or more (tests/number_lengths.rs checks), so
+    // here the NSN has at least 3, the depth at which the table is exact.
+    let depth = len.min(3);
+    let mut lead = LeadingDigits {
+        digits: [0; 3],
+        len: depth as u8,
+    };
+    lead.digits[..depth].copy_from_slice(&nsn[..depth]);
+    if lengths.0 == 0 {
+        NumberError::UnassignedLeadingDigits {
+            calling_code: cc,
+            lead,
+        }
+    } else {
+        NumberError::LengthForLeadingDigits {
+            digits: len as u8,
+            calling_code: cc,
+            lead,
+            lengths,
+        }
+    }
 }
 
 /// Digit values and their integer value. The value is kept modulo 2^64 (wrapping), so
@@ -468,20 +668,53 @@ fn national(c: &CountryRules, d: Digits<'_>) -> Result<Number, NumberError> {
         }
     } else {
         match check(cc, d.d) {
-            Ok(()) => return Ok(make(cc, d)),
+            Ok(()) => return whole_national(c, d),
             Err(e) => e,
         }
     };
     // A trunk-like first digit may be part of the number itself (RU 800 without its 8).
     if check(cc, d.d).is_ok() {
-        return Ok(make(cc, d));
+        return whole_national(c, d);
     }
-    // The country code written without '+': "33 1 23 45 67 89" with default FR.
+    without_calling_code(c, d).ok_or(first_err)
+}
+
+/// The digits `d` as written are a possible national number. When they also start with
+/// the country's own calling code and the rest is a possible number too ("49 6131 969468"
+/// with default DE: 12 digits are possible after +49 4…), the two readings are different
+/// numbers. libphonenumber decides by its full national-number pattern, which the length
+/// table only approximates, so `parse` does not guess: a wrong guess misses the
+/// registry copy of the other number.
+#[inline]
+fn whole_national(c: &CountryRules, d: Digits<'_>) -> Result<Number, NumberError> {
+    let whole = make(c.calling_code, d);
+    match without_calling_code(c, d) {
+        Some(n) if n != whole => Err(NumberError::AmbiguousCallingCode {
+            calling_code: c.calling_code,
+        }),
+        _ => Ok(whole),
+    }
+}
+
+/// The country code written without '+' ("33 1 23 45 67 89" with default FR, "39 02 1234
+/// 5678" with default IT): the digits after the code, with the trunk prefix dropped as
+/// libphonenumber's maybeExtractCountryCode does, when they are a possible number.
+#[inline]
+fn without_calling_code(c: &CountryRules, d: Digits<'_>) -> Option<Number> {
+    let cc = c.calling_code;
     let l = cc_len(cc);
-    if d.len() > l && value(&d.d[..l]) == u64::from(cc) && check(cc, &d.d[l..]).is_ok() {
-        return Ok(make(cc, d.skip(l)));
+    if d.len() <= l || value(&d.d[..l]) != u64::from(cc) {
+        return None;
     }
-    Err(first_err)
+    let rest = d.skip(l);
+    if check(cc, rest.d).is_ok() {
+        return Some(make(cc, rest));
+    }
+    let t = c.trunk.len();
+    if t > 0 && starts_with_ascii(rest.d, c.trunk) && check(cc, &rest.d[t..]).is_ok() {
+        return Some(make(cc, rest.skip(t)));
+    }
+    None
 }
 
 /// No '+' and no default country: E.164 only when unambiguous (see the module docs).

@@ -38,4 +38,7 @@ pub(crate) struct PrefixEntry {
 
 pub(crate) const NONE: u16 = u16::MAX;
 
+// Also generated: `PL_ROOT: [[u16; 2]; 1000]`, `PL_ALL: [u16; 1000]`, `PL_KIDS: [[u16; 2]; _]`,
+// the possible NSN lengths per calling code and leading digits (build.rs `possible_lengths`).
+
 include!(concat!(env!("OUT_DIR"), "/numbering_tables.rs"));
