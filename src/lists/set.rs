@@ -1055,7 +1055,14 @@ fn parse_arena(b: &[u8]) -> Result<Parsed, String> {
         let key = r64(at)?;
         let l = (key >> 56) as u32;
         let h = key & ((1 << 56) - 1);
-        if !(1..=15).contains(&l) || h >= POW10[l.saturating_sub(10) as usize] {
+        // `h` is the first L - 10 digits of L-digit numbers: no leading zero (else the
+        // numbers read back from the partition are shorter than L and no lookup, which
+        // splits by the real length, ever finds them).
+        let h_digits = l.saturating_sub(10) as usize;
+        if !(1..=15).contains(&l)
+            || h >= POW10[h_digits]
+            || (h_digits > 0 && h < POW10[h_digits - 1])
+        {
             return Err(format!("partition {i} has an impossible key {key:#x}"));
         }
         if keys.last().is_some_and(|&k| k >= key) {
