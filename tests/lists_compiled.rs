@@ -244,6 +244,30 @@ fn partition_key_with_a_leading_zero_is_refused() {
     }
 }
 
+/// Found by the `open_list` fuzzer: a resealed file whose header and arena both claim
+/// 2^35 numbers opened fine, and `to_entries` then asked for a 512 GiB vector (the
+/// process aborted). A count no arena of that size can hold is now refused at open.
+#[test]
+fn number_count_larger_than_the_arena_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.dgl");
+    write_compiled(&NumberSet::from_numbers(vec![12_015_550_123]), None, &path).unwrap();
+    let mut b = std::fs::read(&path).unwrap();
+    let claimed = (1u64 << 35).to_le_bytes();
+    b[16..24].copy_from_slice(&claimed); // file header: distinct numbers
+    b[64..72].copy_from_slice(&claimed); // arena header: count
+    reseal(&mut b);
+    write_bytes(&path, &b);
+    match open_compiled(&path) {
+        Err(ListError::Compiled {
+            problem: CompiledProblem::Corrupt { what },
+            ..
+        }) => assert!(what.contains("cannot fit"), "{what}"),
+        Err(other) => panic!("unexpected {other:?}"),
+        Ok(list) => panic!("accepted a set of {} numbers", list.set.len()),
+    }
+}
+
 #[test]
 fn foreign_and_newer_files() {
     let dir = tempfile::tempdir().unwrap();
