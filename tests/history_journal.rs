@@ -474,13 +474,17 @@ fn sigkill_never_loses_an_acknowledged_reservation() {
         );
     }
     let elapsed = start.elapsed();
-    println!(
-        "sigkill: {KILLS} kills in {:.1} s ({rounds_with_acks} after acknowledgements); \
+    // Straight to stderr, not eprintln!: libtest captures the macros, and the summary
+    // belongs in every CI log, not only in a failing one.
+    writeln!(
+        std::io::stderr().lock(),
+        "\nsigkill: {KILLS} kills in {:.1} s ({rounds_with_acks} after acknowledgements); \
          acknowledged {}, recovered {} ({extra} unacknowledged writes kept); {torn} torn tails truncated",
         elapsed.as_secs_f64(),
         acked.len(),
         acked.len() + extra,
-    );
+    )
+    .unwrap();
     assert!(
         rounds_with_acks >= KILLS as usize / 2,
         "children rarely started"
