@@ -209,6 +209,66 @@ fn resealed_damage_is_caught_or_harmless() {
     assert!(refused > 500, "only {refused} refused");
 }
 
+/// Found by the `open_list` fuzzer: a resealed file whose partition key has a leading
+/// zero (`+39` partition of 12-digit numbers relabelled `h = 3`) opened fine, and its
+/// numbers were listed by `to_entries` (as 11-digit numbers) but found by no lookup: a
+/// registry entry that never denies. The structure check now refuses such a key.
+#[test]
+fn partition_key_with_a_leading_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("it.dgl");
+    write_compiled(
+        &NumberSet::from_numbers(vec![390_212_345_678, 390_212_345_679]),
+        None,
+        &path,
+    )
+    .unwrap();
+    let mut b = std::fs::read(&path).unwrap();
+    let key = ((12u64 << 56) | 39).to_le_bytes();
+    let at = b
+        .windows(8)
+        .position(|w| w == key)
+        .expect("the +39 partition key");
+    b[at..at + 8].copy_from_slice(&((12u64 << 56) | 3).to_le_bytes());
+    reseal(&mut b);
+    write_bytes(&path, &b);
+    match open_compiled(&path) {
+        Err(ListError::Compiled {
+            problem: CompiledProblem::Corrupt { what },
+            ..
+        }) => assert!(what.contains("impossible key"), "{what}"),
+        Err(other) => panic!("unexpected {other:?}"),
+        Ok(list) => panic!(
+            "accepted: lists {:?}, finds none of them",
+            list.set.to_entries()
+        ),
+    }
+}
+
+/// Found by the `open_list` fuzzer: a resealed file whose header and arena both claim
+/// 2^35 numbers opened fine, and `to_entries` then asked for a 512 GiB vector (the
+/// process aborted). A count no arena of that size can hold is now refused at open.
+#[test]
+fn number_count_larger_than_the_arena_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.dgl");
+    write_compiled(&NumberSet::from_numbers(vec![12_015_550_123]), None, &path).unwrap();
+    let mut b = std::fs::read(&path).unwrap();
+    let claimed = (1u64 << 35).to_le_bytes();
+    b[16..24].copy_from_slice(&claimed); // file header: distinct numbers
+    b[64..72].copy_from_slice(&claimed); // arena header: count
+    reseal(&mut b);
+    write_bytes(&path, &b);
+    match open_compiled(&path) {
+        Err(ListError::Compiled {
+            problem: CompiledProblem::Corrupt { what },
+            ..
+        }) => assert!(what.contains("cannot fit"), "{what}"),
+        Err(other) => panic!("unexpected {other:?}"),
+        Ok(list) => panic!("accepted a set of {} numbers", list.set.len()),
+    }
+}
+
 #[test]
 fn foreign_and_newer_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -504,7 +504,9 @@ impl NumberSet {
     /// All members with their dates, ascending (for tests, export and folding).
     pub fn to_entries(&self) -> Vec<(u64, Option<i32>)> {
         let b = self.arena();
-        let mut out = Vec::with_capacity(self.len());
+        // The count is only an estimate of what the containers hold (the arena is not
+        // walked at open): never let it size a larger allocation than the arena.
+        let mut out = Vec::with_capacity(self.len().min(b.len()));
         for (pi, (key, p)) in self.keys.iter().zip(self.parts.iter()).enumerate() {
             let l = (key >> 56) as u32;
             let h = key & ((1 << 56) - 1);
@@ -1013,6 +1015,14 @@ fn parse_arena(b: &[u8]) -> Result<Parsed, String> {
         ));
     }
     let len = r64(0)?;
+    // Every number takes at least one bit of the arena (a bitmap bit), so a larger count
+    // is a crafted or damaged header (and would size allocations, e.g. in `to_entries`).
+    if len > (b.len() as u64).saturating_mul(8) {
+        return Err(format!(
+            "{len} numbers cannot fit in an arena of {} bytes",
+            b.len()
+        ));
+    }
     let n_parts = r32(8)? as usize;
     let kind = r32(12)?;
     let base = r32(16)? as i32;
@@ -1052,7 +1062,14 @@ fn parse_arena(b: &[u8]) -> Result<Parsed, String> {
         let key = r64(at)?;
         let l = (key >> 56) as u32;
         let h = key & ((1 << 56) - 1);
-        if !(1..=15).contains(&l) || h >= POW10[l.saturating_sub(10) as usize] {
+        // `h` is the first L - 10 digits of L-digit numbers: no leading zero (else the
+        // numbers read back from the partition are shorter than L and no lookup, which
+        // splits by the real length, ever finds them).
+        let h_digits = l.saturating_sub(10) as usize;
+        if !(1..=15).contains(&l)
+            || h >= POW10[h_digits]
+            || (h_digits > 0 && h < POW10[h_digits - 1])
+        {
             return Err(format!("partition {i} has an impossible key {key:#x}"));
         }
         if keys.last().is_some_and(|&k| k >= key) {
