@@ -152,10 +152,18 @@ fn every_error_variant() {
     assert_eq!(err(" -()/. ", Some("IT")), NumberError::Empty);
     assert_eq!(err("+", None), NumberError::Empty);
     assert_eq!(
-        err("+1 800 FLOWERS", None),
+        err("+1 800 FLO", None),
+        NumberError::TooShort {
+            digits: 6,
+            min: 10,
+            calling_code: 1
+        }
+    );
+    assert_eq!(
+        err("+1 8 FLOWERS", None),
         NumberError::Letter {
             ch: 'F',
-            position: 8
+            position: 6
         }
     );
     assert_eq!(
@@ -166,24 +174,11 @@ fn every_error_variant() {
         }
     );
     assert_eq!(
-        err("+39 02 1234 5678 ext. 12", None),
-        NumberError::Extension { position: 18 }
-    );
-    assert_eq!(
-        err("+39 02 1234 5678;ext=12", None),
-        NumberError::Extension { position: 17 }
-    );
-    assert_eq!(
-        err("201-555-0123 x12", Some("US")),
-        NumberError::Extension { position: 14 }
-    );
-    assert_eq!(
-        err("201-555-0123X12", Some("US")),
-        NumberError::Extension { position: 13 }
-    );
-    assert_eq!(
-        err("201-555-0123#12", Some("US")),
-        NumberError::Extension { position: 13 }
+        err("201-555-0123 x12a", Some("US")),
+        NumberError::Letter {
+            ch: 'x',
+            position: 14
+        }
     );
     assert_eq!(
         err("+39 02 1234*5678", None),
@@ -212,7 +207,11 @@ fn every_error_variant() {
     );
     assert_eq!(
         err("++39", None),
-        NumberError::MisplacedPlus { position: 2 }
+        NumberError::TooShort {
+            digits: 0,
+            min: 6,
+            calling_code: 39
+        }
     );
     assert_eq!(
         err("+39 12345", None),
@@ -319,8 +318,8 @@ fn error_messages_say_what_is_wrong() {
         "too short: 5 digits after calling code +39; at least 6 expected"
     );
     assert_eq!(
-        err("+1 800 FLOWERS", None).to_string(),
-        "letter 'F' at position 8: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted"
+        err("+1 8 FLOWERS", None).to_string(),
+        "letter 'F' at position 6: a number may carry a label before it (Tel:, Phone:), an extension after it (ext. 12, x12) or vanity letters after three digits (1-800-FLOWERS); this is none of them"
     );
     assert_eq!(
         err("+999 123456", None).to_string(),
@@ -665,4 +664,58 @@ fn lengths_depend_on_the_leading_digits() {
     );
     assert_eq!(e164("0049 6131 969468", Some("DE")), 496131969468);
     assert_eq!(e164("06131 969468", Some("DE")), 496131969468);
+}
+
+/// What CRM exports hold (issue 11): Unicode spaces and dashes, fullwidth and other
+/// scripts' digits, labels, tel: URIs, `++`, extensions beside the number, vanity
+/// letters. Each reads as libphonenumber's `parse` reads it.
+#[test]
+fn messy_input_reads_as_libphonenumber_reads_it() {
+    use dialguard::number::parse_with_extension;
+    let it = c("IT");
+    let us = c("US");
+    let cases: &[(&str, &Country, u64, Option<&str>)] = &[
+        ("02\u{a0}1234\u{a0}5678", &it, 390212345678, None),
+        ("02\u{202f}1234\u{2009}5678", &it, 390212345678, None),
+        ("\u{feff}02 1234 5678\u{200b}", &it, 390212345678, None),
+        ("02\u{2013}1234\u{2212}5678", &it, 390212345678, None),
+        ("\u{ff0b}\u{ff13}\u{ff19} \u{ff10}\u{ff12} \u{ff11}\u{ff12}\u{ff13}\u{ff14} \u{ff15}\u{ff16}\u{ff17}\u{ff18}", &it, 390212345678, None),
+        ("\u{660}\u{662} \u{661}\u{662}\u{663}\u{664} \u{665}\u{666}\u{667}\u{668}", &it, 390212345678, None),
+        ("\u{6f0}\u{6f2} \u{6f1}\u{6f2}\u{6f3}\u{6f4} \u{6f5}\u{6f6}\u{6f7}\u{6f8}", &it, 390212345678, None),
+        ("\u{966}\u{968} \u{967}\u{968}\u{969}\u{96a} \u{96b}\u{96c}\u{96d}\u{96e}", &it, 390212345678, None),
+        ("[02] 1234 5678", &it, 390212345678, None),
+        ("Tel.: 02 1234 5678", &it, 390212345678, None),
+        ("Phone: +39 02 1234 5678", &it, 390212345678, None),
+        ("++39 02 1234 5678", &it, 390212345678, None),
+        ("tel:+39-02-1234-5678", &it, 390212345678, None),
+        ("tel:+39-02-1234-5678;ext=12", &it, 390212345678, Some("12")),
+        ("tel:1234-5678;phone-context=+39-02", &it, 390212345678, None),
+        ("02 1234 5678 ext. 12", &it, 390212345678, Some("12")),
+        ("02 1234 5678 int. 3", &it, 390212345678, Some("3")),
+        ("02 1234 5678 interno 45", &it, 390212345678, Some("45")),
+        ("+39 02 1234 5678;ext=7", &it, 390212345678, Some("7")),
+        ("201-555-0123 x12", &us, 12015550123, Some("12")),
+        ("201-555-0123#12", &us, 12015550123, Some("12")),
+        ("(201) 555-0123 ext 999", &us, 12015550123, Some("999")),
+        ("1-800-FLOWERS", &us, 18003569377, None),
+        ("+1 800 FLOWERS", &us, 18003569377, None),
+    ];
+    for &(input, country, want, ext) in cases {
+        let (n, e) = parse_with_extension(input, Some(country))
+            .unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        assert_eq!(n.get(), want, "{input:?}");
+        assert_eq!(e.as_ref().map(|e| e.as_str()), ext, "{input:?}");
+        // `parse` reads the same number and drops the extension.
+        assert_eq!(parse(input, Some(country)).unwrap(), n, "{input:?}");
+    }
+    // Garbage stays garbage.
+    for bad in ["n/a", "abc", "Fax 02 1234 5678", "02 1234 5678 ext. twelve", "€ 12", "call me"] {
+        assert!(parse(bad, Some(&it)).is_err(), "{bad:?}");
+    }
+    // More digits than any buffer holds are refused, not cut to fit.
+    let long = format!("\u{a0}{}", "1".repeat(60));
+    assert!(matches!(
+        parse(&long, Some(&it)),
+        Err(NumberError::TooManyDigits { digits: 60 })
+    ));
 }

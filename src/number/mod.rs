@@ -95,9 +95,11 @@ impl fmt::Display for Number {
 
 mod ids;
 mod locate;
+mod messy;
 mod parse;
 mod tables;
 
 pub use ids::{RegionId, ZoneId};
 pub use locate::{Location, locate};
-pub use parse::{Country, LeadingDigits, NsnLengths, NumberError, parse};
+pub use messy::Extension;
+pub use parse::{Country, LeadingDigits, NsnLengths, NumberError, parse, parse_with_extension};

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::messy::Extension;
 use super::tables::{
     CC1, CC2, CC3, COUNTRIES, CountryRules, NONE, PL_ALL, PL_KIDS, PL_ROOT, REGION_TRUNK0,
 };
@@ -18,11 +19,11 @@ pub enum NumberError {
     )]
     Empty,
     #[error(
-        "letter {ch:?} at position {position}: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted"
+        "letter {ch:?} at position {position}: a number may carry a label before it (Tel:, Phone:), an extension after it (ext. 12, x12) or vanity letters after three digits (1-800-FLOWERS); this is none of them"
     )]
     Letter { ch: char, position: usize },
     #[error(
-        "unexpected character {ch:?} at position {position}: only digits, a leading '+' and the separators space . - ( ) / are allowed"
+        "unexpected character {ch:?} at position {position}: only digits (of any script), one leading '+', spaces, dashes, dots, brackets and '/' are read"
     )]
     InvalidCharacter { ch: char, position: usize },
     #[error("misplaced '+' at position {position}: '+' may only start the number, once")]
@@ -315,7 +316,7 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     // Value of all digits so far, wrapping: see `Digits`.
     let mut v = 0u64;
     let mut plus = false;
-    for (i, &b) in bytes.iter().enumerate() {
+    for &b in bytes {
         let digit = b.wrapping_sub(b'0');
         if digit < 10 {
             if n < BUF {
@@ -327,7 +328,9 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
         } else if b == b'+' && !plus && n == 0 {
             plus = true;
         } else {
-            return Err(reject(input, i, n));
+            // Not plain ASCII digits and separators: the slow path reads Unicode,
+            // labels, tel: URIs, extensions and vanity letters (or says why not).
+            return parse_messy(input, default_country).map(|(n, _)| n);
         }
     }
     if n == 0 {
@@ -353,30 +356,41 @@ pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, N
     }
 }
 
-/// The error for the byte at `i`, which is neither a digit, a separator nor a leading
-/// '+'; `digits` = digits seen before it.
-#[cold]
-fn reject(input: &str, i: usize, digits: usize) -> NumberError {
-    let bytes = input.as_bytes();
-    let position = char_pos(input, i);
-    match bytes[i] {
-        b'+' => NumberError::MisplacedPlus { position },
-        b'#' => NumberError::Extension { position },
-        b'x' | b'X' if digits > 0 => NumberError::Extension { position },
-        b';' | b'e' | b'E' if starts_with_ext(&bytes[i..]) => NumberError::Extension { position },
-        b if b.is_ascii_alphabetic() => NumberError::Letter {
-            ch: char::from(b),
-            position,
-        },
-        // `i` is a char boundary: every earlier byte was ASCII.
-        _ => NumberError::InvalidCharacter {
-            ch: input
-                .get(i..)
-                .and_then(|s| s.chars().next())
-                .unwrap_or('\u{fffd}'),
-            position,
-        },
+/// Like [`parse`], and returns the extension the input carried (`ext. 12`, `x12`,
+/// `;ext=12`, `int. 3`), which is never part of the number.
+///
+/// ```
+/// use dialguard::number::{Country, parse_with_extension};
+/// let it = Country::from_iso("IT").unwrap();
+/// let (n, ext) = parse_with_extension("Tel.: 02\u{a0}1234\u{a0}5678 int. 3", Some(&it)).unwrap();
+/// assert_eq!((n.get(), ext.unwrap().as_str()), (390212345678, "3"));
+/// ```
+pub fn parse_with_extension(
+    input: &str,
+    default_country: Option<&Country>,
+) -> Result<(Number, Option<Extension>), NumberError> {
+    let plain =
+        |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'\t' | b'.' | b'-' | b'(' | b')' | b'/');
+    match input.as_bytes().split_first() {
+        Some((&first, rest))
+            if (first == b'+' || plain(first)) && rest.iter().all(|&b| plain(b)) =>
+        {
+            parse(input, default_country).map(|n| (n, None))
+        }
+        _ => parse_messy(input, default_country),
     }
+}
+
+/// The slow path: [`super::messy::clean`] rewrites the input as `+` and ASCII digits,
+/// which the fast path then reads without coming back here.
+#[cold]
+fn parse_messy(
+    input: &str,
+    default_country: Option<&Country>,
+) -> Result<(Number, Option<Extension>), NumberError> {
+    let cleaned = super::messy::clean(input)?;
+    let n = parse(cleaned.text(), default_country)?;
+    Ok((n, cleaned.extension))
 }
 
 /// True when the digit values `d` start with the ASCII digits `prefix`.
@@ -385,21 +399,6 @@ fn starts_with_ascii(d: &[u8], prefix: &[u8]) -> bool {
         && d.iter()
             .zip(prefix)
             .all(|(&x, &p)| x == p.wrapping_sub(b'0'))
-}
-
-/// `ext`, `Ext.`, `;ext=` at the start of `rest` (ASCII case-insensitive).
-fn starts_with_ext(rest: &[u8]) -> bool {
-    let rest = if rest.first() == Some(&b';') {
-        &rest[1..]
-    } else {
-        rest
-    };
-    rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"ext")
-}
-
-/// 1-based character position of byte offset `i` (error path only).
-fn char_pos(input: &str, i: usize) -> usize {
-    input.get(..i).map_or(i, |s| s.chars().count()) + 1
 }
 
 fn value(d: &[u8]) -> u64 {

@@ -78,6 +78,9 @@ struct CheckLine<'a> {
     number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'static str>,
+    /// The extension the input carried (never part of the number that was checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension: Option<String>,
     verdict: &'static str,
     reason: Option<&'static str>,
     rule: Option<String>,
@@ -132,8 +135,9 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn line<'i>(&mut self, row: Option<u64>, input: &'i str) -> CheckLine<'i> {
-        let n = match number::parse(input, self.snap.default_country()) {
-            Ok(n) => n,
+        let (n, extension) = match number::parse_with_extension(input, self.snap.default_country())
+        {
+            Ok(parsed) => parsed,
             Err(e) => return invalid(row, input, e.to_string()),
         };
         let (decision, attempt) = if self.reserve {
@@ -159,6 +163,7 @@ impl Checker<'_> {
             input,
             number: Some(n.to_string()),
             region: Some(number::locate(n).region.code()),
+            extension: extension.map(|e| e.to_string()),
             verdict: decision.verdict().name(),
             reason: decision.reason().map(|r| r.name()),
             rule: rule_name(self.snap, &decision),
@@ -180,6 +185,7 @@ fn invalid(row: Option<u64>, input: &str, error: String) -> CheckLine<'_> {
         input,
         number: None,
         region: None,
+        extension: None,
         verdict: "deny",
         reason: Some("invalid_number"),
         rule: None,
