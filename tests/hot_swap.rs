@@ -2,11 +2,16 @@
 //! and again (`Guard::swap_list`) and the policy reloaded. No check may fail, block or see
 //! a half-swapped state, and replaced snapshots must be freed once no reader holds them.
 //!
+//! "Never blocks" is measured in the same run: the readers first check for a while with
+//! no swaps (the baseline), then during the swaps; the p99 check latency during swaps
+//! must stay within a generous multiple of the baseline's (a swap that blocked checks for
+//! its duration puts a few percent of all checks behind it, far above the p99).
+//!
 //! The default size is 2 M numbers per registry copy; `DIALGUARD_SWAP_BIG=1 cargo test
 //! --release --test hot_swap -- --ignored` runs the same with 100 M.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dialguard::guard::{CallContext, Guard, GuardOptions};
@@ -28,6 +33,14 @@ path = "dnc.txt"
 id = "always"
 mon-sun = ["00:00-24:00"]
 "#;
+
+const BASELINE: u8 = 0;
+const SWAPPING: u8 = 1;
+const STOP: u8 = 2;
+/// p99 during swaps may be at most this many times the p99 without swaps …
+const MAX_P99_RATIO: u64 = 8;
+/// … or this many nanoseconds, whichever is larger.
+const MIN_P99_BOUND_NS: u64 = 50_000;
 
 fn run(size: usize, swaps: usize) {
     let dir = tempfile::tempdir().unwrap();
@@ -67,19 +80,26 @@ fn run(size: usize, swaps: usize) {
             None,
         )
         .unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
+    // 0: baseline (no swaps), 1: swapping, 2: stop.
+    let phase = Arc::new(AtomicU8::new(BASELINE));
     let checks = Arc::new(AtomicU64::new(0));
     let now = "2026-11-27T16:00:00Z".parse().unwrap();
     let readers: Vec<_> = (0..2)
         .map(|r| {
-            let (guard, stop, checks) =
-                (Arc::clone(&guard), Arc::clone(&stop), Arc::clone(&checks));
+            let (guard, phase, checks) =
+                (Arc::clone(&guard), Arc::clone(&phase), Arc::clone(&checks));
             let (both, neither) = (probe_both.clone(), neither.clone());
             std::thread::spawn(move || {
                 let ctx = CallContext::new(now);
                 let (mut i, mut worst) = (r * 7, Duration::ZERO);
                 let mut failures = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
+                // Latencies (ns) per phase, capped so memory stays bounded.
+                let mut lat: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+                loop {
+                    let p = phase.load(Ordering::Relaxed);
+                    if p == STOP {
+                        break;
+                    }
                     let (n, deny) = if i % 2 == 0 {
                         (both[i % both.len()], true)
                     } else {
@@ -87,7 +107,14 @@ fn run(size: usize, swaps: usize) {
                     };
                     let t0 = Instant::now();
                     let d = guard.check_number(n, &ctx);
-                    worst = worst.max(t0.elapsed());
+                    let took = t0.elapsed();
+                    if p == SWAPPING {
+                        worst = worst.max(took);
+                    }
+                    let l = &mut lat[usize::from(p)];
+                    if l.len() < 4_000_000 {
+                        l.push(took.as_nanos().min(u128::from(u32::MAX)) as u32);
+                    }
                     let ok = if deny {
                         d.reason() == Some(Reason::Registry)
                     } else {
@@ -99,11 +126,14 @@ fn run(size: usize, swaps: usize) {
                     i += 1;
                     checks.fetch_add(1, Ordering::Relaxed);
                 }
-                (failures, worst)
+                (failures, worst, lat)
             })
         })
         .collect();
 
+    // The baseline: readers check with no swap running.
+    std::thread::sleep(Duration::from_millis(700));
+    phase.store(SWAPPING, Ordering::Relaxed);
     let mut replaced = Vec::new();
     let started = Instant::now();
     for k in 0..swaps {
@@ -131,15 +161,45 @@ fn run(size: usize, swaps: usize) {
         }
     }
     let swap_time = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
+    phase.store(STOP, Ordering::Relaxed);
+    let mut lat: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
     for r in readers {
-        let (failures, worst) = r.join().unwrap();
+        let (failures, worst, l) = r.join().unwrap();
         assert!(
             failures.is_empty(),
             "checks saw a wrong verdict during swaps: {failures:?}"
         );
         eprintln!("reader worst single check during {swaps} swaps: {worst:?}");
+        for (all, mine) in lat.iter_mut().zip(l) {
+            all.extend(mine);
+        }
     }
+    let [base, during] = lat.map(|mut l| {
+        l.sort_unstable();
+        l
+    });
+    assert!(
+        base.len() > 1000 && during.len() > 1000,
+        "too few checks to compare: {} without swaps, {} during",
+        base.len(),
+        during.len()
+    );
+    let p99 = |l: &[u32]| l[(l.len() - 1) * 99 / 100];
+    let (p99_base, p99_swap) = (p99(&base), p99(&during));
+    eprintln!(
+        "p99 check latency: {p99_base} ns without swaps ({} checks), {p99_swap} ns during swaps ({} checks), ratio {:.2}",
+        base.len(),
+        during.len(),
+        f64::from(p99_swap) / f64::from(p99_base.max(1))
+    );
+    // Generous for a loaded 2-core machine (the swapping thread competes with the
+    // readers for the cores and the cache), with a floor for very fast baselines.
+    let bound = (u64::from(p99_base) * MAX_P99_RATIO).max(MIN_P99_BOUND_NS);
+    assert!(
+        u64::from(p99_swap) <= bound,
+        "checks were slowed down by the swaps: p99 {p99_swap} ns during swaps vs {p99_base} ns \
+         without (bound {bound} ns = {MAX_P99_RATIO}x, at least {MIN_P99_BOUND_NS} ns)"
+    );
     assert!(
         checks.load(Ordering::Relaxed) > 1000,
         "readers ran during the swaps"
