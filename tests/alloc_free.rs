@@ -226,13 +226,25 @@ fn dg_decision_is_32_bytes_without_padding() {
     use std::mem::{offset_of, size_of};
     assert_eq!(size_of::<dg_decision>(), 32);
     assert_eq!(std::mem::align_of::<dg_decision>(), 8);
+    fn size<T>(_: fn(&dg_decision) -> &T) -> usize {
+        size_of::<T>()
+    }
     let fields = [
-        (offset_of!(dg_decision, verdict), 4),
-        (offset_of!(dg_decision, reason), 4),
-        (offset_of!(dg_decision, rule), 4),
-        (offset_of!(dg_decision, constraints), 4),
-        (offset_of!(dg_decision, until_unix_ms), 8),
-        (offset_of!(dg_decision, policy_version), 8),
+        (offset_of!(dg_decision, verdict), size(|d| &d.verdict)),
+        (offset_of!(dg_decision, reason), size(|d| &d.reason)),
+        (offset_of!(dg_decision, rule), size(|d| &d.rule)),
+        (
+            offset_of!(dg_decision, constraints),
+            size(|d| &d.constraints),
+        ),
+        (
+            offset_of!(dg_decision, until_unix_ms),
+            size(|d| &d.until_unix_ms),
+        ),
+        (
+            offset_of!(dg_decision, policy_version),
+            size(|d| &d.policy_version),
+        ),
     ];
     // Each field starts where the previous one ends, and the last ends at the size.
     let mut end = 0;

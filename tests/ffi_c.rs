@@ -146,7 +146,9 @@ fn dg_decision_layout_in_the_header_is_32_bytes_without_padding() {
         _Static_assert(offsetof(dg_decision, constraints) == 12, \"constraints at 12\");\n\
         _Static_assert(offsetof(dg_decision, until_unix_ms) == 16, \"until_unix_ms at 16\");\n\
         _Static_assert(offsetof(dg_decision, policy_version) == 24, \"policy_version at 24\");\n\
-        _Static_assert(sizeof(((dg_decision *)0)->policy_version) == 8, \"no tail padding\");\n";
+        #define F(f) sizeof(((dg_decision *)0)->f)\n\
+        _Static_assert(F(verdict) + F(reason) + F(rule) + F(constraints) + F(until_unix_ms) \
+        + F(policy_version) == sizeof(dg_decision), \"no padding: the fields fill the 32 bytes\");\n";
     let path = dir.path().join("layout.c");
     std::fs::write(&path, src).expect("write");
     let out = Command::new("cc")
