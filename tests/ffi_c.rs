@@ -27,11 +27,14 @@ struct LinkDir(tempfile::TempDir);
 
 impl LinkDir {
     fn new() -> LinkDir {
-        let lib = profile_dir().join("libdialguard.so");
+        LinkDir::with_lib(&profile_dir().join("libdialguard.so"))
+    }
+
+    fn with_lib(lib: &Path) -> LinkDir {
         assert!(lib.exists(), "{} not built", lib.display());
         let dir = tempfile::tempdir().expect("temp dir");
         for name in ["libdialguard.so", "libdialguard.so.0"] {
-            std::os::unix::fs::symlink(&lib, dir.path().join(name)).expect("symlink");
+            std::os::unix::fs::symlink(lib, dir.path().join(name)).expect("symlink");
         }
         LinkDir(dir)
     }
@@ -276,6 +279,40 @@ fn address_sanitizer_finds_nothing() {
             .arg(policy())
             .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=1"));
         assert_eq!(stdout(&out), expected, "{name} with AddressSanitizer");
+    }
+}
+
+/// The C programs against a library whose Rust code is itself instrumented
+/// (`RUSTFLAGS=-Zsanitizer=address cargo +nightly build --lib --target
+/// x86_64-unknown-linux-gnu`), named by `DIALGUARD_ASAN_LIB`; .ci/run builds it. The test
+/// above instruments only the C side, so it cannot see the library misuse memory.
+#[test]
+fn address_sanitizer_over_the_instrumented_rust_library() {
+    let Some(lib) = std::env::var_os("DIALGUARD_ASAN_LIB") else {
+        common::missing_tool(
+            "DIALGUARD_ASAN_LIB (a libdialguard.so built with -Zsanitizer=address)",
+            "the AddressSanitizer run over the Rust library",
+            "see .ci/run: RUSTFLAGS=-Zsanitizer=address cargo +nightly build --lib \
+             --target x86_64-unknown-linux-gnu",
+        );
+        return;
+    };
+    let dir = LinkDir::with_lib(Path::new(&lib));
+    let asan = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"];
+    let flags: Vec<&str> = C99.iter().chain(&asan).copied().collect();
+    for (source, name, expected) in [
+        ("examples/c/minimal.c", "minimal", MINIMAL_OUTPUT),
+        ("tests/c/bad_args.c", "bad_args", BAD_ARGS_OUTPUT),
+    ] {
+        let exe = dir.build("cc", source, name, &flags);
+        let out = run(Command::new(exe)
+            .arg(policy())
+            .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=1"));
+        assert_eq!(
+            stdout(&out),
+            expected,
+            "{name} over the instrumented library"
+        );
     }
 }
 
