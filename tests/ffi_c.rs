@@ -1,7 +1,10 @@
 //! The C ABI from C: compiles include/dialguard.h as C99 and C++, builds examples/c and
 //! tests/c against the shared library cargo built for this test run, runs them and checks
-//! their exact output; then once under valgrind and once with AddressSanitizer (each
-//! skipped with a notice when the tool is missing; .ci/run installs valgrind).
+//! their exact output; then once under valgrind and once with AddressSanitizer. A missing
+//! tool (g++, valgrind, libasan, pkg-config) fails the test when `CI` is set and skips it
+//! with a loud notice otherwise; .ci/run installs them all.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,11 +27,14 @@ struct LinkDir(tempfile::TempDir);
 
 impl LinkDir {
     fn new() -> LinkDir {
-        let lib = profile_dir().join("libdialguard.so");
+        LinkDir::with_lib(&profile_dir().join("libdialguard.so"))
+    }
+
+    fn with_lib(lib: &Path) -> LinkDir {
         assert!(lib.exists(), "{} not built", lib.display());
         let dir = tempfile::tempdir().expect("temp dir");
         for name in ["libdialguard.so", "libdialguard.so.0"] {
-            std::os::unix::fs::symlink(&lib, dir.path().join(name)).expect("symlink");
+            std::os::unix::fs::symlink(lib, dir.path().join(name)).expect("symlink");
         }
         LinkDir(dir)
     }
@@ -109,7 +115,11 @@ fn header_compiles_as_c99_and_cxx() {
                return (int)d.verdict - 1 + (int)(DG_ABI_VERSION - dg_abi_version()); }\n";
     for (compiler, file, std) in [("cc", "h.c", "-std=c99"), ("c++", "h.cpp", "-std=c++11")] {
         if compiler == "c++" && !have("c++", &["--version"]) {
-            eprintln!("SKIPPED: no C++ compiler (c++); install g++ to check the header as C++");
+            common::missing_tool(
+                "a C++ compiler (c++)",
+                "the header check as C++",
+                "apt-get install g++",
+            );
             continue;
         }
         let path = dir.path().join(file);
@@ -124,6 +134,39 @@ fn header_compiles_as_c99_and_cxx() {
             .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
         assert!(status.success(), "{compiler} {std} rejects dialguard.h");
     }
+}
+
+/// docs/c-abi.md: "`dg_decision` is … (32 bytes, no padding)", checked by the C compiler
+/// against the committed header (tests/alloc_free.rs checks the Rust side).
+#[test]
+fn dg_decision_layout_in_the_header_is_32_bytes_without_padding() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = "#include <stddef.h>\n#include \"dialguard.h\"\n\
+        _Static_assert(sizeof(dg_decision) == 32, \"dg_decision is 32 bytes\");\n\
+        _Static_assert(offsetof(dg_decision, verdict) == 0, \"verdict at 0\");\n\
+        _Static_assert(offsetof(dg_decision, reason) == 4, \"reason at 4\");\n\
+        _Static_assert(offsetof(dg_decision, rule) == 8, \"rule at 8\");\n\
+        _Static_assert(offsetof(dg_decision, constraints) == 12, \"constraints at 12\");\n\
+        _Static_assert(offsetof(dg_decision, until_unix_ms) == 16, \"until_unix_ms at 16\");\n\
+        _Static_assert(offsetof(dg_decision, policy_version) == 24, \"policy_version at 24\");\n\
+        #define F(f) sizeof(((dg_decision *)0)->f)\n\
+        _Static_assert(F(verdict) + F(reason) + F(rule) + F(constraints) + F(until_unix_ms) \
+        + F(policy_version) == sizeof(dg_decision), \"no padding: the fields fill the 32 bytes\");\n";
+    let path = dir.path().join("layout.c");
+    std::fs::write(&path, src).expect("write");
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"])
+        .arg(format!("-I{ROOT}/include"))
+        .arg(&path)
+        .arg("-o")
+        .arg(dir.path().join("layout.o"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cc: {e} (install gcc)"));
+    assert!(
+        out.status.success(),
+        "include/dialguard.h: dg_decision is not 32 bytes without padding:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -176,7 +219,11 @@ fn have(tool: &str, probe: &[&str]) -> bool {
 #[test]
 fn valgrind_finds_no_errors_or_leaks() {
     if !have("valgrind", &["--version"]) {
-        eprintln!("SKIPPED: valgrind is not installed (.ci/run installs it)");
+        common::missing_tool(
+            "valgrind",
+            "the valgrind run of the C programs",
+            "apt-get install valgrind",
+        );
         return;
     }
     let dir = LinkDir::new();
@@ -215,7 +262,11 @@ fn address_sanitizer_finds_nothing() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !can {
-        eprintln!("SKIPPED: the C compiler cannot build with -fsanitize=address (no libasan)");
+        common::missing_tool(
+            "libasan (cc -fsanitize=address cannot link)",
+            "the AddressSanitizer run of the C programs",
+            "apt-get install gcc (Debian's gcc brings libasan)",
+        );
         return;
     }
     let flags: Vec<&str> = C99.iter().chain(&asan).copied().collect();
@@ -228,6 +279,40 @@ fn address_sanitizer_finds_nothing() {
             .arg(policy())
             .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=1"));
         assert_eq!(stdout(&out), expected, "{name} with AddressSanitizer");
+    }
+}
+
+/// The C programs against a library whose Rust code is itself instrumented
+/// (`RUSTFLAGS=-Zsanitizer=address cargo +nightly build --lib --target
+/// x86_64-unknown-linux-gnu`), named by `DIALGUARD_ASAN_LIB`; .ci/run builds it. The test
+/// above instruments only the C side, so it cannot see the library misuse memory.
+#[test]
+fn address_sanitizer_over_the_instrumented_rust_library() {
+    let Some(lib) = std::env::var_os("DIALGUARD_ASAN_LIB") else {
+        common::missing_tool(
+            "DIALGUARD_ASAN_LIB (a libdialguard.so built with -Zsanitizer=address)",
+            "the AddressSanitizer run over the Rust library",
+            "see .ci/run: RUSTFLAGS=-Zsanitizer=address cargo +nightly build --lib \
+             --target x86_64-unknown-linux-gnu",
+        );
+        return;
+    };
+    let dir = LinkDir::with_lib(Path::new(&lib));
+    let asan = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"];
+    let flags: Vec<&str> = C99.iter().chain(&asan).copied().collect();
+    for (source, name, expected) in [
+        ("examples/c/minimal.c", "minimal", MINIMAL_OUTPUT),
+        ("tests/c/bad_args.c", "bad_args", BAD_ARGS_OUTPUT),
+    ] {
+        let exe = dir.build("cc", source, name, &flags);
+        let out = run(Command::new(exe)
+            .arg(policy())
+            .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=1"));
+        assert_eq!(
+            stdout(&out),
+            expected,
+            "{name} over the instrumented library"
+        );
     }
 }
 
@@ -244,7 +329,11 @@ fn install_snippet() -> String {
 #[test]
 fn documented_install_works_with_pkg_config() {
     if !have("pkg-config", &["--version"]) {
-        eprintln!("SKIPPED: pkg-config is not installed (.ci/run installs it)");
+        common::missing_tool(
+            "pkg-config",
+            "the documented install and pkg-config build",
+            "apt-get install pkg-config",
+        );
         return;
     }
     let prefix = tempfile::tempdir().expect("temp dir");

@@ -1,6 +1,8 @@
 //! Runs examples/python/test_dialguard.py (the ctypes binding's tests) against the shared
-//! library built for this test run. Skipped with a notice when python3 is missing
-//! (.ci/run installs it).
+//! library built for this test run. Without python3 it fails when `CI` is set and skips
+//! with a loud notice otherwise (.ci/run installs it).
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -13,7 +15,11 @@ fn python_binding_tests_pass() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("SKIPPED: python3 is not installed");
+        common::missing_tool(
+            "python3",
+            "the Python ctypes binding's tests",
+            "apt-get install python3",
+        );
         return;
     }
     // The test binary is target/<profile>/deps/<name>; cargo writes the cdylib it built

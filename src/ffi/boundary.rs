@@ -220,3 +220,77 @@ pub(crate) unsafe fn copy_out(
     }
     Ok(())
 }
+
+/// Edge cases of the raw-pointer helpers, small enough for Miri (.ci/run runs this module
+/// under `cargo +nightly miri test`): Miri fails them on any read or write out of bounds.
+#[cfg(test)]
+mod miri_tests {
+    use super::*;
+
+    #[test]
+    fn bounded_str_reads_at_most_max_plus_one_bytes() {
+        // Exactly max + 1 readable bytes and no NUL: too long, without reading byte max + 2.
+        let bytes = [b'7' as c_char; 5];
+        // SAFETY: 5 = max + 1 readable bytes.
+        let e = unsafe { bounded_str(bytes.as_ptr(), 4, "f", "p") }.unwrap_err();
+        assert_eq!(e.status, dg_status::TooLong);
+        // A terminator at the bound: accepted, max bytes long.
+        let bytes = *b"1234\0";
+        // SAFETY: NUL-terminated.
+        let s = unsafe { bounded_str(bytes.as_ptr().cast(), 4, "f", "p") }
+            .map_err(|e| e.message)
+            .unwrap();
+        assert_eq!(s, "1234");
+        // Empty, NULL, invalid UTF-8.
+        // SAFETY: NUL-terminated.
+        assert_eq!(
+            unsafe { bounded_str(c"".as_ptr(), 0, "f", "p") }
+                .map_err(|e| e.message)
+                .unwrap(),
+            ""
+        );
+        // SAFETY: NULL is allowed.
+        let e = unsafe { bounded_str(std::ptr::null(), 4, "f", "p") }.unwrap_err();
+        assert_eq!(e.status, dg_status::NullParameter);
+        let bytes = [0xffu8, 0];
+        // SAFETY: NUL-terminated.
+        let e = unsafe { bounded_str(bytes.as_ptr().cast(), 4, "f", "p") }.unwrap_err();
+        assert_eq!(e.status, dg_status::InvalidUtf8);
+        // SAFETY: NULL means not given.
+        assert_eq!(
+            unsafe { optional_str(std::ptr::null(), 4, "f", "p") }
+                .map_err(|e| e.message)
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn copy_out_writes_within_the_buffer() {
+        let mut n = 0usize;
+        // Fits exactly (3 bytes + NUL in 4).
+        let mut buf = [1 as c_char; 4];
+        // SAFETY: 4 writable bytes, `n` writable.
+        unsafe { copy_out("abc", buf.as_mut_ptr(), 4, &mut n, "f") }
+            .map_err(|e| e.message)
+            .unwrap();
+        assert_eq!((buf.map(|c| c as u8), n), (*b"abc\0", 3));
+        // One byte short: an empty string, and the length needed.
+        let mut buf = [1 as c_char; 3];
+        // SAFETY: 3 writable bytes.
+        let e = unsafe { copy_out("abc", buf.as_mut_ptr(), 3, &mut n, "f") }.unwrap_err();
+        assert_eq!(
+            (e.status, buf[0], buf[1], n),
+            (dg_status::BufferTooSmall, 0, 1, 3)
+        );
+        // Size query and zero-length buffer.
+        // SAFETY: NULL with len 0 is a size query.
+        let e = unsafe { copy_out("abc", std::ptr::null_mut(), 0, &mut n, "f") }.unwrap_err();
+        assert_eq!(e.status, dg_status::BufferTooSmall);
+        let mut buf = [1 as c_char; 1];
+        // SAFETY: a valid pointer with len 0: nothing may be written.
+        let e = unsafe { copy_out("abc", buf.as_mut_ptr(), 0, std::ptr::null_mut(), "f") };
+        assert_eq!(e.unwrap_err().status, dg_status::BufferTooSmall);
+        assert_eq!(buf[0], 1);
+    }
+}

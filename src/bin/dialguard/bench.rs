@@ -4,6 +4,14 @@
 //!
 //! Latency is measured per check with two `Instant::now()` reads (about 20–25 ns of the
 //! figure on Linux/x86-64); checks/s counts every check of every thread over the run.
+//!
+//! Every verdict is checked, outside the timed span, against the answer computed before
+//! the run (with `--swap-every-ms`, against the answers of both registry copies, which
+//! differ): `wrong_verdicts`, `stale_after_swap` (a number whose answer differs between
+//! the copies still answered as the old copy right after a swap), `failed_swaps` and
+//! `panicked_threads` are printed, and any of them above zero makes the command fail
+//! (exit 2) after printing the JSON. With `--reserve` verdicts change as attempts are
+//! recorded, so they are not checked (`wrong_verdicts` is null).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -44,7 +52,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     at: Option<String>,
     /// Use check_and_reserve instead of check (allowed attempts are recorded).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "swap_every_ms")]
     reserve: bool,
     /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
     #[arg(long)]
@@ -56,7 +64,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value = "preview")]
     mode: String,
     /// Replace the synthetic registry every this many milliseconds while measuring
-    /// (hot swap under load; alternates two prebuilt copies). 0 = never.
+    /// (hot swap under load; alternates two prebuilt copies that differ in a fifth of
+    /// their numbers). 0 = never.
     #[arg(long, default_value_t = 0)]
     swap_every_ms: u64,
     /// Seed of the synthetic data.
@@ -86,13 +95,21 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     let mut rng = SplitMix(a.seed);
     let mut registry_numbers = Vec::new();
     let mut registry_bytes = 0usize;
-    let mut second_copy = None;
+    let mut copies: Vec<NumberSet> = Vec::new();
     if a.synthetic > 0 {
-        registry_numbers = clustered(a.synthetic, country, &mut rng);
-        let set = NumberSet::from_numbers(registry_numbers.clone());
+        // With swaps, two copies that differ: copy 0 holds the first `synthetic` numbers,
+        // copy 1 drops the first quarter of those and adds a quarter of fresh ones.
+        let extra = if a.swap_every_ms > 0 {
+            (a.synthetic / 4).max(1)
+        } else {
+            0
+        };
+        registry_numbers = clustered(a.synthetic + extra, country, &mut rng);
+        let set = NumberSet::from_numbers(registry_numbers[..a.synthetic].to_vec());
         registry_bytes = set.heap_bytes();
         if a.swap_every_ms > 0 {
-            second_copy = Some(set.clone());
+            copies.push(set.clone());
+            copies.push(NumberSet::from_numbers(registry_numbers[extra..].to_vec()));
         }
         snap = snap.with_extra_registry("synthetic-registry", set);
     } else if a.swap_every_ms > 0 {
@@ -164,36 +181,91 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
         verdicts[guard.check_number(*n, &ctx).verdict() as usize] += 1;
     }
 
-    // Prebuilt copies to alternate: swapping must not include building a set.
-    let copies: Vec<NumberSet> = match second_copy {
-        Some(c) => vec![c.clone(), c],
-        None => Vec::new(),
+    // The expected answer of every query under each registry copy (the same twice
+    // without swaps). Checks do not record, so the answer at `now` is fixed.
+    let expected: Vec<[Decision; 2]> = if a.reserve {
+        Vec::new()
+    } else {
+        let first: Vec<Decision> = queries
+            .iter()
+            .map(|n| guard.check_number(*n, &ctx))
+            .collect();
+        if copies.is_empty() {
+            first.into_iter().map(|d| [d, d]).collect()
+        } else {
+            guard
+                .swap_list("synthetic-registry", copies[1].clone(), None)
+                .map_err(|e| format!("swap: {e}"))?;
+            queries
+                .iter()
+                .zip(first)
+                .map(|(n, d0)| [d0, guard.check_number(*n, &ctx)])
+                .collect()
+        }
     };
+    // Numbers whose answer differs between the copies: right after each swap they must
+    // answer as the copy just put in force.
+    let probes: Vec<(Number, [Decision; 2])> = queries
+        .iter()
+        .zip(&expected)
+        .filter(|(_, e)| e[0] != e[1])
+        .map(|(n, e)| (*n, *e))
+        .take(64)
+        .collect();
+    if !copies.is_empty() && probes.is_empty() {
+        return Err(
+            "--swap-every-ms: no query answers differently under the two registry copies; \
+             use more --queries or a policy whose registry decides"
+                .into(),
+        );
+    }
+
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let (failed_swaps, stale_after_swap) = (AtomicU64::new(0), AtomicU64::new(0));
     let mut swaps_done = 0u64;
+    let mut wrong_total = 0u64;
+    let mut panicked = 0u64;
     let mut results = Vec::new();
     for threads in 1..=a.threads {
         let run_for = Duration::from_secs_f64(a.seconds);
         let started = Instant::now();
-        let swaps = std::sync::atomic::AtomicU64::new(0);
-        let per_thread: Vec<(u64, Vec<u32>)> = std::thread::scope(|s| {
-            if a.swap_every_ms > 0 {
-                let (guard, copies, swaps) = (&guard, &copies, &swaps);
+        let swaps = AtomicU64::new(0);
+        let mut run_panicked = 0u64;
+        let per_thread: Vec<(u64, u64, Vec<u32>)> = std::thread::scope(|s| {
+            let swapper = (a.swap_every_ms > 0).then(|| {
+                let (guard, copies, swaps, probes, ctx) = (&guard, &copies, &swaps, &probes, &ctx);
+                let (failed_swaps, stale_after_swap) = (&failed_swaps, &stale_after_swap);
                 s.spawn(move || {
+                    // Copy 1 is in force after the expected answers were computed.
                     let mut k = 0;
                     while started.elapsed() < run_for {
                         std::thread::sleep(Duration::from_millis(a.swap_every_ms));
-                        let _ = guard.swap_list("synthetic-registry", copies[k % 2].clone(), None);
-                        swaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let c = k % 2;
+                        if guard
+                            .swap_list("synthetic-registry", copies[c].clone(), None)
+                            .is_err()
+                        {
+                            failed_swaps.fetch_add(1, Relaxed);
+                            continue;
+                        }
+                        swaps.fetch_add(1, Relaxed);
+                        for (n, e) in probes {
+                            if guard.check_number(*n, ctx) != e[c] {
+                                stale_after_swap.fetch_add(1, Relaxed);
+                            }
+                        }
                         k += 1;
                     }
-                });
-            }
+                })
+            });
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let (guard, queries, ctx) = (&guard, &queries, &ctx);
+                    let (guard, queries, ctx, expected) = (&guard, &queries, &ctx, &expected);
                     s.spawn(move || {
                         let mut lat = Vec::with_capacity(1 << 22);
                         let mut count = 0u64;
+                        let mut wrong = 0u64;
+                        let check = !expected.is_empty();
                         let mut i = (t * queries.len() / threads.max(1)) % queries.len();
                         let start = Instant::now();
                         let mut out = vec![Decision::ALLOW; 256];
@@ -203,6 +275,11 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
                                 let c0 = Instant::now();
                                 guard.check_batch(&queries[i..end], ctx, &mut out);
                                 let per = c0.elapsed().as_nanos() as u64 / (end - i) as u64;
+                                if check {
+                                    for (d, e) in out.iter().zip(&expected[i..end]) {
+                                        wrong += u64::from(*d != e[0] && *d != e[1]);
+                                    }
+                                }
                                 if lat.len() < lat.capacity() {
                                     lat.push(per.min(u64::from(u32::MAX)) as u32);
                                 }
@@ -217,7 +294,10 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
                                     guard.check_number(n, ctx)
                                 };
                                 let ns = c0.elapsed().as_nanos();
-                                std::hint::black_box(d);
+                                if check {
+                                    let e = &expected[i];
+                                    wrong += u64::from(d != e[0] && d != e[1]);
+                                }
                                 if lat.len() < lat.capacity() {
                                     lat.push(ns.min(u128::from(u32::MAX)) as u32);
                                 }
@@ -231,20 +311,27 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
                                 break;
                             }
                         }
-                        (count, lat)
+                        (count, wrong, lat)
                     })
                 })
                 .collect();
-            handles
+            let per_thread = handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+                .filter_map(|h| h.join().map_err(|_| run_panicked += 1).ok())
+                .collect();
+            if swapper.is_some_and(|h| h.join().is_err()) {
+                run_panicked += 1;
+            }
+            per_thread
         });
         let elapsed = started.elapsed().as_secs_f64();
-        let swapped = swaps.load(std::sync::atomic::Ordering::Relaxed);
+        let swapped = swaps.load(Relaxed);
         swaps_done += swapped;
-        let total: u64 = per_thread.iter().map(|(c, _)| c).sum();
-        let mut lat: Vec<u32> = per_thread.into_iter().flat_map(|(_, l)| l).collect();
+        panicked += run_panicked;
+        let total: u64 = per_thread.iter().map(|(c, _, _)| c).sum();
+        let wrong: u64 = per_thread.iter().map(|(_, w, _)| w).sum();
+        wrong_total += wrong;
+        let mut lat: Vec<u32> = per_thread.into_iter().flat_map(|(_, _, l)| l).collect();
         lat.sort_unstable();
         results.push(serde_json::json!({
             "threads": threads,
@@ -255,6 +342,8 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
             "p99_ns": percentile(&lat, 0.99),
             "p999_ns": percentile(&lat, 0.999),
             "swaps": swapped,
+            "wrong_verdicts": (!a.reserve).then_some(wrong),
+            "panicked_threads": run_panicked,
         }));
     }
     let snap = guard.snapshot();
@@ -266,10 +355,21 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
         "history_numbers": guard.history().len(),
         "queries": queries.len(),
         "swaps": swaps_done,
+        "failed_swaps": failed_swaps.load(Relaxed),
+        "stale_after_swap": stale_after_swap.load(Relaxed),
+        "wrong_verdicts": (!a.reserve).then_some(wrong_total),
+        "panicked_threads": panicked,
         "setup_seconds": setup_s,
         "verdicts_first_100k": {"allow": verdicts[Verdict::Allow as usize], "deny": verdicts[Verdict::Deny as usize], "defer": verdicts[Verdict::Defer as usize]},
         "results": results,
     });
     println!("{out}");
+    let (failed, stale) = (failed_swaps.load(Relaxed), stale_after_swap.load(Relaxed));
+    if wrong_total + failed + stale + panicked > 0 {
+        return Err(format!(
+            "bench: {wrong_total} wrong verdicts, {stale} stale after a swap, {failed} failed swaps, \
+             {panicked} panicked threads"
+        ));
+    }
     Ok(())
 }

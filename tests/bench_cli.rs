@@ -1,0 +1,204 @@
+//! `dialguard bench` end to end, at sizes CI can run: its JSON keys (what integrators
+//! script against), and the hot-swap run of the README's performance table ("0 failed
+//! checks"): two *different* registry copies swapped under load, every verdict checked
+//! against both copies' answers, failed swaps and panicked threads counted. The 100 M run
+//! stays a documented manual command (README, Performance).
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dialguard");
+
+fn us() -> String {
+    format!("{}/policies/us/policy.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `dialguard bench` with `args` on the US policy at 11:00 New York (inside the
+/// calling window, so the registry decides); returns the exit code, the JSON and stderr.
+fn bench(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = Command::new(BIN)
+        .args(["bench", "--policy", &us(), "--at", "2026-11-27T16:00:00Z"])
+        .args(["--mode", "preview"])
+        .args(args)
+        .output()
+        .expect("run dialguard bench");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+    let json = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("bench printed no JSON object ({e}):\n{stdout}\n{stderr}"));
+    (out.status.code().expect("exited"), json, stderr)
+}
+
+fn u(json: &serde_json::Value, key: &str) -> u64 {
+    json[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not a count in {json}"))
+}
+
+const TOP_KEYS: &[&str] = &[
+    "policy",
+    "api",
+    "registry_numbers",
+    "synthetic_registry_bytes_per_number",
+    "history_numbers",
+    "queries",
+    "swaps",
+    "failed_swaps",
+    "stale_after_swap",
+    "wrong_verdicts",
+    "panicked_threads",
+    "setup_seconds",
+    "verdicts_first_100k",
+    "results",
+];
+
+const RESULT_KEYS: &[&str] = &[
+    "threads",
+    "checks",
+    "seconds",
+    "checks_per_s",
+    "p50_ns",
+    "p99_ns",
+    "p999_ns",
+    "swaps",
+    "wrong_verdicts",
+    "panicked_threads",
+];
+
+fn assert_keys(json: &serde_json::Value) {
+    let obj = json.as_object().expect("a JSON object");
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut want = TOP_KEYS.to_vec();
+    want.sort_unstable();
+    assert_eq!(keys, want, "top-level keys of {json}");
+    for r in json["results"].as_array().expect("results") {
+        let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = RESULT_KEYS.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want, "keys of a result in {json}");
+    }
+    let mix = &json["verdicts_first_100k"];
+    for k in ["allow", "deny", "defer"] {
+        assert!(mix[k].is_u64(), "verdicts_first_100k.{k} in {json}");
+    }
+}
+
+#[test]
+fn bench_prints_every_documented_key_with_sizes_and_counts() {
+    let (code, json, stderr) = bench(&[
+        "--synthetic",
+        "2000",
+        "--history",
+        "1000",
+        "--queries",
+        "3000",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.2",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_keys(&json);
+    assert_eq!(json["policy"], "example-us-outbound");
+    assert_eq!(json["api"], "check");
+    assert_eq!(u(&json, "queries"), 3000);
+    // The synthetic registry is added to the policy's own lists.
+    assert!(u(&json, "registry_numbers") >= 1500, "{json}");
+    let h = u(&json, "history_numbers");
+    assert!((900..=1000).contains(&h), "history_numbers {h} in {json}");
+    assert!(
+        json["synthetic_registry_bytes_per_number"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "one result per thread count: {json}");
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(u(r, "threads"), i as u64 + 1);
+        assert!(u(r, "checks") > 0, "{r}");
+        assert!(u(r, "p50_ns") <= u(r, "p99_ns") && u(r, "p99_ns") <= u(r, "p999_ns"));
+        assert_eq!(u(r, "wrong_verdicts"), 0, "{r}");
+        assert_eq!(u(r, "swaps"), 0);
+    }
+    // Half the queries are registry numbers: the mix has denies and allows.
+    let mix = &json["verdicts_first_100k"];
+    assert!(u(mix, "deny") > 0 && u(mix, "allow") > 0, "{json}");
+    assert_eq!(u(mix, "allow") + u(mix, "deny") + u(mix, "defer"), 3000);
+    assert_eq!(u(&json, "wrong_verdicts"), 0);
+    assert_eq!(u(&json, "panicked_threads"), 0);
+}
+
+#[test]
+fn bench_batch_and_reserve_name_their_api() {
+    let small = [
+        "--synthetic",
+        "1000",
+        "--queries",
+        "1000",
+        "--threads",
+        "1",
+        "--seconds",
+        "0.1",
+    ];
+    let (code, json, stderr) = bench(&[&small[..], &["--batch"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert_keys(&json);
+    assert_eq!(json["api"], "check_batch");
+    assert_eq!(u(&json, "wrong_verdicts"), 0);
+    let (code, json, stderr) = bench(&[&small[..], &["--reserve"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert_keys(&json);
+    assert_eq!(json["api"], "check_and_reserve");
+    // Reservations change the answers as they go: not checked, and said so.
+    assert!(json["wrong_verdicts"].is_null(), "{json}");
+}
+
+#[test]
+fn bench_hot_swap_of_two_different_copies_gets_every_verdict_right() {
+    let (code, json, stderr) = bench(&[
+        "--synthetic",
+        "40000",
+        "--queries",
+        "20000",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.6",
+        "--swap-every-ms",
+        "10",
+    ]);
+    assert_eq!(code, 0, "bench failed: {stderr}\n{json}");
+    assert_keys(&json);
+    let swaps = u(&json, "swaps");
+    assert!(swaps >= 10, "only {swaps} swaps in {json}");
+    for r in json["results"].as_array().unwrap() {
+        assert!(u(r, "swaps") >= 5, "{r}");
+        assert!(u(r, "checks") > 1000, "{r}");
+    }
+    assert_eq!(u(&json, "wrong_verdicts"), 0, "{json}");
+    assert_eq!(u(&json, "stale_after_swap"), 0, "{json}");
+    assert_eq!(u(&json, "failed_swaps"), 0, "{json}");
+    assert_eq!(u(&json, "panicked_threads"), 0, "{json}");
+}
+
+#[test]
+fn bench_refuses_reserve_with_swaps_and_swaps_without_a_registry() {
+    let out = Command::new(BIN)
+        .args(["bench", "--policy", &us(), "--synthetic", "100"])
+        .args(["--reserve", "--swap-every-ms", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN)
+        .args(["bench", "--policy", &us(), "--swap-every-ms", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--swap-every-ms needs --synthetic N"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
