@@ -679,17 +679,42 @@ fn messy_input_reads_as_libphonenumber_reads_it() {
         ("02\u{202f}1234\u{2009}5678", &it, 390212345678, None),
         ("\u{feff}02 1234 5678\u{200b}", &it, 390212345678, None),
         ("02\u{2013}1234\u{2212}5678", &it, 390212345678, None),
-        ("\u{ff0b}\u{ff13}\u{ff19} \u{ff10}\u{ff12} \u{ff11}\u{ff12}\u{ff13}\u{ff14} \u{ff15}\u{ff16}\u{ff17}\u{ff18}", &it, 390212345678, None),
-        ("\u{660}\u{662} \u{661}\u{662}\u{663}\u{664} \u{665}\u{666}\u{667}\u{668}", &it, 390212345678, None),
-        ("\u{6f0}\u{6f2} \u{6f1}\u{6f2}\u{6f3}\u{6f4} \u{6f5}\u{6f6}\u{6f7}\u{6f8}", &it, 390212345678, None),
-        ("\u{966}\u{968} \u{967}\u{968}\u{969}\u{96a} \u{96b}\u{96c}\u{96d}\u{96e}", &it, 390212345678, None),
+        (
+            "\u{ff0b}\u{ff13}\u{ff19} \u{ff10}\u{ff12} \u{ff11}\u{ff12}\u{ff13}\u{ff14} \u{ff15}\u{ff16}\u{ff17}\u{ff18}",
+            &it,
+            390212345678,
+            None,
+        ),
+        (
+            "\u{660}\u{662} \u{661}\u{662}\u{663}\u{664} \u{665}\u{666}\u{667}\u{668}",
+            &it,
+            390212345678,
+            None,
+        ),
+        (
+            "\u{6f0}\u{6f2} \u{6f1}\u{6f2}\u{6f3}\u{6f4} \u{6f5}\u{6f6}\u{6f7}\u{6f8}",
+            &it,
+            390212345678,
+            None,
+        ),
+        (
+            "\u{966}\u{968} \u{967}\u{968}\u{969}\u{96a} \u{96b}\u{96c}\u{96d}\u{96e}",
+            &it,
+            390212345678,
+            None,
+        ),
         ("[02] 1234 5678", &it, 390212345678, None),
         ("Tel.: 02 1234 5678", &it, 390212345678, None),
         ("Phone: +39 02 1234 5678", &it, 390212345678, None),
         ("++39 02 1234 5678", &it, 390212345678, None),
         ("tel:+39-02-1234-5678", &it, 390212345678, None),
         ("tel:+39-02-1234-5678;ext=12", &it, 390212345678, Some("12")),
-        ("tel:1234-5678;phone-context=+39-02", &it, 390212345678, None),
+        (
+            "tel:1234-5678;phone-context=+39-02",
+            &it,
+            390212345678,
+            None,
+        ),
         ("02 1234 5678 ext. 12", &it, 390212345678, Some("12")),
         ("02 1234 5678 int. 3", &it, 390212345678, Some("3")),
         ("02 1234 5678 interno 45", &it, 390212345678, Some("45")),
@@ -701,15 +726,22 @@ fn messy_input_reads_as_libphonenumber_reads_it() {
         ("+1 800 FLOWERS", &us, 18003569377, None),
     ];
     for &(input, country, want, ext) in cases {
-        let (n, e) = parse_with_extension(input, Some(country))
-            .unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let (n, e) =
+            parse_with_extension(input, Some(country)).unwrap_or_else(|e| panic!("{input:?}: {e}"));
         assert_eq!(n.get(), want, "{input:?}");
         assert_eq!(e.as_ref().map(|e| e.as_str()), ext, "{input:?}");
         // `parse` reads the same number and drops the extension.
         assert_eq!(parse(input, Some(country)).unwrap(), n, "{input:?}");
     }
     // Garbage stays garbage.
-    for bad in ["n/a", "abc", "Fax 02 1234 5678", "02 1234 5678 ext. twelve", "€ 12", "call me"] {
+    for bad in [
+        "n/a",
+        "abc",
+        "Fax 02 1234 5678",
+        "02 1234 5678 ext. twelve",
+        "€ 12",
+        "call me",
+    ] {
         assert!(parse(bad, Some(&it)).is_err(), "{bad:?}");
     }
     // More digits than any buffer holds are refused, not cut to fit.
