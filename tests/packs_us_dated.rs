@@ -398,3 +398,22 @@ fn tsr_three_percent_of_answered_calls_over_30_days() {
         .caller_id(num("+1 202 555 0199"));
     assert_allow(&g, nyc, &later);
 }
+
+// ------------------------------------------------------------------ RI federal holidays
+
+/// R.I. Gen. Laws 5-61-3.6 and 5-61-2(2): "hours of operation" are Monday through Friday,
+/// "except a state or federal holiday", 9 a.m. to 6 p.m.; Saturday 10 a.m. to 5 p.m.
+/// Juneteenth is a federal holiday (5 U.S.C. 6103(a)): Friday 19 June 2026 10:00 EDT
+/// (UTC-4) is closed → Saturday 20 June 10:00 EDT = 14:00Z.
+#[test]
+fn ri_federal_holiday_juneteenth() {
+    let g = us();
+    assert_defer(
+        &g,
+        "+1 401 555 0100",
+        &preview("2026-06-19T10:00:00-04:00"),
+        "2026-06-20T14:00:00Z",
+        Reason::OutsideWindow,
+        "us-ri-hours",
+    );
+}
