@@ -715,7 +715,8 @@ fn us_florida_written_consent_for_automated_calls() {
     assert_allow(&g, "+1 212 555 0100", &at);
 }
 
-/// RCW 80.36.390(3) (unverified): after a called party says they do not want to be called,
+/// RCW 19.158.110(2)(a) (app.leg.wa.gov/RCW/default.aspx?cite=19.158.110) and RCW
+/// 80.36.390(3) (not retrieved): after a called party says they do not want to be called,
 /// no call for at least one year. Stricter reading: never again. Refusal Tuesday 1 Dec 2026
 /// 10:00 PST; still denied on 2 Dec 2027.
 #[test]
