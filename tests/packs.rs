@@ -4,98 +4,14 @@
 
 use std::path::Path;
 
-use dialguard::guard::{CallContext, Guard, GuardOptions};
+use dialguard::guard::CallContext;
 use dialguard::history::Outcome;
 use dialguard::policy::{self, Mode, Purpose, packs};
 use dialguard::{Constraints, Decision, Number, Reason, Verdict};
 use jiff::Timestamp;
 
-const NOW: i64 = 1_780_000_000;
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn secs(s: &str) -> i64 {
-    ts(s).as_second()
-}
-
-fn num(s: &str) -> Number {
-    dialguard::number::parse(s, None).unwrap()
-}
-
-fn guard(text: &str) -> Guard {
-    let snap = policy::compile_str(text, Path::new("test.toml"), NOW).unwrap();
-    Guard::with_snapshot(snap, GuardOptions::default())
-        .unwrap()
-        .0
-}
-
-/// A guard over one pack alone.
-fn pack(name: &str) -> Guard {
-    guard(&format!(
-        "[policy]\nname = \"t\"\ninclude = [\"builtin:{name}\"]\n{}",
-        directory(name)
-    ))
-}
-
-/// The IT pack asks the policy which numbers come from public directories (Codice di
-/// condotta 2024 art. 10 c.2): the scenarios say every Italian number does.
-fn directory(name: &str) -> &'static str {
-    if name == "it" {
-        "\n[[list]]\nid = \"it-public-directory\"\nkind = \"directory\"\nprefixes = [\"+39\"]\n"
-    } else {
-        ""
-    }
-}
-
-/// The id of the rule that decided (deny / defer), or "-" for allow.
-fn rule_of(g: &Guard, d: &Decision) -> String {
-    d.rule()
-        .and_then(|r| g.snapshot().rule(r).map(|m| m.id.clone()))
-        .unwrap_or_else(|| "-".into())
-}
-
-#[track_caller]
-fn assert_allow(g: &Guard, n: &str, ctx: &CallContext<'_>) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        d,
-        Decision::ALLOW,
-        "{n} at {}: {d:?} by {}",
-        ctx.now,
-        rule_of(g, &d)
-    );
-}
-
-#[track_caller]
-fn assert_defer(
-    g: &Guard,
-    n: &str,
-    ctx: &CallContext<'_>,
-    until: &str,
-    reason: Reason,
-    rule: &str,
-) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        (d.verdict(), d.until(), d.reason(), rule_of(g, &d).as_str()),
-        (Verdict::Defer, Some(secs(until)), Some(reason), rule),
-        "{n} at {}: {d:?}",
-        ctx.now
-    );
-}
-
-#[track_caller]
-fn assert_deny(g: &Guard, n: &str, ctx: &CallContext<'_>, reason: Reason, rule: &str) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        (d.verdict(), d.reason(), rule_of(g, &d).as_str()),
-        (Verdict::Deny, Some(reason), rule),
-        "{n} at {}: {d:?}",
-        ctx.now
-    );
-}
+mod pack_support;
+use pack_support::*;
 
 // ------------------------------------------------------------------ compile
 

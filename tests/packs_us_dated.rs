@@ -8,54 +8,21 @@
 //! the pack denies a call without caller ID (47 CFR 64.1601(e)) and a predictive sales call
 //! without a written consent on file (47 CFR 64.1200(a)(2)).
 
-use std::path::Path;
-
-use dialguard::guard::{CallContext, Guard, GuardOptions};
+use dialguard::guard::{CallContext, Guard};
 use dialguard::history::Outcome;
-use dialguard::policy::{self, Mode};
-use dialguard::{Decision, Number, Reason, Verdict};
-use jiff::Timestamp;
+use dialguard::policy::Mode;
+use dialguard::{Number, Reason};
 
-const NOW: i64 = 1_780_000_000;
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn secs(s: &str) -> i64 {
-    ts(s).as_second()
-}
-
-fn num(s: &str) -> Number {
-    dialguard::number::parse(s, None).unwrap()
-}
-
-fn guard(text: &str) -> Guard {
-    let snap = policy::compile_str(text, Path::new("test.toml"), NOW).unwrap();
-    Guard::with_snapshot(snap, GuardOptions::default())
-        .unwrap()
-        .0
-}
+mod pack_support;
+use pack_support::*;
 
 fn us() -> Guard {
-    guard("[policy]\nname = \"t\"\ninclude = [\"builtin:us\"]\n")
+    pack("us")
 }
 
-/// The US pack with a consent file holding `(number, kind)` records (no expiry, any
-/// campaign), plus `extra` policy text.
+/// The US pack with a consent file holding `(number, kind)` records, plus `extra`.
 fn us_with_consents(tag: &str, records: &[(&str, &str)], extra: &str) -> Guard {
-    let dir = std::env::temp_dir().join(format!("dialguard-us-dated-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("consents.csv");
-    let mut text = String::from("number,kind,granted_at,expires_at,campaign\n");
-    for (n, kind) in records {
-        text.push_str(&format!("{n},{kind},2023-01-01,,*\n"));
-    }
-    std::fs::write(&path, text).unwrap();
-    let path = path.display().to_string().replace('\\', "/");
-    guard(&format!(
-        "[policy]\nname = \"t\"\ninclude = [\"builtin:us\"]\n\n[[consent]]\nid = \"crm\"\npath = \"{path}\"\n{extra}"
-    ))
+    with_consents("us", tag, records, extra)
 }
 
 /// A sales call in preview mode with a caller ID.
@@ -63,53 +30,6 @@ fn preview(at: &str) -> CallContext<'static> {
     CallContext::new(ts(at))
         .caller_id(num("+1 202 555 0199"))
         .mode(Mode::Preview)
-}
-
-fn rule_of(g: &Guard, d: &Decision) -> String {
-    d.rule()
-        .and_then(|r| g.snapshot().rule(r).map(|m| m.id.clone()))
-        .unwrap_or_else(|| "-".into())
-}
-
-#[track_caller]
-fn assert_allow(g: &Guard, n: &str, ctx: &CallContext<'_>) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        d,
-        Decision::ALLOW,
-        "{n} at {}: {d:?} by {}",
-        ctx.now,
-        rule_of(g, &d)
-    );
-}
-
-#[track_caller]
-fn assert_defer(
-    g: &Guard,
-    n: &str,
-    ctx: &CallContext<'_>,
-    until: &str,
-    reason: Reason,
-    rule: &str,
-) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        (d.verdict(), d.until(), d.reason(), rule_of(g, &d).as_str()),
-        (Verdict::Defer, Some(secs(until)), Some(reason), rule),
-        "{n} at {}: {d:?}",
-        ctx.now
-    );
-}
-
-#[track_caller]
-fn assert_deny(g: &Guard, n: &str, ctx: &CallContext<'_>, reason: Reason, rule: &str) {
-    let d = g.check_number(num(n), ctx);
-    assert_eq!(
-        (d.verdict(), d.reason(), rule_of(g, &d).as_str()),
-        (Verdict::Deny, Some(reason), rule),
-        "{n} at {}: {d:?}",
-        ctx.now
-    );
 }
 
 #[track_caller]
