@@ -97,6 +97,9 @@ fn rust_checks_allocate_nothing_on_allow_deny_and_defer() {
         .campaign("winter-offers")
         .caller_id(cli);
     let no_cli = CallContext::new(FRI_10_ROME.parse().unwrap()).caller_id(bad_cli);
+    // The silent-call cool-off defers an attempt with an agent (preview) and denies a
+    // predictive one (Garante 2014: no recall without an operator).
+    let fri_preview = fri.mode(dialguard::policy::Mode::Preview);
     // A number with a history: an abandoned call two days ago starts the 5-day cool-off.
     let abandoned = dialguard::number::parse("+39 02 4444 1111", None).unwrap();
     let two_days_ago = CallContext::new("2026-11-25T09:00:00Z".parse().unwrap());
@@ -126,7 +129,13 @@ fn rust_checks_allocate_nothing_on_allow_deny_and_defer() {
             Verdict::Defer,
             Some(Reason::OutsideWindow),
         ),
-        ("02 4444 1111", &fri, Verdict::Defer, Some(Reason::Cooloff)),
+        (
+            "02 4444 1111",
+            &fri_preview,
+            Verdict::Defer,
+            Some(Reason::Cooloff),
+        ),
+        ("02 4444 1111", &fri, Verdict::Deny, Some(Reason::Cooloff)),
     ];
     let parsed: Vec<Number> = cases
         .iter()

@@ -171,8 +171,9 @@ fn check_caller_id_flag() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "dialguard: --caller-id \"abc\": letter 'a' at position 1: only digits, a leading '+' \
-         and the separators space . - ( ) / are allowed; vanity letters are not converted\n"
+        "dialguard: --caller-id \"abc\": letter 'a' at position 1: a number may carry a label \
+         before it (Tel:, Phone:), an extension after it (ext. 12, x12) or vanity letters after \
+         three digits (1-800-FLOWERS); this is none of them\n"
     );
 }
 
@@ -390,7 +391,7 @@ fn normalize_prints_exact_lines() {
             r#"{"input":"02 1234 5678","number":"+390212345678","region":"IT","zones":["Europe/Rome"]}"#,
             r#"{"input":"+1 (212) 555-0100","number":"+12125550100","region":"US-NY","zones":["America/New_York"]}"#,
             r#"{"input":"0039 347 123 4567","number":"+393471234567","region":"IT","zones":["Europe/Rome","Europe/Vatican"]}"#,
-            r#"{"error":"letter 'a' at position 1: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted","input":"abc"}"#,
+            r#"{"error":"letter 'a' at position 1: a number may carry a label before it (Tel:, Phone:), an extension after it (ext. 12, x12) or vanity letters after three digits (1-800-FLOWERS); this is none of them","input":"abc"}"#,
         ]
     );
     let out = run_with(&["normalize", "-"], Some("+12085550100\n"));
@@ -458,7 +459,7 @@ fn record_then_check_with_state_persists_history_across_invocations() {
     assert!(rec["attempt"].is_u64(), "{rec}");
     assert_eq!(
         lines[1],
-        r#"{"error":"letter 'x' at position 1: only digits, a leading '+' and the separators space . - ( ) / are allowed; vanity letters are not converted","input":"xx"}"#
+        r#"{"error":"letter 'x' at position 1: a number may carry a label before it (Tel:, Phone:), an extension after it (ext. 12, x12) or vanity letters after three digits (1-800-FLOWERS); this is none of them","input":"xx"}"#
     );
     // A later, separate invocation sees the silent call: 5-day cool-off.
     let check = |mode: &str| {

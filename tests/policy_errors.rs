@@ -200,8 +200,9 @@ fn list_file_with_a_bad_line_fails_with_file_and_line() {
     assert_eq!(
         error(&p, &[("rpo.txt", BAD_LIST)]),
         "DIR/policy.toml:5: [[list]] \"rpo\", key `path`: DIR/rpo.txt:3: letter 'b' at position 8: \
-         only digits, a leading '+' and the separators space . - ( ) / are allowed; \
-         vanity letters are not converted (line: \"+39 02 bad\"); \
+         a number may carry a label before it (Tel:, Phone:), an extension after it \
+         (ext. 12, x12) or vanity letters after three digits (1-800-FLOWERS); this is none of \
+         them (line: \"+39 02 bad\"); \
          fix or remove the line, or set bad lines to be skipped"
     );
     // Saying `fail` explicitly is the same.

@@ -12,8 +12,8 @@
 //! - extensions (`ext`, `ext.`, `extension`, `x`, `#`, `int`, `int.`, `interno`, `poste`),
 //!   returned beside the number, never kept in it;
 //! - vanity letters (`1-800-FLOWERS`) by the ITU E.161 keypad, when at least three
-//!   digits come first and at least three letters follow; the result must still be a
-//!   possible number.
+//!   digits come first and at least three capital letters follow (a lower-case word is a
+//!   note, never digits); the result must still be a possible number.
 //!
 //! Anything else is an error naming the character and its position: a guard must not
 //! approve a number it did not fully read.
@@ -379,8 +379,11 @@ fn write_number(
             }
             Class::Separator | Class::Invisible => {}
             Class::Letter(ch) => match keypad(ch) {
-                // Vanity: three digits first and three letters or more.
-                Some(d) if digits_seen >= 3 && letters >= 3 => push(out, b'0' + d),
+                // Vanity: three digits first, then three capitals or more (1-800-FLOWERS).
+                // Lower-case words are notes ("home", "bad"), never read as digits.
+                Some(d) if digits_seen >= 3 && letters >= 3 && ch.is_ascii_uppercase() => {
+                    push(out, b'0' + d)
+                }
                 _ => {
                     return Err(NumberError::Letter {
                         ch,

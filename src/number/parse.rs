@@ -307,7 +307,9 @@ const BUF: usize = 24;
 /// let us = Country::from_iso("US").unwrap();
 /// assert_eq!(parse("(201) 555-0123", Some(&us)).unwrap().get(), 12015550123);
 /// assert_eq!(parse("+44 20 7946 0018", None).unwrap().get(), 442079460018);
-/// assert!(parse("201-555-0123 x12", Some(&us)).is_err());
+/// // The extension is not part of the number (`parse_with_extension` returns it).
+/// assert_eq!(parse("201-555-0123 x12", Some(&us)).unwrap().get(), 12015550123);
+/// assert!(parse("201-555-0123 ext twelve", Some(&us)).is_err());
 /// ```
 pub fn parse(input: &str, default_country: Option<&Country>) -> Result<Number, NumberError> {
     let bytes = input.as_bytes();

@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
     CHECK_FAILS(dg_check(g, "02 \xff 1234", &ctx, &d), DG_STATUS_INVALID_UTF8, DG_REASON_INVALID_NUMBER);
     CHECK_FAILS(dg_check(g, long_number, &ctx, &d), DG_STATUS_TOO_LONG, DG_REASON_INVALID_NUMBER);
     CHECK_FAILS(dg_check(g, "12", &ctx, &d), DG_STATUS_INVALID_NUMBER, DG_REASON_INVALID_NUMBER);
-    CHECK_FAILS(dg_check(g, "02 5555 1234 ext 5", &ctx, &d), DG_STATUS_INVALID_NUMBER, DG_REASON_INVALID_NUMBER);
+    CHECK_FAILS(dg_check(g, "02 5555 1234 ext five", &ctx, &d), DG_STATUS_INVALID_NUMBER, DG_REASON_INVALID_NUMBER);
     CHECK_FAILS(dg_check(g, "", &ctx, &d), DG_STATUS_INVALID_NUMBER, DG_REASON_INVALID_NUMBER);
 
     bad = ctx;
