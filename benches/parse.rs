@@ -99,6 +99,39 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Issue 11: what CRM exports hold goes through the slow path (number::messy);
+    // target ≤ 250 ns a number, clean ASCII above stays on the fast path.
+    let it = Country::from_iso("IT").expect("IT");
+    let us = Country::from_iso("US").expect("US");
+    let messy: Vec<(&str, Country)> = vec![
+        ("02\u{a0}1234\u{a0}5678", it),
+        ("Tel.: 02 1234 5678", it),
+        ("02 1234 5678 int. 3", it),
+        (
+            "\u{ff0b}\u{ff13}\u{ff19} \u{ff10}\u{ff12} \u{ff11}\u{ff12}\u{ff13}\u{ff14} \u{ff15}\u{ff16}\u{ff17}\u{ff18}",
+            it,
+        ),
+        ("tel:+39-02-1234-5678;ext=12", it),
+        (
+            "\u{660}\u{662} \u{661}\u{662}\u{663}\u{664} \u{665}\u{666}\u{667}\u{668}",
+            it,
+        ),
+        ("201\u{2013}555\u{2013}0123 x12", us),
+        ("1-800-FLOWERS", us),
+    ];
+    let mut g = c.benchmark_group("number-messy");
+    g.throughput(Throughput::Elements(messy.len() as u64));
+    g.bench_function("parse only (8 messy forms)", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for (s, c) in &messy {
+                acc ^= parse(black_box(s), Some(c)).map_or(0, |n| n.get());
+            }
+            acc
+        })
+    });
+    g.finish();
 }
 
 fn varied_inputs(count: usize) -> Vec<(String, Country)> {

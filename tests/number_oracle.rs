@@ -488,3 +488,134 @@ fn country_code_without_plus_agrees_with_libphonenumber() {
     }
     assert!(wrong.is_empty(), "{} numbers read differently", wrong.len());
 }
+
+/// A tenth country for the messy-input cross-check: Swiss mobiles (+41 7[5-9] and seven
+/// digits), written with the trunk 0 nationally.
+fn ch(r: &mut SplitMix64) -> (String, usize) {
+    (format!("7{}", r.digits(8, b"56789")), 2)
+}
+
+/// How a CRM export or a person messes up a number: (kind, rewrite). Each rewrite keeps
+/// the number libphonenumber reads.
+const MESSES: [&str; 9] = [
+    "nbsp",
+    "thin-space",
+    "en-dash",
+    "fullwidth",
+    "arabic-indic",
+    "label",
+    "extension",
+    "double-plus",
+    "tel-uri",
+];
+
+fn mess(kind: &str, input: &str) -> Option<String> {
+    let map_digits = |base: u32| -> String {
+        input
+            .chars()
+            .map(|c| match c.to_digit(10) {
+                Some(d) => char::from_u32(base + d).unwrap_or(c),
+                None => c,
+            })
+            .collect()
+    };
+    Some(match kind {
+        "nbsp" => input.replace(' ', "\u{a0}"),
+        "thin-space" => input.replace(' ', "\u{2009}"),
+        "en-dash" => input.replace(['-', ' '], "\u{2013}"),
+        "fullwidth" => map_digits(0xFF10).replace('+', "\u{ff0b}"),
+        "arabic-indic" => map_digits(0x0660),
+        "label" => format!("Tel.: {input}"),
+        "extension" => format!("{input} ext. 12"),
+        "double-plus" => format!("+{}", input.strip_prefix('+')?),
+        "tel-uri" => {
+            let rest = input.strip_prefix('+')?;
+            format!("tel:+{}", rest.replace([' ', '/', '(', ')'], "-"))
+        }
+        _ => return None,
+    })
+}
+
+/// Issue 11: messy input as CRM exports hold it, ≥ 10,000 strings over 10 countries,
+/// against the `phonenumber` crate. Where the oracle reads a valid number from the messy
+/// string (from the clean one for other scripts' digits, which the crate does not map
+/// as libphonenumber does), `parse` must read the same one; the agreement is printed per
+/// kind and must be at least 99 %.
+#[test]
+fn messy_formats_agree_with_libphonenumber() {
+    let mut plans: Vec<Plan> = plans().into_iter().collect();
+    plans.push(Plan {
+        iso: "CH",
+        id: Id::CH,
+        cc: "41",
+        trunk: "0",
+        idd: "00",
+        make: ch,
+    });
+    let mut rng = SplitMix64(0x0BAD_F00D_5EED);
+    let (mut strings, mut compared, mut agreed) = (0usize, 0usize, 0usize);
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    let mut disagreements: Vec<String> = Vec::new();
+    for p in &plans {
+        let country = Country::from_iso(p.iso).unwrap();
+        let mut made = 0;
+        while made < 1_000 {
+            let (nsn, split) = (p.make)(&mut rng);
+            let clean = render(&mut rng, p, &nsn, split);
+            let kind = MESSES[rng.below(MESSES.len() as u64) as usize];
+            let Some(input) = mess(kind, &clean) else {
+                continue;
+            };
+            made += 1;
+            strings += 1;
+            // The `phonenumber` crate does not read other scripts' digits, which
+            // libphonenumber maps to ASCII: its reading of the clean string stands in.
+            let oracle_input = if matches!(kind, "fullwidth" | "arabic-indic") {
+                &clean
+            } else {
+                &input
+            };
+            let Ok(n) = phonenumber::parse(Some(p.id), oracle_input) else {
+                continue;
+            };
+            if !phonenumber::is_valid(&n) {
+                continue;
+            }
+            let oracle = n.format().mode(phonenumber::Mode::E164).to_string();
+            compared += 1;
+            let entry = by_kind.entry(kind).or_default();
+            entry.0 += 1;
+            match parse(&input, Some(&country)) {
+                Ok(ours) if ours.to_string() == oracle => {
+                    agreed += 1;
+                    entry.1 += 1;
+                }
+                other => disagreements.push(format!(
+                    "{kind} {} {input:?}: oracle {oracle}, ours {other:?}",
+                    p.iso
+                )),
+            }
+        }
+    }
+    eprintln!(
+        "messy cross-check: {strings} strings in {} countries, {compared} the oracle reads as valid, {agreed} agree ({:.2} %)",
+        plans.len(),
+        100.0 * agreed as f64 / compared.max(1) as f64
+    );
+    for (kind, (n, ok)) in &by_kind {
+        eprintln!("  {kind}: {ok} of {n}");
+    }
+    for d in disagreements.iter().take(30) {
+        eprintln!("  {d}");
+    }
+    assert!(strings >= 10_000 && plans.len() >= 10);
+    assert!(
+        compared > strings / 2,
+        "only {compared} oracle-valid inputs"
+    );
+    assert!(
+        agreed * 100 >= compared * 99,
+        "{} disagreements of {compared}",
+        compared - agreed
+    );
+}

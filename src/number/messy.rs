@@ -179,6 +179,12 @@ fn keypad(c: char) -> Option<u8> {
 
 /// `s` starts with `prefix`, ignoring case; returns the rest.
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    if prefix.is_ascii() {
+        let n = prefix.len();
+        let head = s.as_bytes().get(..n)?;
+        return (head.eq_ignore_ascii_case(prefix.as_bytes()) && s.is_char_boundary(n))
+            .then(|| &s[n..]);
+    }
     let mut chars = s.char_indices();
     for p in prefix.chars() {
         let (_, c) = chars.next()?;
@@ -250,7 +256,11 @@ fn tel_uri<'a>(input: &'a str, uri: &'a str) -> Result<(Part<'a>, Option<Extensi
 /// Drops a leading label (`Tel.:`, `Phone`) and a doubled `+`.
 fn strip_label(s: &str) -> &str {
     let mut rest = s;
-    for label in LABELS {
+    let starts_with_letter = s.chars().next().is_some_and(char::is_alphabetic);
+    for label in LABELS
+        .iter()
+        .take(if starts_with_letter { LABELS.len() } else { 0 })
+    {
         if let Some(r) = strip_prefix_ci(s, label)
             && !r.starts_with(|c: char| c.is_alphabetic())
         {
@@ -282,6 +292,13 @@ fn split_extension<'a>(
     for (i, _) in s.char_indices() {
         let rest = &s[i..];
         let rest = rest.strip_prefix(';').unwrap_or(rest);
+        // Only where a marker can start (e, i, p, x, #): most positions are digits.
+        if !matches!(
+            rest.as_bytes().first().map(u8::to_ascii_lowercase),
+            Some(b'e' | b'i' | b'p' | b'x' | b'#')
+        ) {
+            continue;
+        }
         for m in EXT_MARKERS {
             let Some(after) = strip_prefix_ci(rest, m) else {
                 continue;
