@@ -351,10 +351,8 @@ fn write_number(
     context: Option<&str>,
     out: &mut Cleaned,
 ) -> Result<(), NumberError> {
-    let letters = s
-        .chars()
-        .filter(|&c| matches!(classify(c), Class::Letter(_)))
-        .count();
+    // Counted only when a letter is met (vanity input is rare).
+    let mut letters: Option<usize> = None;
     let mut digits_seen = 0usize;
     let mut plus_ok = true;
     // Past the buffer nothing is dropped silently: the count goes on and the number is
@@ -398,7 +396,15 @@ fn write_number(
             Class::Letter(ch) => match keypad(ch) {
                 // Vanity: three digits first, then three capitals or more (1-800-FLOWERS).
                 // Lower-case words are notes ("home", "bad"), never read as digits.
-                Some(d) if digits_seen >= 3 && letters >= 3 && ch.is_ascii_uppercase() => {
+                Some(d)
+                    if digits_seen >= 3
+                        && ch.is_ascii_uppercase()
+                        && *letters.get_or_insert_with(|| {
+                            s.chars()
+                                .filter(|&c| matches!(classify(c), Class::Letter(_)))
+                                .count()
+                        }) >= 3 =>
+                {
                     push(out, b'0' + d)
                 }
                 _ => {
