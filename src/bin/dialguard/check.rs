@@ -198,15 +198,9 @@ fn invalid(row: Option<u64>, input: &str, error: String) -> CheckLine<'_> {
 }
 
 /// The instant in the number's (first) zone, e.g. `2026-11-30T09:00:00+01:00[Europe/Rome]`.
-fn local_time(n: Number, t: i64) -> Option<String> {
+fn local_time(n: Number, t: Timestamp) -> Option<String> {
     let zone = number::locate(n).zones.first()?.name();
-    Some(
-        Timestamp::from_second(t)
-            .ok()?
-            .in_tz(zone)
-            .ok()?
-            .to_string(),
-    )
+    Some(t.in_tz(zone).ok()?.to_string())
 }
 
 pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {

@@ -247,8 +247,8 @@ pub(crate) fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
     })
 }
 
-pub(crate) fn ts(t: i64) -> String {
-    Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+pub(crate) fn ts(t: Timestamp) -> String {
+    t.to_string()
 }
 
 pub(crate) fn print_explain(
@@ -287,7 +287,12 @@ pub(crate) fn print_explain(
             StepOutcome::Deny(r) => format!("DENY {r}"),
             StepOutcome::Defer(r, t) => format!("DEFER {r} until {}", ts(t)),
         };
-        writeln!(out, "  [{kind}] {id}: {said} — {}", step.detail)?;
+        // Later passes of the time rules re-judge them at the instant earlier passes moved to.
+        let pass = match step.pass {
+            0 => String::new(),
+            p => format!(" (pass {})", u32::from(p) + 1),
+        };
+        writeln!(out, "  [{kind}] {id}{pass}: {said} — {}", step.detail)?;
         if let Some(src) = source
             && !matches!(step.outcome, StepOutcome::NotApplicable)
         {

@@ -1,0 +1,1 @@
+//! Unit tests of the screens, the gates and the fixed point.
