@@ -45,7 +45,7 @@ macro_rules! reasons {
             /// Every reason, in code order.
             pub const ALL: &'static [Reason] = &[$(Reason::$variant,)*];
 
-            /// The stable snake_case name (CLI.md).
+            /// The stable snake_case name (docs/cli.md).
             pub const fn name(self) -> &'static str {
                 match self { $(Reason::$variant => $name,)* }
             }

@@ -302,7 +302,7 @@ fn an_unknown_rule_pack() {
 fn the_documented_builtin_it_pack_is_available() {
     let p = "[policy]\nname = \"p\"\ndefault_country = \"IT\"\ninclude = [\"builtin:it\"]\n";
     let (_dir, snap) = compile("policy.toml", p, &[]);
-    let snap = snap.expect("builtin:it is documented in POLICY.md");
+    let snap = snap.expect("builtin:it is documented in docs/policy.md");
     assert!(policy::packs::names().contains(&"builtin:it"));
     assert!(snap.rules().iter().any(|r| r.origin == "builtin:it"));
 }

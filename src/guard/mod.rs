@@ -71,6 +71,44 @@ pub struct Reservation {
 }
 
 /// The guard. `Send + Sync`: share one (`Arc<Guard>`) between all dialer threads.
+///
+/// ```
+/// use dialguard::policy::compile_str;
+/// use dialguard::{CallContext, Guard, GuardOptions, Reason, number};
+/// use jiff::Timestamp;
+///
+/// let policy = r#"
+/// [policy]
+/// name = "doc"
+/// default_country = "IT"
+///
+/// [[window]]
+/// id = "hours"
+/// applies_to = ["IT"]
+/// mon-fri = ["09:00-20:00"]
+/// sat = ["10:00-19:00"]
+/// sun = []
+/// "#;
+/// let friday: Timestamp = "2026-11-27T10:00:00+01:00".parse()?;
+/// let snap = compile_str(policy, "doc.toml".as_ref(), friday.as_second())?;
+/// let (guard, _) = Guard::with_snapshot(snap, GuardOptions::default())?;
+///
+/// // Friday 10:00 in Rome: inside the window.
+/// assert!(guard.check("02 5555 1234", &CallContext::new(friday)).is_allow());
+///
+/// // Saturday 19:30: deferred to Monday 09:00 Rome, named by the rule that moved it.
+/// let saturday: Timestamp = "2026-11-28T19:30:00+01:00".parse()?;
+/// let d = guard.check("02 5555 1234", &CallContext::new(saturday));
+/// assert_eq!(d.reason(), Some(Reason::OutsideWindow));
+/// assert_eq!(d.until(), Some("2026-11-30T09:00:00+01:00".parse()?));
+///
+/// // A reservation records the attempt; an opt-out is seen by the next check.
+/// let n = number::parse("02 5555 1234", guard.snapshot().default_country())?;
+/// assert!(guard.check_and_reserve(n, &CallContext::new(friday)).attempt.is_some());
+/// guard.opt_out(n, friday)?;
+/// assert_eq!(guard.check_number(n, &CallContext::new(friday)).reason(), Some(Reason::OptOut));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Guard {
     snapshot: ArcSwap<Snapshot>,
     /// Serialises writers (reload, swap, swap_list) so none loses another's update;

@@ -1,5 +1,5 @@
 //! `dialguard`: check, explain, record, normalize, compile policies and lists, benchmark.
-//! Output is JSON Lines (one object per input) as specified in CLI.md. Exit codes: 0 whatever
+//! Output is JSON Lines (one object per input) as specified in docs/cli.md. Exit codes: 0 whatever
 //! the verdicts, 2 for bad usage / invalid policy / unreadable files, 1 for an internal error.
 
 use std::io::{self, BufRead, Write};
