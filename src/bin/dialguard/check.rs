@@ -2,6 +2,7 @@
 //! export, one JSON line per input (per data row for a CSV), and an optional summary.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use dialguard::{Decision, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::{Fail, open_guard, parse_at, parse_enum, parse_fsync, print_explain, rule_name, ts};
+use crate::{Fail, open_guard, parse_at, parse_enum, parse_fsync, print_explain, ts};
 
 #[derive(Args, Clone)]
 pub(crate) struct CheckArgs {
@@ -75,15 +76,15 @@ struct CheckLine<'a> {
     row: Option<u64>,
     input: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    number: Option<String>,
+    number: Option<E164>,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'static str>,
     /// The extension the input carried (never part of the number that was checked).
     #[serde(skip_serializing_if = "Option::is_none")]
-    extension: Option<String>,
+    extension: Option<&'a str>,
     verdict: &'static str,
     reason: Option<&'static str>,
-    rule: Option<String>,
+    rule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     until: Option<String>,
     /// `until` in the callee's local time, with its offset and zone.
@@ -96,15 +97,70 @@ struct CheckLine<'a> {
     error: Option<String>,
 }
 
-/// The `--summary` counts.
-#[derive(Default, Serialize)]
+/// A number in E.164 text (`+` and at most 15 digits), formatted without allocating:
+/// the scrub writes one per row.
+#[derive(Clone, Copy)]
+struct E164 {
+    buf: [u8; 16],
+    len: u8,
+}
+
+impl E164 {
+    fn of(n: Number) -> E164 {
+        let mut digits = [0u8; 20];
+        let mut v = n.get();
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8; // a digit: < 10 by construction
+            v /= 10;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        let body = &digits[i..];
+        let mut buf = [0u8; 16];
+        buf[0] = b'+';
+        // E.164 has at most 15 digits; `Number` guarantees it, and the copy is bounded.
+        let len = body.len().min(15);
+        buf[1..=len].copy_from_slice(&body[..len]);
+        E164 {
+            buf,
+            len: u8::try_from(len + 1).unwrap_or(16),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("+")
+    }
+}
+
+impl Serialize for E164 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The `--summary` counts, kept by code while scrubbing and named at the end.
+#[derive(Default)]
 struct Summary {
     checked: u64,
     allow: u64,
     deny: u64,
     defer: u64,
     by_reason: BTreeMap<&'static str, u64>,
-    by_rule: BTreeMap<String, u64>,
+    by_rule: std::collections::HashMap<String, u64>,
+}
+
+/// The summary as printed (CLI.md): names sorted.
+#[derive(Serialize)]
+struct SummaryOut<'a> {
+    checked: u64,
+    allow: u64,
+    deny: u64,
+    defer: u64,
+    by_reason: &'a BTreeMap<&'static str, u64>,
+    by_rule: BTreeMap<&'a str, u64>,
 }
 
 impl Summary {
@@ -118,8 +174,24 @@ impl Summary {
         if let Some(r) = line.reason {
             *self.by_reason.entry(r).or_default() += 1;
         }
-        if let Some(r) = &line.rule {
-            *self.by_rule.entry(r.clone()).or_default() += 1;
+        if let Some(r) = line.rule {
+            match self.by_rule.get_mut(r) {
+                Some(c) => *c += 1,
+                None => {
+                    self.by_rule.insert(r.to_owned(), 1);
+                }
+            }
+        }
+    }
+
+    fn out(&self) -> SummaryOut<'_> {
+        SummaryOut {
+            checked: self.checked,
+            allow: self.allow,
+            deny: self.deny,
+            defer: self.defer,
+            by_reason: &self.by_reason,
+            by_rule: self.by_rule.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         }
     }
 }
@@ -128,13 +200,18 @@ impl Summary {
 struct Checker<'a> {
     guard: &'a Guard,
     snap: &'a Snapshot,
+    /// Extension text of the current row (reused: no allocation per row).
+    extension: String,
     ctx: CallContext<'a>,
     reserve: bool,
     warned_store: bool,
 }
 
-impl Checker<'_> {
-    fn line<'i>(&mut self, row: Option<u64>, input: &'i str) -> CheckLine<'i> {
+impl<'s> Checker<'s> {
+    fn line<'i>(&'i mut self, row: Option<u64>, input: &'i str) -> CheckLine<'i>
+    where
+        's: 'i,
+    {
         let (n, extension) = match number::parse_with_extension(input, self.snap.default_country())
         {
             Ok(parsed) => parsed,
@@ -161,12 +238,17 @@ impl Checker<'_> {
         CheckLine {
             row,
             input,
-            number: Some(n.to_string()),
+            number: Some(E164::of(n)),
             region: Some(number::locate(n).region.code()),
-            extension: extension.map(|e| e.to_string()),
+            extension: extension.map(|e| {
+                self.extension.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(self.extension, "{e}");
+                self.extension.as_str()
+            }),
             verdict: decision.verdict().name(),
             reason: decision.reason().map(|r| r.name()),
-            rule: rule_name(self.snap, &decision),
+            rule: rule_id(self.snap, &decision),
             until: decision.until().map(ts),
             until_local: decision.until().and_then(|u| local_time(n, u)),
             constraints: match decision {
@@ -227,7 +309,7 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     ctx.subject = args.subject.as_deref();
     ctx.caller_id = caller_id;
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
     if explain {
         let [input] = args.numbers.as_slice() else {
             return Err(Fail("explain takes exactly one number".into()));
@@ -246,6 +328,7 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     let mut checker = Checker {
         guard: &guard,
         snap: &snap,
+        extension: String::new(),
         ctx,
         reserve: args.reserve,
         warned_store: false,
@@ -297,7 +380,7 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     }
     out.flush()?;
     if let Some(s) = summary {
-        eprintln!("{}", serde_json::to_string(&s)?);
+        eprintln!("{}", serde_json::to_string(&s.out())?);
     }
     Ok(())
 }
@@ -390,4 +473,12 @@ fn column_index<R: io::Read>(
                 names.join(", ")
             ))
         })
+}
+
+/// The id of the rule that decided, borrowed from the snapshot.
+fn rule_id<'s>(snap: &'s Snapshot, d: &Decision) -> Option<&'s str> {
+    d.rule()
+        .filter(|r| *r != dialguard::RuleId::NONE)
+        .and_then(|r| snap.rule(r))
+        .map(|m| m.id.as_str())
 }
