@@ -28,6 +28,7 @@ use jiff::Timestamp;
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
+    /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     policy: PathBuf,
     /// Measure with 1, 2, … up to this many threads.
@@ -57,10 +58,13 @@ pub(crate) struct BenchArgs {
     /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
     #[arg(long)]
     batch: bool,
+    /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
     campaign: String,
+    /// The caller ID the checks present (for policies with caller-ID rules).
     #[arg(long)]
     caller_id: Option<String>,
+    /// predictive | preview | manual
     #[arg(long, default_value = "preview")]
     mode: String,
     /// Replace the synthetic registry every this many milliseconds while measuring

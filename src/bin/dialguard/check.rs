@@ -18,6 +18,7 @@ use crate::{Fail, open_guard, parse_at, parse_enum, parse_fsync, print_explain, 
 
 #[derive(Args, Clone)]
 pub(crate) struct CheckArgs {
+    /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     pub policy: PathBuf,
     /// Directory of the durable contact history (journal + checkpoints).

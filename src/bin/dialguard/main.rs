@@ -50,6 +50,7 @@ enum Command {
     },
     /// Validate and compile a policy; print a summary.
     Compile {
+        /// The policy file (TOML or JSON; docs/policy.md).
         #[arg(long)]
         policy: PathBuf,
     },
@@ -80,14 +81,19 @@ enum Command {
 
 #[derive(Args)]
 struct RecordArgs {
+    /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     policy: PathBuf,
+    /// Directory of the durable contact history the outcome is recorded in.
     #[arg(long)]
     state: PathBuf,
+    /// The instant of the call or its outcome (RFC 3339).
     #[arg(long)]
     at: String,
+    /// The campaign of the call (caps, cool-offs and abandon rates may be per campaign).
     #[arg(long)]
     campaign: Option<String>,
+    /// The subject of the call, e.g. one debt (caps may be per subject).
     #[arg(long)]
     subject: Option<String>,
     /// no_answer busy answered abandoned machine refused opt_out wrong_number
@@ -97,6 +103,7 @@ struct RecordArgs {
     /// reservation instead of counting a second attempt (one NUMBER only).
     #[arg(long)]
     attempt: Option<u64>,
+    /// predictive | preview | manual (a live agent on the line lifts some cool-offs)
     #[arg(long, default_value = "predictive")]
     mode: String,
     /// When history writes reach the disk: record (default), never, or e.g. 100ms.
