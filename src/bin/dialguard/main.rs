@@ -534,16 +534,35 @@ fn compile_list(
         .transpose()?;
     let started = std::time::Instant::now();
     let parse = move |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
-    let flat = if layout.is_plain() {
-        None
+    // Plain text and the area-code split compile in one pass; other layouts (a CSV
+    // column, a date column) are first rewritten as plain text.
+    let format = if layout.area_code_split && layout.date_column.is_none() {
+        let delimiter = u8::try_from(layout.delimiter)
+            .ok()
+            .filter(u8::is_ascii)
+            .ok_or_else(|| {
+                Fail(format!(
+                    "--delimiter {:?}: give one ASCII character",
+                    layout.delimiter
+                ))
+            })?;
+        Some(dialguard::lists::LineFormat::AreaCodeSplit { delimiter })
+    } else if layout.is_plain() {
+        Some(dialguard::lists::LineFormat::E164)
     } else {
-        Some(flatten_export(input, output, layout)?)
+        None
     };
-    let result = dialguard::lists::compile_text_list(
+    let flat = match format {
+        Some(_) => None,
+        None => Some(flatten_export(input, output, layout)?),
+    };
+    let result = dialguard::lists::compile_list_file(
         flat.as_deref().unwrap_or(input),
         output,
         date,
         Some(&parse),
+        format.unwrap_or(dialguard::lists::LineFormat::E164),
+        flat.is_none() && layout.skip_header,
     );
     if let Some(tmp) = &flat {
         let _ = std::fs::remove_file(tmp);
