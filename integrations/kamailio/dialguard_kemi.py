@@ -5,7 +5,7 @@ worker opens the guard once in child_init and keeps it for its life, never per r
 
 Environment (set by `serve`):
   DIALGUARD_POLICY     policy file (required)
-  DIALGUARD_STATE_DIR  contact history directory (omit: in memory, lost on restart)
+  DIALGUARD_STATE_DIR  contact history directory (":memory:": in memory, lost on restart)
   DIALGUARD_LIB        libdialguard.so (else bundled with the package, else the system's)
   DIALGUARD_TRUSTED    comma-separated source IPs allowed to send outcome reports
                        (default 127.0.0.1)
@@ -35,6 +35,8 @@ from dialguard import DialguardError, Guard
 
 POLICY = os.environ.get("DIALGUARD_POLICY")
 STATE_DIR = os.environ.get("DIALGUARD_STATE_DIR") or None
+if STATE_DIR == ":memory:":
+    STATE_DIR = None  # history in this process's memory: lost on restart
 NOW_MS = os.environ.get("DIALGUARD_NOW_MS")
 BYPASS = os.environ.get("DIALGUARD_BENCH_BYPASS") == "1"
 TRUSTED = {ip.strip() for ip in os.environ.get("DIALGUARD_TRUSTED", "127.0.0.1").split(",")}
