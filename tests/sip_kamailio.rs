@@ -27,7 +27,8 @@ const PAI_OK: &str = "P-Asserted-Identity: <sip:+390299990000@127.0.0.1>";
 const DECLARED: &str = "+390299990000";
 
 /// One dialer call: Request-URI user, From user, what the carrier does, a header line
-/// for the BYE, dialing mode, a header line for the INVITE; then the expected answer:
+/// for the BYE (or CANCEL), dialing mode, a header line for the INVITE, whether the dialer
+/// cancels once it rings ("cancel" | "keep"); then the expected answer:
 /// code, Retry-After ("" when absent), Warning text ("" when absent).
 struct Call {
     number: &'static str,
@@ -36,6 +37,7 @@ struct Call {
     bye: &'static str,
     mode: &'static str,
     invite: &'static str,
+    after_ring: &'static str,
     code: u16,
     retry: &'static str,
     warning: &'static str,
@@ -49,6 +51,7 @@ const fn call(number: &'static str, code: u16, retry: &'static str, warning: &'s
         bye: NO_HDR,
         mode: "predictive",
         invite: NO_HDR,
+        after_ring: "keep",
         code,
         retry,
         warning,
@@ -110,6 +113,15 @@ fn calls() -> Vec<Call> {
             ..call("0255550008", 408, "", "")
         },
         call("0255550008", 480, "1800", "cooloff no-answer-30m"),
+        // The dialer cancels a ringing call, marking it: the 487 records "machine", not
+        // no_answer, so the 4 h cool-off applies (it would be 1800 s otherwise).
+        Call {
+            carrier: "ring",
+            after_ring: "cancel",
+            bye: "X-Dialguard-Outcome: machine",
+            ..call("0255550009", 487, "", "")
+        },
+        call("0255550009", 480, "14400", "cooloff machine-4h"),
     ]
 }
 
@@ -287,8 +299,8 @@ fn write_csv(path: &Path, calls: &[Call]) {
     let mut csv = String::from("SEQUENTIAL\n");
     for c in calls {
         csv.push_str(&format!(
-            "{};{};{};{};{};{}\n",
-            c.number, c.from, c.carrier, c.bye, c.mode, c.invite
+            "{};{};{};{};{};{};{}\n",
+            c.number, c.from, c.carrier, c.bye, c.mode, c.invite, c.after_ring
         ));
     }
     std::fs::write(path, csv).expect("write CSV");
@@ -365,7 +377,7 @@ fn kamailio_asks_dialguard_before_every_invite() {
     let relayed: Vec<String> = read(&carrier_log).lines().map(str::to_owned).collect();
     let allowed: Vec<String> = calls
         .iter()
-        .filter(|c| matches!(c.code, 200 | 486 | 408))
+        .filter(|c| matches!(c.code, 200 | 486 | 408 | 487))
         .map(|c| format!("INVITE {}", c.number))
         .collect();
     assert_eq!(
