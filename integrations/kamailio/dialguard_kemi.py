@@ -68,6 +68,33 @@ def _pv(spec):
     return None if v is None or v == "" else str(v)
 
 
+# One PV spec for every key: Kamailio caches each distinct spec text for the life of the
+# process, so a Call-ID spelled into the spec would grow that cache with every call.
+_KEY = "$var(dg_callid)"
+_ITEM = "$sht(%s=>$var(dg_callid))" % HTABLE
+
+
+def _get_call(callid):
+    """The reservation kept for `callid` (a dict), or None."""
+    if not callid:
+        return None
+    KSR.pv.sets(_KEY, callid)
+    raw = _pv(_ITEM)
+    return json.loads(raw) if raw else None
+
+
+def _put_call(callid, call):
+    """Keeps the reservation of `callid`; False when Kamailio could not store it."""
+    value = json.dumps(call)
+    KSR.pv.sets(_KEY, callid)
+    KSR.pv.sets(_ITEM, value)
+    if _pv(_ITEM) != value:
+        KSR.err("dialguard: cannot keep the state of call %s: Kamailio's shared memory is "
+                "full (raise kamailio -m)\n" % callid)
+        return False
+    return True
+
+
 def _warning(reason, rule):
     return 'Warning: 399 dialguard "%s %s"\r\n' % (reason, rule or "-")
 
@@ -144,6 +171,14 @@ class Router:
                 return 1
             KSR.sl.sl_send_reply(404, "Not here")
             return 1
+        if KSR.is_INVITE():
+            # A re-INVITE must belong to a call this proxy allowed: a to-tag and a Route
+            # are easy to forge, and would otherwise carry a new call past the guard.
+            callid = _pv("$ci")
+            call = _get_call(callid)
+            if call is None:
+                return _refuse(403, "Forbidden", "unknown_dialog", None)
+            _put_call(callid, call)  # restarts its expiry
         if KSR.is_BYE():
             self._mark_from_header()
         self._relay()
@@ -205,11 +240,16 @@ class Router:
 
     def _relay_invite(self, call):
         if call is not None:
-            KSR.pv.sets("$sht(%s=>$ci)" % HTABLE, json.dumps(call))
+            if not _put_call(_pv("$ci"), call):
+                # Kamailio's shared memory is full: the call's outcome could not be
+                # recorded later (a busy or an opt-out lost), so it is not placed.
+                # (logged by _put_call)
+                return _refuse(500, "Server Internal Error", "store_unavailable", None)
         KSR.rr.record_route()
         KSR.pv.sets("$du", _pv("$shv(dg_next_hop)"))
-        KSR.tm.t_on_reply("ksr_onreply_dialguard")
-        KSR.tm.t_on_failure("ksr_failure_dialguard")
+        if call is not None:
+            KSR.tm.t_on_reply("ksr_onreply_dialguard")
+            KSR.tm.t_on_failure("ksr_failure_dialguard")
         if KSR.tm.t_relay() < 0:
             # Not placed: the reservation stays (restrictive); tell the dialer.
             KSR.sl.sl_reply_error()
@@ -249,8 +289,7 @@ class Router:
         return 1
 
     def _call(self, callid):
-        raw = _pv("$sht(%s=>%s)" % (HTABLE, callid)) if callid else None
-        return json.loads(raw) if raw else None
+        return _get_call(callid)
 
     def _record(self, callid, outcome, final=False):
         """Records `outcome` on the reserved attempt of the call `callid`; the final
@@ -273,7 +312,7 @@ class Router:
             return False
         if final:
             call["final"] = outcome
-            KSR.pv.sets("$sht(%s=>%s)" % (HTABLE, callid), json.dumps(call))
+            _put_call(callid, call)
         return True
 
     def _mark_from_header(self):
@@ -292,7 +331,7 @@ class Router:
             call = self._call(callid)
             if call is not None:
                 call["mark"] = outcome
-                KSR.pv.sets("$sht(%s=>%s)" % (HTABLE, callid), json.dumps(call))
+                _put_call(callid, call)
             return
         self._record(callid, outcome)
 
