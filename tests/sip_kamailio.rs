@@ -409,3 +409,36 @@ fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// `serve` checks its arguments before it starts anything (no Kamailio needed): a bad
+/// port, a missing policy, and a REDIS_URL this build cannot honour yet (several workers
+/// on one Redis history) each stop it with a message saying what to do.
+#[test]
+fn serve_rejects_bad_arguments() {
+    let serve = Path::new(ROOT).join("integrations/kamailio/serve");
+    let policy = format!("{ROOT}/integrations/kamailio/test/policy.toml");
+    for (args, want) in [
+        (vec![policy.as_str(), "5060"], "usage:"),
+        (
+            vec![policy.as_str(), "50x", "5070"],
+            "port '50x' is not a number in 1-65535",
+        ),
+        (
+            vec![policy.as_str(), "5060", "70000"],
+            "port '70000' is not a number in 1-65535",
+        ),
+        (vec!["/nonexistent.toml", "5060", "5070"], "no such file"),
+        (
+            vec![policy.as_str(), "5060", "5070", "redis://127.0.0.1:6379"],
+            "no Redis store yet",
+        ),
+    ] {
+        let out = Command::new(&serve)
+            .args(&args)
+            .output()
+            .expect("run serve");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}

@@ -38,6 +38,10 @@ STATE_DIR = os.environ.get("DIALGUARD_STATE_DIR") or None
 if STATE_DIR == ":memory:":
     STATE_DIR = None  # history in this process's memory: lost on restart
 NOW_MS = os.environ.get("DIALGUARD_NOW_MS")
+if NOW_MS is not None and not NOW_MS.isdigit():
+    # Raised at load: Kamailio does not start, rather than decide at a wrong instant.
+    raise ValueError("DIALGUARD_NOW_MS=%r: give Unix milliseconds (digits), or unset it"
+                     % NOW_MS)
 BYPASS = os.environ.get("DIALGUARD_BENCH_BYPASS") == "1"
 TRUSTED = {ip.strip() for ip in os.environ.get("DIALGUARD_TRUSTED", "127.0.0.1").split(",")}
 HTABLE = "dgcalls"
