@@ -399,12 +399,13 @@ unsafe fn number_arg(inner: &Inner, p: *const c_char, function: &str) -> Result<
 }
 
 fn e164(digits: u64, function: &str, param: &str) -> Result<Number, FfiError> {
-    Number::from_e164_digits(digits).ok_or_else(|| {
+    // The same validity as text input: `1` or `39` is not a number no rule covers.
+    crate::number::validate_e164(digits).map_err(|e| {
         FfiError::new(
             dg_status::InvalidNumber,
             format_args!(
-                "{function}: `{param}` {digits} is not an E.164 number: pass 1 to 15 digits, \
-                 country code first, e.g. 390212345678"
+                "{function}: `{param}` {digits} is not a valid E.164 number ({e}): pass the \
+                 digits country code first, e.g. 390212345678"
             ),
         )
         .because(Reason::InvalidNumber)
@@ -785,13 +786,13 @@ pub unsafe extern "C" fn dg_check_batch(
             for (digits, out) in numbers.chunks(BATCH_CHUNK).zip(out.chunks_mut(BATCH_CHUNK)) {
                 let mut k = 0;
                 for (i, (&d, o)) in digits.iter().zip(out.iter_mut()).enumerate() {
-                    match Number::from_e164_digits(d) {
-                        Some(n) => {
+                    match crate::number::validate_e164(d) {
+                        Ok(n) => {
                             valid[k] = n;
                             slot[k] = i;
                             k += 1;
                         }
-                        None => *o = dg_decision::deny(Reason::InvalidNumber, version),
+                        Err(_) => *o = dg_decision::deny(Reason::InvalidNumber, version),
                     }
                 }
                 inner

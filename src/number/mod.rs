@@ -93,12 +93,14 @@ impl fmt::Display for Number {
     }
 }
 
+mod e164;
 mod ids;
 mod locate;
 mod messy;
 mod parse;
 mod tables;
 
+pub use e164::validate_e164;
 pub use ids::{RegionId, ZoneId};
 pub use locate::{Location, locate};
 pub use messy::Extension;
