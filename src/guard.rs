@@ -530,10 +530,10 @@ impl ZoneList {
         let extra = known.filter(|z| !located.contains(z));
         // No zone at all would let a window check pass vacuously: judge every zone.
         if located.is_empty() && extra.is_none() {
-            return ZoneList::Heap(ZoneId::all().map(|z| z.0).collect());
+            return ZoneList::Heap(ZoneId::all().map(ZoneId::raw).collect());
         }
         let total = located.len() + usize::from(extra.is_some());
-        let all = located.iter().chain(extra.as_ref()).map(|z| z.0);
+        let all = located.iter().chain(extra.as_ref()).map(|z| z.raw());
         if total <= INLINE_ZONES {
             let mut buf = [0u16; INLINE_ZONES];
             for (slot, z) in buf.iter_mut().zip(all) {

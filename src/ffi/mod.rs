@@ -322,7 +322,7 @@ impl dg_decision {
             Decision::Deny { reason, rule } => dg_decision {
                 verdict: dg_verdict::Deny as u32,
                 reason: reason as u32,
-                rule: u32::from(rule.0),
+                rule: u32::from(rule.raw()),
                 constraints: 0,
                 until_unix_ms: 0,
                 policy_version,
@@ -334,7 +334,7 @@ impl dg_decision {
             } => dg_decision {
                 verdict: dg_verdict::Defer as u32,
                 reason: reason as u32,
-                rule: u32::from(rule.0),
+                rule: u32::from(rule.raw()),
                 constraints: 0,
                 until_unix_ms: until.saturating_mul(1000),
                 policy_version,
@@ -992,8 +992,9 @@ pub unsafe extern "C" fn dg_rule_name(
             let snap = inner.snapshot.load();
             let meta = u16::try_from(rule)
                 .ok()
-                .filter(|&r| r != RuleId::NONE.0)
-                .and_then(|r| snap.rule(RuleId(r)))
+                .filter(|&r| r != RuleId::NONE.raw())
+                .and_then(|r| RuleId::from_index(usize::from(r)))
+                .and_then(|r| snap.rule(r))
                 .ok_or_else(|| {
                     FfiError::new(
                         dg_status::NotFound,

@@ -82,7 +82,7 @@ fn enum_mirrors_match_the_rust_codes() {
         assert_eq!(Outcome::from_code(c as u8), Some(o));
     }
     assert_eq!(dg_verdict::Defer as u32, crate::Verdict::Defer as u32);
-    assert_eq!(DG_RULE_NONE, u32::from(RuleId::NONE.0));
+    assert_eq!(DG_RULE_NONE, u32::from(RuleId::NONE.raw()));
     use crate::decision::Constraints;
     assert_eq!(
         DG_CONSTRAINT_REQUIRE_LIVE_AGENT,

@@ -21,7 +21,7 @@ use crate::history::{
     CapKey, CapRule, CoolSpan, CooloffRule, CountKind, Outcome, Retention, Span, Tag,
 };
 use crate::lists::{self, BadLinePolicy, ConsentIndex, ConsentKind, NumberSet, PrefixSet};
-use crate::number::{self, Country, Number, RegionId, ZoneId};
+use crate::number::{self, Country, Number, RegionId};
 
 /// Years covered by the precomputed zone tables and holiday calendars. Instants outside
 /// still work (slow path) but holidays are only known inside.
@@ -593,12 +593,7 @@ pub(crate) fn compile(
     builder.resolve_calendars(&mut cx);
     builder.resolve_unless_listed(&mut cx);
 
-    let zone_names: Vec<&str> = ZoneId::all().map(|z| z.name()).collect();
-    let zones = match ZoneTables::build(
-        &zone_names,
-        year_start(FIRST_YEAR),
-        year_start(LAST_YEAR + 1),
-    ) {
+    let zones = match ZoneTables::numbering(year_start(FIRST_YEAR), year_start(LAST_YEAR + 1)) {
         Ok(z) => Some(z),
         Err(e) => {
             cx.errors.push(PolicyError::new(
@@ -718,7 +713,7 @@ impl Builder {
             let found = self
                 .lists
                 .iter()
-                .position(|l| cx.rules[usize::from(l.rule.0)].id == id);
+                .position(|l| cx.rules[l.rule.index()].id == id);
             if let Some(i) = found
                 && self.lists[i].kind != ListKind::Directory
             {

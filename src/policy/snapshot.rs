@@ -366,7 +366,7 @@ impl Snapshot {
 
     /// The rule behind an id; `None` for [`RuleId::NONE`].
     pub fn rule(&self, id: RuleId) -> Option<&RuleMeta> {
-        self.rules.get(usize::from(id.0))
+        self.rules.get(id.index())
     }
 
     /// Every rule, in id order.
@@ -384,13 +384,9 @@ impl Snapshot {
 
     /// Numbers held in compiled lists, per list id (for `compile` summaries).
     pub fn list_sizes(&self) -> impl Iterator<Item = (&str, ListKind, usize)> {
-        self.lists.iter().map(|l| {
-            (
-                self.rules[usize::from(l.rule.0)].id.as_str(),
-                l.kind,
-                l.set.len(),
-            )
-        })
+        self.lists
+            .iter()
+            .map(|l| (self.rules[l.rule.index()].id.as_str(), l.kind, l.set.len()))
     }
 
     /// Adds a registry that applies to every number, with no snapshot date and no
