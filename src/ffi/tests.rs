@@ -5,6 +5,9 @@ use std::ptr;
 
 use super::boundary::{FfiError, boundary, set_last_error};
 use super::*;
+use crate::decision::{Decision, Reason, RuleId};
+use crate::history::Outcome;
+use crate::policy::{Mode, Purpose};
 
 fn last_error() -> String {
     let mut buf = [0 as c_char; 1024];
