@@ -1,0 +1,173 @@
+//! The loading phase: list files (`[[list]]`) and consent files (`[[consent]]`) read,
+//! parsed and checked into number sets and consent records.
+
+use super::*;
+
+impl Builder {
+    pub(super) fn list(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, l: &ListSource) {
+        let label = format!("[[list]] \"{}\"", l.id);
+        let kind = match l.kind.as_str() {
+            "registry" => ListKind::Registry,
+            "optout" => ListKind::OptOut,
+            "suppression" => ListKind::Suppression,
+            "directory" => ListKind::Directory,
+            other => {
+                cx.err(
+                    line,
+                    &label,
+                    "kind",
+                    format!("unknown list kind \"{other}\""),
+                    "use registry | optout | suppression | directory",
+                );
+                ListKind::Suppression
+            }
+        };
+        let rule_kind = match kind {
+            ListKind::Registry => RuleKind::Registry,
+            ListKind::OptOut => RuleKind::OptOut,
+            ListKind::Suppression => RuleKind::Suppression,
+            ListKind::Directory => RuleKind::Directory,
+        };
+        let rule = cx.add_rule(
+            line,
+            "list",
+            &l.id,
+            rule_kind,
+            l.source.as_ref(),
+            l.confidence.as_ref(),
+        );
+        let scope = scope_of!(cx, line, &label, l);
+        let mut prefixes = Vec::new();
+        for p in &l.prefixes {
+            match lists::parse_prefix(p) {
+                Ok(x) => prefixes.push(x),
+                Err(e) => cx.err(
+                    line,
+                    &label,
+                    "prefixes",
+                    e.to_string(),
+                    "write an E.164 prefix such as \"+39899\"",
+                ),
+            }
+        }
+        let mut snapshot = l
+            .snapshot_date
+            .as_deref()
+            .and_then(|d| date_day(cx, line, &label, "snapshot_date", d))
+            .map(|d| i64::from(d) * DAY);
+        let set = match l.path.as_deref() {
+            None if l.prefixes.is_empty() => {
+                cx.err(
+                    line,
+                    &label,
+                    "path",
+                    "a list needs a `path` or `prefixes`",
+                    "name a list file (one number a line) or give prefixes",
+                );
+                NumberSet::from_numbers(Vec::new())
+            }
+            None => NumberSet::from_numbers(Vec::new()),
+            Some(p) => {
+                let path = cx.path(p);
+                let loaded = lists::load_list_limited(
+                    &path,
+                    &cx.parse_number(),
+                    cx.bad_lines,
+                    cx.max_list_bytes,
+                );
+                match loaded {
+                    // A registry copy is never empty: an empty file is one being
+                    // rewritten in place (or truncated), and loading it would allow
+                    // every number the registry holds.
+                    Ok(loaded) if kind == ListKind::Registry && loaded.set.is_empty() => {
+                        cx.err(
+                            line,
+                            &label,
+                            "path",
+                            format!("{} holds no numbers: a registry copy is never empty", path.display()),
+                            "is the file still being copied? write registry files to a temporary name and rename them into place",
+                        );
+                        loaded.set
+                    }
+                    Ok(loaded) => {
+                        if snapshot.is_none() {
+                            snapshot = loaded.snapshot_date.map(|d| i64::from(d) * DAY);
+                        }
+                        loaded.set
+                    }
+                    Err(e) => {
+                        cx.err(line, &label, "path", e.to_string(), "");
+                        NumberSet::from_numbers(Vec::new())
+                    }
+                }
+            }
+        };
+        let max_age = l.max_age_days.map(|d| i64::from(d) * DAY);
+        if max_age.is_some() && snapshot.is_none() {
+            cx.err(
+                line,
+                &label,
+                "snapshot_date",
+                "max_age_days needs to know when the registry copy was taken",
+                "add snapshot_date = \"YYYY-MM-DD\" (a compiled list file carries it)",
+            );
+        }
+        let mut exemptions = Exemptions::default();
+        for e in &l.exemptions {
+            match Exemptions::NAMES.iter().find(|(n, _)| n == e) {
+                Some((_, bit)) => exemptions.0 |= bit,
+                None => cx.err(
+                    line,
+                    &label,
+                    "exemptions",
+                    format!("unknown exemption \"{e}\""),
+                    format!("valid: {}", Exemptions::NAMES.map(|(n, _)| n).join(" | ")),
+                ),
+            }
+        }
+        if kind != ListKind::Registry && exemptions.0 != 0 {
+            cx.err(
+                line,
+                &label,
+                "exemptions",
+                "only a registry can be exempted by consent",
+                "an opt-out beats every consent; remove `exemptions`",
+            );
+        }
+        self.lists.push(ListRule {
+            rule,
+            kind,
+            set: Arc::new(set),
+            prefixes: PrefixSet::new(&prefixes),
+            scope,
+            snapshot,
+            max_age,
+            exemptions,
+        });
+    }
+
+    /// Reads every `[[consent]]` file into the consent records (consents are not rules:
+    /// packs cannot override them).
+    pub(super) fn consents(&mut self, cx: &mut Ctx<'_>, src: &PolicySource) {
+        for r in &src.consent {
+            let (line, c) = (cx.origin.line_of(r), r.get_ref());
+            let path = cx.path(&c.path);
+            let loaded = ConsentIndex::read_csv_limited(
+                &path,
+                &cx.parse_number(),
+                cx.bad_lines,
+                cx.max_list_bytes,
+            );
+            match loaded {
+                Ok((idx, _skipped)) => self.consents.extend(idx.into_records()),
+                Err(e) => cx.err(
+                    line,
+                    &format!("[[consent]] \"{}\"", c.id),
+                    "path",
+                    e.to_string(),
+                    "a CSV with header number,kind,granted_at,expires_at,campaign",
+                ),
+            }
+        }
+    }
+}
