@@ -5,31 +5,47 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-/// The whole file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicySource {
-    pub policy: PolicyHeader,
-    #[serde(default)]
-    pub list: Vec<Spanned<ListSource>>,
-    #[serde(default)]
-    pub consent: Vec<Spanned<ConsentSource>>,
-    #[serde(default)]
-    pub calendar: Vec<Spanned<CalendarSource>>,
-    #[serde(default)]
-    pub window: Vec<Spanned<WindowSource>>,
-    #[serde(default)]
-    pub cap: Vec<Spanned<CapSource>>,
-    #[serde(default)]
-    pub cooloff: Vec<Spanned<CooloffSource>>,
-    #[serde(default)]
-    pub caller_id: Vec<Spanned<CallerIdSource>>,
-    #[serde(default)]
-    pub abandon_limit: Vec<Spanned<AbandonLimitSource>>,
-    #[serde(default)]
-    pub blackout: Vec<Spanned<BlackoutSource>>,
-    #[serde(default)]
-    pub consent_required: Vec<Spanned<ConsentRequiredSource>>,
+use super::compile::TableVisitor;
+
+/// The registry of tables: each `[[table]]` of the policy is listed here once, in compile
+/// order (rule ids are given in this order), with its source type. Its compile step is
+/// the type's `RuleTable` impl (policy/compile/tables.rs).
+macro_rules! rule_tables {
+    ($($(#[$meta:meta])* $field:ident: $ty:ty,)*) => {
+        /// The whole file.
+        #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct PolicySource {
+            pub policy: PolicyHeader,
+            $($(#[$meta])* #[serde(default)] pub $field: Vec<Spanned<$ty>>,)*
+        }
+
+        impl PolicySource {
+            /// How many rules the file declares (every table entry is one rule).
+            pub fn rule_count(&self) -> usize {
+                0 $(+ self.$field.len())*
+            }
+
+            /// Calls `v` with every table, in compile order.
+            pub(crate) fn visit_tables(&self, v: &mut impl TableVisitor) {
+                $(v.visit(&self.$field);)*
+            }
+        }
+    };
+}
+
+rule_tables! {
+    calendar: CalendarSource,
+    list: ListSource,
+    /// Consent files: loaded after the lists, before the rules that read them.
+    consent: ConsentSource,
+    window: WindowSource,
+    cap: CapSource,
+    cooloff: CooloffSource,
+    caller_id: CallerIdSource,
+    abandon_limit: AbandonLimitSource,
+    blackout: BlackoutSource,
+    consent_required: ConsentRequiredSource,
 }
 
 /// `[policy]`: the header.
@@ -48,22 +64,6 @@ pub struct PolicyHeader {
     pub bad_lines: Option<String>,
     /// The largest list or consent file accepted, in MiB (default 16384 = 16 GiB).
     pub max_list_mb: Option<u64>,
-}
-
-impl PolicySource {
-    /// How many rules the file declares (every table entry is one rule).
-    pub fn rule_count(&self) -> usize {
-        self.list.len()
-            + self.consent.len()
-            + self.calendar.len()
-            + self.window.len()
-            + self.cap.len()
-            + self.cooloff.len()
-            + self.caller_id.len()
-            + self.abandon_limit.len()
-            + self.blackout.len()
-            + self.consent_required.len()
-    }
 }
 
 /// Fields every rule may carry: where and when it applies, and where it comes from.

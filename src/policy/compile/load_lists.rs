@@ -146,28 +146,24 @@ impl Builder {
         });
     }
 
-    /// Reads every `[[consent]]` file into the consent records (consents are not rules:
-    /// packs cannot override them).
-    pub(super) fn consents(&mut self, cx: &mut Ctx<'_>, src: &PolicySource) {
-        for r in &src.consent {
-            let (line, c) = (cx.origin.line_of(r), r.get_ref());
-            let path = cx.path(&c.path);
-            let loaded = ConsentIndex::read_csv_limited(
-                &path,
-                &cx.parse_number(),
-                cx.bad_lines,
-                cx.max_list_bytes,
-            );
-            match loaded {
-                Ok((idx, _skipped)) => self.consents.extend(idx.into_records()),
-                Err(e) => cx.err(
-                    line,
-                    &format!("[[consent]] \"{}\"", c.id),
-                    "path",
-                    e.to_string(),
-                    "a CSV with header number,kind,granted_at,expires_at,campaign",
-                ),
-            }
+    /// Reads one `[[consent]]` file into the consent records.
+    pub(super) fn consent(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &ConsentSource) {
+        let path = cx.path(&c.path);
+        let loaded = ConsentIndex::read_csv_limited(
+            &path,
+            &cx.parse_number(),
+            cx.bad_lines,
+            cx.max_list_bytes,
+        );
+        match loaded {
+            Ok((idx, _skipped)) => self.consents.extend(idx.into_records()),
+            Err(e) => cx.err(
+                line,
+                &format!("[[consent]] \"{}\"", c.id),
+                "path",
+                e.to_string(),
+                "a CSV with header number,kind,granted_at,expires_at,campaign",
+            ),
         }
     }
 }

@@ -128,7 +128,7 @@ fn toml_error(file: &Path, text: &str, e: &toml::de::Error, has_lines: bool) -> 
 }
 
 /// Collects errors while compiling; each rule reports with its line.
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     origin: &'a Origin<'a>,
     errors: Vec<PolicyError>,
     rules: Vec<RuleMeta>,
@@ -262,9 +262,12 @@ macro_rules! scope_of {
 mod load_lists;
 mod rules;
 mod scope;
+mod tables;
 mod vocab;
 
 use self::scope::*;
+use self::tables::{AddAll, RuleIds};
+pub(crate) use self::tables::TableVisitor;
 pub(crate) use self::vocab::kind_bit;
 use self::vocab::*;
 
@@ -483,17 +486,9 @@ fn year_start(y: i32) -> i64 {
 
 /// Every rule id a policy defines (to let them override a pack's rules).
 fn src_ids(src: &PolicySource) -> HashSet<String> {
-    let mut ids = HashSet::new();
-    ids.extend(src.list.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.calendar.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.window.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.cap.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.cooloff.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.caller_id.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.abandon_limit.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.blackout.iter().map(|r| r.get_ref().id.clone()));
-    ids.extend(src.consent_required.iter().map(|r| r.get_ref().id.clone()));
-    ids
+    let mut ids = RuleIds::default();
+    src.visit_tables(&mut ids);
+    ids.0
 }
 
 /// A window's `calendar` id, resolved once every calendar is known.
@@ -509,20 +504,8 @@ type Span2 = (u16, u16);
 /// A day key of `[[window]]` (`mon-fri`, `sat`, …), its value and the weekdays it sets.
 type DayGroup<'a> = (&'a str, &'a Option<Vec<String>>, &'a [usize]);
 
-/// Compiles every rule of one table with `Builder::$method`, skipping overridden ids.
-macro_rules! each {
-    ($self:ident, $cx:ident, $table:expr, $skipped:ident, $method:ident) => {
-        for r in &$table {
-            let (line, rule) = ($cx.origin.line_of(r), r.get_ref());
-            if !$skipped(&rule.id) {
-                $self.$method($cx, line, rule);
-            }
-        }
-    };
-}
-
 #[derive(Default)]
-struct Builder {
+pub(crate) struct Builder {
     lists: Vec<ListRule>,
     consents: Vec<(u64, lists::ConsentRecord)>,
     calendars: Vec<(String, HolidayCalendar)>,
@@ -582,17 +565,11 @@ impl Builder {
 
     /// Adds one source's rules. `skip` holds ids a later source redefines (pack overrides).
     fn add(&mut self, cx: &mut Ctx<'_>, src: &PolicySource, skip: Option<&HashSet<String>>) {
-        let skipped = |id: &str| skip.is_some_and(|s| s.contains(id));
-        each!(self, cx, src.calendar, skipped, calendar);
-        each!(self, cx, src.list, skipped, list);
-        self.consents(cx, src);
-        each!(self, cx, src.window, skipped, window);
-        each!(self, cx, src.cap, skipped, cap);
-        each!(self, cx, src.cooloff, skipped, cooloff);
-        each!(self, cx, src.caller_id, skipped, caller_id);
-        each!(self, cx, src.abandon_limit, skipped, abandon);
-        each!(self, cx, src.blackout, skipped, blackout);
-        each!(self, cx, src.consent_required, skipped, consent_required);
+        src.visit_tables(&mut AddAll {
+            builder: self,
+            cx,
+            skip,
+        });
     }
 }
 
