@@ -6,22 +6,9 @@ use super::*;
 impl Builder {
     pub(super) fn list(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, l: &ListSource) {
         let label = format!("[[list]] \"{}\"", l.id);
-        let kind = match l.kind.as_str() {
-            "registry" => ListKind::Registry,
-            "optout" => ListKind::OptOut,
-            "suppression" => ListKind::Suppression,
-            "directory" => ListKind::Directory,
-            other => {
-                cx.err(
-                    line,
-                    &label,
-                    "kind",
-                    format!("unknown list kind \"{other}\""),
-                    "use registry | optout | suppression | directory",
-                );
-                ListKind::Suppression
-            }
-        };
+        let hint = "use registry | optout | suppression | directory";
+        let kind = word(cx, (line, &label, "kind"), "list kind", &l.kind, hint)
+            .unwrap_or(ListKind::Suppression);
         let rule_kind = match kind {
             ListKind::Registry => RuleKind::Registry,
             ListKind::OptOut => RuleKind::OptOut,

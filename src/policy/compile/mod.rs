@@ -266,8 +266,8 @@ mod tables;
 mod vocab;
 
 use self::scope::*;
-use self::tables::{AddAll, RuleIds};
 pub(crate) use self::tables::TableVisitor;
+use self::tables::{AddAll, RuleIds};
 pub(crate) use self::vocab::kind_bit;
 use self::vocab::*;
 
@@ -296,15 +296,19 @@ pub(crate) fn compile(
             }
         },
     };
-    let bad_lines = match src.policy.bad_lines.as_deref() {
-        None | Some("fail") => BadLinePolicy::Fail,
-        Some("skip") => BadLinePolicy::Skip,
-        Some(other) => {
+    let bad_lines = match &src.policy.bad_lines {
+        None | Some(Word::Known(BadLines::Fail)) => BadLinePolicy::Fail,
+        Some(Word::Known(BadLines::Skip)) => BadLinePolicy::Skip,
+        Some(Word::Unknown(other)) => {
+            let hint = match did_you_mean(other, BadLines::NAMES.iter().copied()) {
+                Some(best) => format!("did you mean \"{best}\"? use \"fail\" or \"skip\""),
+                None => "use \"fail\" or \"skip\"".to_owned(),
+            };
             errors.push(
                 PolicyError::new(origin.file, format!("unknown bad_lines \"{other}\""))
                     .rule("[policy]")
                     .key("bad_lines")
-                    .hint("use \"fail\" or \"skip\""),
+                    .hint(hint),
             );
             BadLinePolicy::Fail
         }

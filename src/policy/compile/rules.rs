@@ -174,22 +174,20 @@ impl Builder {
             .map(|s| spans_of(cx, line, &label, "pre_holiday", s));
         let mut waived_by = 0u8;
         for wb in &w.waived_by {
-            match wb.as_str() {
-                "consent" => waived_by |= kind_bit(ConsentKind::Consent),
-                "outside_hours" => waived_by |= kind_bit(ConsentKind::OutsideHours),
-                other => {
-                    let hint = match did_you_mean(other, ["consent", "outside_hours"]) {
-                        Some(s) => format!("did you mean \"{s}\"? valid: consent | outside_hours"),
-                        None => "valid: consent | outside_hours".to_owned(),
-                    };
-                    cx.err(
-                        line,
-                        &label,
-                        "waived_by",
-                        format!("unknown waiver \"{other}\""),
-                        hint,
-                    )
+            let hint = "valid: consent | outside_hours";
+            match word(cx, (line, &label, "waived_by"), "waiver", wb, hint) {
+                Some(ConsentKindName::Consent) => waived_by |= kind_bit(ConsentKind::Consent),
+                Some(ConsentKindName::OutsideHours) => {
+                    waived_by |= kind_bit(ConsentKind::OutsideHours)
                 }
+                Some(k) => cx.err(
+                    line,
+                    &label,
+                    "waived_by",
+                    format!("unknown waiver \"{}\"", k.name()),
+                    hint,
+                ),
+                None => {}
             }
         }
         let windows = match WeeklyWindows::new(days, holiday, pre_holiday) {
@@ -284,21 +282,22 @@ impl Builder {
                 "to forbid calls use a list or a blackout",
             );
         }
-        let key = cap_key(cx, line, &label, c.key.as_deref());
-        let count = match c.count.as_deref() {
-            None | Some("attempts") => CountKind::Attempts,
-            Some("connected") => CountKind::Connected,
-            Some(o) => {
-                cx.err(
-                    line,
-                    &label,
-                    "count",
-                    format!("unknown count \"{o}\""),
-                    "use attempts | connected",
-                );
-                CountKind::Attempts
-            }
-        };
+        let key = cap_key(cx, line, &label, c.key.as_ref());
+        let count = match &c.count {
+            None => Some(CountKind::Attempts),
+            Some(w) => word(
+                cx,
+                (line, &label, "count"),
+                "count",
+                w,
+                "use attempts | connected",
+            )
+            .map(|w| match w {
+                CountName::Attempts => CountKind::Attempts,
+                CountName::Connected => CountKind::Connected,
+            }),
+        }
+        .unwrap_or(CountKind::Attempts);
         self.caps.push(CapRuleC {
             rule,
             scope,
@@ -338,34 +337,24 @@ impl Builder {
             Some(SpanSpec::Forever) => CoolSpan::Forever,
             None => return,
         };
-        let unless_live_agent = match c.unless.as_deref() {
-            None => false,
-            Some("live_agent") => true,
-            Some(o) => {
-                cx.err(
-                    line,
-                    &label,
-                    "unless",
-                    format!("unknown condition \"{o}\""),
-                    "valid: live_agent",
-                );
-                false
-            }
-        };
-        let then_live_agent = match c.then.as_deref() {
-            None => false,
-            Some("live_agent") => true,
-            Some(o) => {
-                cx.err(
-                    line,
-                    &label,
-                    "then",
-                    format!("unknown requirement \"{o}\""),
-                    "valid: live_agent",
-                );
-                false
-            }
-        };
+        let unless_live_agent = c.unless.as_ref().is_some_and(|w| {
+            word(
+                cx,
+                (line, &label, "unless"),
+                "condition",
+                w,
+                "valid: live_agent",
+            ) == Some(Requirement::LiveAgent)
+        });
+        let then_live_agent = c.then.as_ref().is_some_and(|w| {
+            word(
+                cx,
+                (line, &label, "then"),
+                "requirement",
+                w,
+                "valid: live_agent",
+            ) == Some(Requirement::LiveAgent)
+        });
         if unless_live_agent && then_live_agent {
             cx.err(
                 line,
@@ -376,7 +365,7 @@ impl Builder {
                  keeps it and requires an agent afterwards (IT)",
             );
         }
-        let key = cap_key(cx, line, &label, c.key.as_deref());
+        let key = cap_key(cx, line, &label, c.key.as_ref());
         self.cooloffs.push(CooloffRuleC {
             rule,
             scope,
@@ -467,18 +456,16 @@ impl Builder {
             );
             DAY
         });
-        let predictive_only = match a.blocks.as_deref() {
-            None | Some("predictive") => true,
-            Some("all") => false,
-            Some(o) => {
-                cx.err(
-                    line,
-                    &label,
-                    "blocks",
-                    format!("unknown value \"{o}\""),
+        let predictive_only = match &a.blocks {
+            None => true,
+            Some(w) => {
+                word(
+                    cx,
+                    (line, &label, "blocks"),
+                    "value",
+                    w,
                     "use predictive | all",
-                );
-                true
+                ) != Some(Blocks::All)
             }
         };
         self.abandon_limits.push(AbandonRule {

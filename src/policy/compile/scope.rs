@@ -9,8 +9,8 @@ pub(super) fn scope(
     line: Option<usize>,
     label: &str,
     applies_to: &Option<Vec<String>>,
-    purpose: &Option<Vec<String>>,
-    mode: &Option<Vec<String>>,
+    purpose: &Option<Vec<Word<Purpose>>>,
+    mode: &Option<Vec<Word<Mode>>>,
     campaigns: &Option<Vec<String>>,
     valid_from: &Option<String>,
     valid_until: &Option<String>,
@@ -63,28 +63,16 @@ pub(super) fn scope(
     }
     let mut purposes = 0u8;
     for p in purpose.iter().flatten() {
-        match Purpose::from_name(p) {
-            Some(v) => purposes |= 1 << v as u8,
-            None => cx.err(
-                line,
-                label,
-                "purpose",
-                format!("unknown purpose \"{p}\""),
-                format!("valid: {}", Purpose::names()),
-            ),
+        let hint = format!("valid: {}", Purpose::names());
+        if let Some(v) = word(cx, (line, label, "purpose"), "purpose", p, &hint) {
+            purposes |= 1 << v as u8;
         }
     }
     let mut modes = 0u8;
     for m in mode.iter().flatten() {
-        match Mode::from_name(m) {
-            Some(v) => modes |= 1 << v as u8,
-            None => cx.err(
-                line,
-                label,
-                "mode",
-                format!("unknown mode \"{m}\""),
-                format!("valid: {}", Mode::names()),
-            ),
+        let hint = format!("valid: {}", Mode::names());
+        if let Some(v) = word(cx, (line, label, "mode"), "mode", m, &hint) {
+            modes |= 1 << v as u8;
         }
     }
     let campaigns = campaigns.iter().flatten().map(|c| Tag::of(c)).collect();

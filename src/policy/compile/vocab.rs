@@ -3,6 +3,29 @@
 
 use super::*;
 
+/// The value of a closed-vocabulary key, or `None` after reporting the word with its
+/// rule, key and `hint`, led by the closest valid name when one is near.
+pub(super) fn word<T: Vocabulary>(
+    cx: &mut Ctx<'_>,
+    at: (Option<usize>, &str, &str),
+    what: &str,
+    w: &Word<T>,
+    hint: &str,
+) -> Option<T> {
+    let (line, label, key) = at;
+    match w {
+        Word::Known(t) => Some(*t),
+        Word::Unknown(s) => {
+            let hint = match did_you_mean(s, T::NAMES.iter().copied()) {
+                Some(best) => format!("did you mean \"{best}\"? {hint}"),
+                None => hint.to_owned(),
+            };
+            cx.err(line, label, key, format!("unknown {what} \"{s}\""), hint);
+            None
+        }
+    }
+}
+
 /// A look-back or cool-off written as an elapsed duration or as whole local days.
 pub(super) enum SpanSpec {
     Elapsed(i64),
@@ -120,22 +143,16 @@ pub(super) fn cap_key(
     cx: &mut Ctx<'_>,
     line: Option<usize>,
     label: &str,
-    key: Option<&str>,
+    key: Option<&Word<CapKeyName>>,
 ) -> CapKey {
-    match key {
-        None | Some("number") => CapKey::Number,
-        Some("number+campaign") => CapKey::NumberCampaign,
-        Some("number+subject") => CapKey::NumberSubject,
-        Some(o) => {
-            cx.err(
-                line,
-                label,
-                "key",
-                format!("unknown key \"{o}\""),
-                "use number | number+campaign | number+subject",
-            );
-            CapKey::Number
-        }
+    let Some(key) = key else {
+        return CapKey::Number;
+    };
+    let hint = "use number | number+campaign | number+subject";
+    match word(cx, (line, label, "key"), "key", key, hint) {
+        None | Some(CapKeyName::Number) => CapKey::Number,
+        Some(CapKeyName::NumberCampaign) => CapKey::NumberCampaign,
+        Some(CapKeyName::NumberSubject) => CapKey::NumberSubject,
     }
 }
 
@@ -143,7 +160,7 @@ pub(super) fn consent_kinds(
     cx: &mut Ctx<'_>,
     line: Option<usize>,
     label: &str,
-    kinds: &[String],
+    kinds: &[Word<ConsentKindName>],
 ) -> u8 {
     if kinds.is_empty() {
         return kind_bit(ConsentKind::Consent)
@@ -152,24 +169,19 @@ pub(super) fn consent_kinds(
     }
     let mut bits = 0;
     for k in kinds {
-        match k.as_str() {
-            "consent" => bits |= kind_bit(ConsentKind::Consent),
-            "contract" => bits |= kind_bit(ConsentKind::Contract),
-            "ebr" => bits |= kind_bit(ConsentKind::Ebr),
-            "outside_hours" => cx.err(
+        let hint = "use consent | contract | ebr";
+        match word(cx, (line, label, "kinds"), "consent kind", k, hint) {
+            Some(ConsentKindName::Consent) => bits |= kind_bit(ConsentKind::Consent),
+            Some(ConsentKindName::Contract) => bits |= kind_bit(ConsentKind::Contract),
+            Some(ConsentKindName::Ebr) => bits |= kind_bit(ConsentKind::Ebr),
+            Some(ConsentKindName::OutsideHours) => cx.err(
                 line,
                 label,
                 "kinds",
                 "an outside_hours consent only lifts calling hours",
                 "use consent | contract | ebr; name outside_hours in a window's waived_by",
             ),
-            o => cx.err(
-                line,
-                label,
-                "kinds",
-                format!("unknown consent kind \"{o}\""),
-                "use consent | contract | ebr",
-            ),
+            None => {}
         }
     }
     bits
