@@ -502,6 +502,17 @@ fn near_misses_in_closed_vocabularies_say_did_you_mean() {
             "DIR/policy.toml:5: [[consent_required]] \"r\", key `kinds`: unknown consent kind \"contrat\" (did you mean \"contract\"? use consent | contract | ebr)",
         ),
         (
+            rule("cooloff", "after = \"no-answer\"\nfor = \"1d\""),
+            "DIR/policy.toml:5: [[cooloff]] \"r\", key `after`: unknown outcome \"no-answer\" (did you mean \"no_answer\"? no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number)",
+        ),
+        (
+            rule(
+                "list",
+                "kind = \"registry\"\nprefixes = [\"+39899\"]\nexemptions = [\"contracts\"]",
+            ),
+            "DIR/policy.toml:5: [[list]] \"r\", key `exemptions`: unknown exemption \"contracts\" (did you mean \"contract\"? valid: consent | consent_after_registration | contract | contract_within_30d | ebr)",
+        ),
+        (
             "[policy]\nname = \"p\"\nbad_lines = \"skp\"\n".to_owned(),
             "DIR/policy.toml: [policy], key `bad_lines`: unknown bad_lines \"skp\" (did you mean \"skip\"? use \"fail\" or \"skip\")",
         ),

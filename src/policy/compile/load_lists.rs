@@ -42,53 +42,7 @@ impl Builder {
             .as_deref()
             .and_then(|d| date_day(cx, line, &label, "snapshot_date", d))
             .map(|d| i64::from(d) * DAY);
-        let set = match l.path.as_deref() {
-            None if l.prefixes.is_empty() => {
-                cx.err(
-                    line,
-                    &label,
-                    "path",
-                    "a list needs a `path` or `prefixes`",
-                    "name a list file (one number a line) or give prefixes",
-                );
-                NumberSet::from_numbers(Vec::new())
-            }
-            None => NumberSet::from_numbers(Vec::new()),
-            Some(p) => {
-                let path = cx.path(p);
-                let loaded = lists::load_list_limited(
-                    &path,
-                    &cx.parse_number(),
-                    cx.bad_lines,
-                    cx.max_list_bytes,
-                );
-                match loaded {
-                    // A registry copy is never empty: an empty file is one being
-                    // rewritten in place (or truncated), and loading it would allow
-                    // every number the registry holds.
-                    Ok(loaded) if kind == ListKind::Registry && loaded.set.is_empty() => {
-                        cx.err(
-                            line,
-                            &label,
-                            "path",
-                            format!("{} holds no numbers: a registry copy is never empty", path.display()),
-                            "is the file still being copied? write registry files to a temporary name and rename them into place",
-                        );
-                        loaded.set
-                    }
-                    Ok(loaded) => {
-                        if snapshot.is_none() {
-                            snapshot = loaded.snapshot_date.map(|d| i64::from(d) * DAY);
-                        }
-                        loaded.set
-                    }
-                    Err(e) => {
-                        cx.err(line, &label, "path", e.to_string(), "");
-                        NumberSet::from_numbers(Vec::new())
-                    }
-                }
-            }
-        };
+        let set = list_file(cx, line, &label, l, kind, &mut snapshot);
         let max_age = l.max_age_days.map(|d| i64::from(d) * DAY);
         if max_age.is_some() && snapshot.is_none() {
             cx.err(
@@ -99,28 +53,7 @@ impl Builder {
                 "add snapshot_date = \"YYYY-MM-DD\" (a compiled list file carries it)",
             );
         }
-        let mut exemptions = Exemptions::default();
-        for e in &l.exemptions {
-            match Exemptions::NAMES.iter().find(|(n, _)| n == e) {
-                Some((_, bit)) => exemptions.0 |= bit,
-                None => cx.err(
-                    line,
-                    &label,
-                    "exemptions",
-                    format!("unknown exemption \"{e}\""),
-                    format!("valid: {}", Exemptions::NAMES.map(|(n, _)| n).join(" | ")),
-                ),
-            }
-        }
-        if kind != ListKind::Registry && exemptions.0 != 0 {
-            cx.err(
-                line,
-                &label,
-                "exemptions",
-                "only a registry can be exempted by consent",
-                "an opt-out beats every consent; remove `exemptions`",
-            );
-        }
+        let exemptions = exemptions(cx, line, &label, l, kind);
         self.lists.push(ListRule {
             rule,
             kind,
@@ -153,4 +86,104 @@ impl Builder {
             ),
         }
     }
+}
+
+/// The numbers of a list's file (none when it has only prefixes). A compiled list file
+/// carries its snapshot date, used when the policy gives none.
+fn list_file(
+    cx: &mut Ctx<'_>,
+    line: Option<usize>,
+    label: &str,
+    l: &ListSource,
+    kind: ListKind,
+    snapshot: &mut Option<i64>,
+) -> NumberSet {
+    match l.path.as_deref() {
+        None if l.prefixes.is_empty() => {
+            cx.err(
+                line,
+                label,
+                "path",
+                "a list needs a `path` or `prefixes`",
+                "name a list file (one number a line) or give prefixes",
+            );
+            NumberSet::from_numbers(Vec::new())
+        }
+        None => NumberSet::from_numbers(Vec::new()),
+        Some(p) => {
+            let path = cx.path(p);
+            let loaded = lists::load_list_limited(
+                &path,
+                &cx.parse_number(),
+                cx.bad_lines,
+                cx.max_list_bytes,
+            );
+            match loaded {
+                // A registry copy is never empty: an empty file is one being
+                // rewritten in place (or truncated), and loading it would allow
+                // every number the registry holds.
+                Ok(loaded) if kind == ListKind::Registry && loaded.set.is_empty() => {
+                    cx.err(
+                        line,
+                        label,
+                        "path",
+                        format!("{} holds no numbers: a registry copy is never empty", path.display()),
+                        "is the file still being copied? write registry files to a temporary name and rename them into place",
+                    );
+                    loaded.set
+                }
+                Ok(loaded) => {
+                    if snapshot.is_none() {
+                        *snapshot = loaded.snapshot_date.map(|d| i64::from(d) * DAY);
+                    }
+                    loaded.set
+                }
+                Err(e) => {
+                    cx.err(line, label, "path", e.to_string(), "");
+                    NumberSet::from_numbers(Vec::new())
+                }
+            }
+        }
+    }
+}
+
+/// The exemptions a list accepts; only a registry accepts any.
+fn exemptions(
+    cx: &mut Ctx<'_>,
+    line: Option<usize>,
+    label: &str,
+    l: &ListSource,
+    kind: ListKind,
+) -> Exemptions {
+    let mut exemptions = Exemptions::default();
+    for e in &l.exemptions {
+        match Exemptions::NAMES.iter().find(|(n, _)| n == e) {
+            Some((_, bit)) => exemptions.0 |= bit,
+            None => {
+                let names = Exemptions::NAMES.map(|(n, _)| n);
+                let valid = format!("valid: {}", names.join(" | "));
+                let hint = match did_you_mean(e, names) {
+                    Some(best) => format!("did you mean \"{best}\"? {valid}"),
+                    None => valid,
+                };
+                cx.err(
+                    line,
+                    label,
+                    "exemptions",
+                    format!("unknown exemption \"{e}\""),
+                    hint,
+                )
+            }
+        }
+    }
+    if kind != ListKind::Registry && exemptions.0 != 0 {
+        cx.err(
+            line,
+            label,
+            "exemptions",
+            "only a registry can be exempted by consent",
+            "an opt-out beats every consent; remove `exemptions`",
+        );
+    }
+    exemptions
 }

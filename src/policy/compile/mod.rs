@@ -281,51 +281,12 @@ pub(crate) fn compile(
     let base_dir = origin.file.parent().map(Path::to_owned).unwrap_or_default();
     let mut errors = Vec::new();
 
-    let default_country = match src.policy.default_country.as_deref() {
-        None => None,
-        Some(cc) => match Country::from_iso(cc) {
-            Some(c) => Some(c),
-            None => {
-                errors.push(
-                    PolicyError::new(origin.file, format!("unknown default_country \"{cc}\""))
-                        .rule("[policy]")
-                        .key("default_country")
-                        .hint("use an ISO 3166-1 alpha-2 code such as \"IT\" or \"US\""),
-                );
-                None
-            }
-        },
-    };
-    let bad_lines = match &src.policy.bad_lines {
-        None | Some(Word::Known(BadLines::Fail)) => BadLinePolicy::Fail,
-        Some(Word::Known(BadLines::Skip)) => BadLinePolicy::Skip,
-        Some(Word::Unknown(other)) => {
-            let hint = match did_you_mean(other, BadLines::NAMES.iter().copied()) {
-                Some(best) => format!("did you mean \"{best}\"? use \"fail\" or \"skip\""),
-                None => "use \"fail\" or \"skip\"".to_owned(),
-            };
-            errors.push(
-                PolicyError::new(origin.file, format!("unknown bad_lines \"{other}\""))
-                    .rule("[policy]")
-                    .key("bad_lines")
-                    .hint(hint),
-            );
-            BadLinePolicy::Fail
-        }
-    };
-    let max_list_bytes = match src.policy.max_list_mb {
-        None => lists::DEFAULT_MAX_LIST_BYTES,
-        Some(mb) if (1..=MAX_LIST_MB).contains(&mb) => mb << 20,
-        Some(mb) => {
-            errors.push(
-                PolicyError::new(origin.file, format!("max_list_mb = {mb} is out of range"))
-                    .rule("[policy]")
-                    .key("max_list_mb")
-                    .hint(format!("use 1 to {MAX_LIST_MB} (MiB)")),
-            );
-            lists::DEFAULT_MAX_LIST_BYTES
-        }
-    };
+    let Header {
+        default_country,
+        bad_lines,
+        max_list_bytes,
+        horizon_days,
+    } = header(&src.policy, origin, &mut errors);
     // Rule ids are 16-bit: refuse a file with more rules before doing any work on them.
     if src.rule_count() >= MAX_RULES {
         errors.push(
@@ -341,38 +302,8 @@ pub(crate) fn compile(
         );
         return Err(PolicyErrors(errors));
     }
-    let horizon_days = src.policy.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
-    if horizon_days == 0 || horizon_days > 3660 {
-        errors.push(
-            PolicyError::new(
-                origin.file,
-                format!("horizon_days = {horizon_days} is out of range"),
-            )
-            .rule("[policy]")
-            .key("horizon_days")
-            .hint("use 1 to 3660 days"),
-        );
-    }
-
     // Rule packs: their rules come first; a policy rule with the same id replaces the pack's.
-    let mut pack_sources = Vec::new();
-    for inc in std::mem::take(&mut src.policy.include) {
-        match packs::load(&inc) {
-            Ok(p) => pack_sources.push((inc, p)),
-            Err(e) => errors.push(
-                PolicyError::new(origin.file, e)
-                    .rule("[policy]")
-                    .key("include")
-                    .hint(match packs::names() {
-                        names if names.is_empty() => {
-                            "this build ships no rule packs; define the rules in the policy"
-                                .to_owned()
-                        }
-                        names => format!("available packs: {}", names.join(", ")),
-                    }),
-            ),
-        }
-    }
+    let pack_sources = load_packs(std::mem::take(&mut src.policy.include), origin, &mut errors);
 
     let mut cx = Ctx {
         origin,
@@ -434,16 +365,14 @@ pub(crate) fn compile(
     builder.resolve_calendars(&mut cx);
     builder.resolve_unless_listed(&mut cx);
 
-    let zones = match ZoneTables::numbering(year_start(FIRST_YEAR), year_start(LAST_YEAR + 1)) {
-        Ok(z) => Some(z),
-        Err(e) => {
+    let zones = ZoneTables::numbering(year_start(FIRST_YEAR), year_start(LAST_YEAR + 1))
+        .map_err(|e| {
             cx.errors.push(PolicyError::new(
                 origin.file,
                 format!("time-zone data: {e}"),
-            ));
-            None
-        }
-    };
+            ))
+        })
+        .ok();
 
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
@@ -475,6 +404,111 @@ pub(crate) fn compile(
         live_optout_rule,
         retention,
     })
+}
+
+/// The `[policy]` settings, checked.
+struct Header {
+    default_country: Option<Country>,
+    bad_lines: BadLinePolicy,
+    max_list_bytes: u64,
+    horizon_days: u32,
+}
+
+/// Checks the `[policy]` header; a bad value is reported and replaced by its default.
+fn header(h: &PolicyHeader, origin: &Origin<'_>, errors: &mut Vec<PolicyError>) -> Header {
+    let default_country = match h.default_country.as_deref() {
+        None => None,
+        Some(cc) => match Country::from_iso(cc) {
+            Some(c) => Some(c),
+            None => {
+                errors.push(
+                    PolicyError::new(origin.file, format!("unknown default_country \"{cc}\""))
+                        .rule("[policy]")
+                        .key("default_country")
+                        .hint("use an ISO 3166-1 alpha-2 code such as \"IT\" or \"US\""),
+                );
+                None
+            }
+        },
+    };
+    let bad_lines = match &h.bad_lines {
+        None | Some(Word::Known(BadLines::Fail)) => BadLinePolicy::Fail,
+        Some(Word::Known(BadLines::Skip)) => BadLinePolicy::Skip,
+        Some(Word::Unknown(other)) => {
+            let hint = match did_you_mean(other, BadLines::NAMES.iter().copied()) {
+                Some(best) => format!("did you mean \"{best}\"? use \"fail\" or \"skip\""),
+                None => "use \"fail\" or \"skip\"".to_owned(),
+            };
+            errors.push(
+                PolicyError::new(origin.file, format!("unknown bad_lines \"{other}\""))
+                    .rule("[policy]")
+                    .key("bad_lines")
+                    .hint(hint),
+            );
+            BadLinePolicy::Fail
+        }
+    };
+    let max_list_bytes = match h.max_list_mb {
+        None => lists::DEFAULT_MAX_LIST_BYTES,
+        Some(mb) if (1..=MAX_LIST_MB).contains(&mb) => mb << 20,
+        Some(mb) => {
+            errors.push(
+                PolicyError::new(origin.file, format!("max_list_mb = {mb} is out of range"))
+                    .rule("[policy]")
+                    .key("max_list_mb")
+                    .hint(format!("use 1 to {MAX_LIST_MB} (MiB)")),
+            );
+            lists::DEFAULT_MAX_LIST_BYTES
+        }
+    };
+    let horizon_days = h.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+    if horizon_days == 0 || horizon_days > 3660 {
+        errors.push(
+            PolicyError::new(
+                origin.file,
+                format!("horizon_days = {horizon_days} is out of range"),
+            )
+            .rule("[policy]")
+            .key("horizon_days")
+            .hint("use 1 to 3660 days"),
+        );
+    }
+
+    Header {
+        default_country,
+        bad_lines,
+        max_list_bytes,
+        horizon_days,
+    }
+}
+
+/// Loads the rule packs named by `include`; an unknown one is reported with the list of
+/// packs this build ships.
+fn load_packs(
+    include: Vec<String>,
+    origin: &Origin<'_>,
+    errors: &mut Vec<PolicyError>,
+) -> Vec<(String, (String, PolicySource))> {
+    let mut pack_sources = Vec::new();
+    for inc in include {
+        match packs::load(&inc) {
+            Ok(p) => pack_sources.push((inc, p)),
+            Err(e) => errors.push(
+                PolicyError::new(origin.file, e)
+                    .rule("[policy]")
+                    .key("include")
+                    .hint(match packs::names() {
+                        names if names.is_empty() => {
+                            "this build ships no rule packs; define the rules in the policy"
+                                .to_owned()
+                        }
+                        names => format!("available packs: {}", names.join(", ")),
+                    }),
+            ),
+        }
+    }
+
+    pack_sources
 }
 
 fn year_start(y: i32) -> i64 {

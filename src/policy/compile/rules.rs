@@ -313,7 +313,19 @@ impl Builder {
     pub(super) fn cooloff(&mut self, cx: &mut Ctx<'_>, line: Option<usize>, c: &CooloffSource) {
         let (label, rule, scope) = begin!(cx, line, "cooloff", RuleKind::Cooloff, c);
         let Ok(after) = Outcome::from_name(&c.after) else {
-            cx.err(line, &label, "after", format!("unknown outcome \"{}\"", c.after), "no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number");
+            let valid = "no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number";
+            let names = Outcome::ALL.map(Outcome::name);
+            let hint = match did_you_mean(&c.after, names) {
+                Some(best) => format!("did you mean \"{best}\"? {valid}"),
+                None => valid.to_owned(),
+            };
+            cx.err(
+                line,
+                &label,
+                "after",
+                format!("unknown outcome \"{}\"", c.after),
+                hint,
+            );
             return;
         };
         let keys = SpanKeys {
