@@ -317,49 +317,10 @@ pub(crate) fn compile(
     };
 
     let mut builder = Builder::default();
-    for (name, (pack_text, pack)) in &pack_sources {
-        let pack_origin = Origin::new(Path::new(name.as_str()), pack_text, true, name.clone());
-        let mut pcx = Ctx {
-            origin: &pack_origin,
-            errors: Vec::new(),
-            rules: std::mem::take(&mut cx.rules),
-            ids: std::mem::take(&mut cx.ids),
-            base_dir: cx.base_dir.clone(),
-            default_country,
-            bad_lines,
-            max_list_bytes,
-        };
-        let overridden = src_ids(&src);
-        builder.add(&mut pcx, pack, Some(&overridden));
-        cx.rules = pcx.rules;
-        cx.ids = pcx.ids;
-        cx.errors.extend(pcx.errors);
-    }
+    builder.add_packs(&mut cx, &pack_sources, &src);
     builder.add(&mut cx, &src, None);
 
-    let live_optout_rule = {
-        cx.rules.push(RuleMeta {
-            id: "live-optout".into(),
-            kind: RuleKind::LiveOptOut,
-            source: Some("opt-outs recorded at run time".into()),
-            confidence: None,
-            origin: "runtime".into(),
-        });
-        RuleId::from_index(cx.rules.len() - 1).unwrap_or(RuleId::NONE)
-    };
-    if cx.rules.len() >= MAX_RULES {
-        cx.errors.push(
-            PolicyError::new(
-                origin.file,
-                format!(
-                    "{} rules: a policy holds at most {} (packs included)",
-                    cx.rules.len(),
-                    MAX_RULES - 1
-                ),
-            )
-            .hint("split the policy"),
-        );
-    }
+    let live_optout_rule = live_optout_rule(&mut cx);
 
     // Windows name calendars by id; resolve after all calendars are known.
     builder.resolve_calendars(&mut cx);
@@ -404,6 +365,63 @@ pub(crate) fn compile(
         live_optout_rule,
         retention,
     })
+}
+
+impl Builder {
+    /// Adds the rule packs' rules, in `include` order, each in its own context (its
+    /// errors name the pack); a rule the policy redefines is left out.
+    fn add_packs(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        packs: &[(String, (String, PolicySource))],
+        src: &PolicySource,
+    ) {
+        let overridden = src_ids(src);
+        for (name, (pack_text, pack)) in packs {
+            let pack_origin = Origin::new(Path::new(name.as_str()), pack_text, true, name.clone());
+            let mut pcx = Ctx {
+                origin: &pack_origin,
+                errors: Vec::new(),
+                rules: std::mem::take(&mut cx.rules),
+                ids: std::mem::take(&mut cx.ids),
+                base_dir: cx.base_dir.clone(),
+                default_country: cx.default_country,
+                bad_lines: cx.bad_lines,
+                max_list_bytes: cx.max_list_bytes,
+            };
+            self.add(&mut pcx, pack, Some(&overridden));
+            cx.rules = pcx.rules;
+            cx.ids = pcx.ids;
+            cx.errors.extend(pcx.errors);
+        }
+    }
+}
+
+/// Appends the rule that opt-outs recorded at run time are reported under, last, and
+/// refuses a policy whose rules no longer fit in a [`RuleId`].
+fn live_optout_rule(cx: &mut Ctx<'_>) -> RuleId {
+    cx.rules.push(RuleMeta {
+        id: "live-optout".into(),
+        kind: RuleKind::LiveOptOut,
+        source: Some("opt-outs recorded at run time".into()),
+        confidence: None,
+        origin: "runtime".into(),
+    });
+    if cx.rules.len() >= MAX_RULES {
+        cx.errors.push(
+            PolicyError::new(
+                cx.origin.file,
+                format!(
+                    "{} rules: a policy holds at most {} (packs included)",
+                    cx.rules.len(),
+                    MAX_RULES - 1
+                ),
+            )
+            .hint("split the policy"),
+        );
+    }
+    // Past the last id the compile fails (above), so NONE is never served.
+    RuleId::from_index(cx.rules.len() - 1).unwrap_or(RuleId::NONE)
 }
 
 /// The `[policy]` settings, checked.
