@@ -250,7 +250,8 @@ impl ZoneTable {
         let bucket = (0..buckets)
             .map(|k| {
                 let start = from + ((k as i64) << BUCKET_SHIFT);
-                trans.partition_point(|&x| x <= start) as u32
+                // A zone has a few hundred transitions at most: never saturates.
+                u32::try_from(trans.partition_point(|&x| x <= start)).unwrap_or(u32::MAX)
             })
             .collect();
         Ok(ZoneTable {
@@ -293,12 +294,12 @@ impl ZoneTable {
     #[inline]
     pub fn local(&self, t: i64) -> LocalTime {
         let wall = t.saturating_add(i64::from(self.offset_at(t)));
-        let day = wall
-            .div_euclid(86_400)
-            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        let days = wall.div_euclid(86_400);
+        let day = i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX });
         LocalTime {
             day,
-            second_of_day: wall.rem_euclid(86_400) as u32,
+            // rem_euclid(86_400) is in 0..86_400.
+            second_of_day: u32::try_from(wall.rem_euclid(86_400)).unwrap_or(0),
             weekday: Weekday::of_day(day),
         }
     }
