@@ -106,19 +106,31 @@ impl fmt::Display for Reason {
 
 /// Index of a rule in the snapshot's rule table (see `Snapshot::rule`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RuleId(pub u16);
+pub struct RuleId(u16);
 
 impl RuleId {
     /// Used where no policy rule decided (e.g. an invalid number, no policy loaded).
     pub const NONE: RuleId = RuleId(u16::MAX);
 
     /// The id of the rule at `index` in a snapshot's rule table; `None` past the last
-    /// id a snapshot can hold (the compiler refuses policies with more rules).
-    pub(crate) fn from_index(index: usize) -> Option<RuleId> {
+    /// id a snapshot can hold (the compiler refuses policies with more rules). The one
+    /// constructor: every other id comes from here or is [`NONE`](Self::NONE).
+    pub fn from_index(index: usize) -> Option<RuleId> {
         u16::try_from(index)
             .ok()
             .filter(|&i| i != u16::MAX)
             .map(RuleId)
+    }
+
+    /// Position in the snapshot's rule table (`u16::MAX as usize` for [`NONE`](Self::NONE),
+    /// which no table reaches).
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The raw value, for encodings (the C ABI's `rule`, `DG_RULE_NONE` for `NONE`).
+    pub const fn raw(self) -> u16 {
+        self.0
     }
 }
 
@@ -171,7 +183,8 @@ impl Constraints {
 /// use dialguard::{Decision, Reason, RuleId, Verdict};
 /// use jiff::Timestamp;
 /// let until: Timestamp = "2026-03-16T09:00:00Z".parse().unwrap();
-/// let d = Decision::Defer { until, reason: Reason::OutsideWindow, rule: RuleId::NONE };
+/// let rule = RuleId::from_index(3).unwrap();
+/// let d = Decision::Defer { until, reason: Reason::OutsideWindow, rule };
 /// assert_eq!(d.verdict(), Verdict::Defer);
 /// assert_eq!(d.reason(), Some(Reason::OutsideWindow));
 /// ```
@@ -268,5 +281,23 @@ mod tests {
             ["require_live_agent", "no_predictive"]
         );
         assert!(Constraints::NONE.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod rule_id_tests {
+    use super::RuleId;
+
+    #[test]
+    fn rule_ids_round_trip_and_never_forge_none() {
+        for i in [0, 1, 1000, usize::from(u16::MAX) - 1] {
+            let r = RuleId::from_index(i).unwrap();
+            assert_eq!(r.index(), i);
+            assert_eq!(RuleId::from_index(usize::from(r.raw())), Some(r));
+        }
+        // The sentinel and anything past it cannot be made from an index.
+        assert_eq!(RuleId::from_index(usize::from(u16::MAX)), None);
+        assert_eq!(RuleId::from_index(usize::MAX), None);
+        assert_eq!(RuleId::NONE.raw(), u16::MAX);
     }
 }

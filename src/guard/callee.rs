@@ -33,10 +33,10 @@ impl ZoneList {
         let extra = known.filter(|z| !located.contains(z));
         // No zone at all would let a window check pass vacuously: judge every zone.
         if located.is_empty() && extra.is_none() {
-            return ZoneList::Heap(ZoneId::all().map(|z| z.0).collect());
+            return ZoneList::Heap(ZoneId::all().map(ZoneId::raw).collect());
         }
         let total = located.len() + usize::from(extra.is_some());
-        let all = located.iter().chain(extra.as_ref()).map(|z| z.0);
+        let all = located.iter().chain(extra.as_ref()).map(|z| z.raw());
         if total <= INLINE_ZONES {
             let mut buf = [0u16; INLINE_ZONES];
             for (slot, z) in buf.iter_mut().zip(all) {
@@ -193,12 +193,12 @@ mod tests {
     fn a_known_zone_is_added_once() {
         let rome = ZoneId::from_name("Europe/Rome").unwrap();
         let paris = ZoneId::from_name("Europe/Paris").unwrap();
-        assert_eq!(ZoneList::new(&[rome], Some(rome)).as_slice(), [rome.0]);
+        assert_eq!(ZoneList::new(&[rome], Some(rome)).as_slice(), [rome.raw()]);
         assert_eq!(
             ZoneList::new(&[rome], Some(paris)).as_slice(),
-            [rome.0, paris.0]
+            [rome.raw(), paris.raw()]
         );
-        assert_eq!(ZoneList::new(&[], Some(paris)).as_slice(), [paris.0]);
+        assert_eq!(ZoneList::new(&[], Some(paris)).as_slice(), [paris.raw()]);
     }
 
     #[test]

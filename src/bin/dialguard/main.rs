@@ -635,8 +635,8 @@ fn rules(pack: Option<&str>) -> Result<(), Fail> {
 /// One row per rule of a pack: id, table, applies_to, the rule's values (with its purpose /
 /// mode / campaign / date filters), confidence and source.
 fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
-    fn list(v: &[String]) -> String {
-        v.join(",")
+    fn list<T: AsRef<str>>(v: &[T]) -> String {
+        v.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",")
     }
     fn spans(v: &[String]) -> String {
         if v.is_empty() {
@@ -647,20 +647,20 @@ fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
     }
     /// The filters every rule may carry, as ` key=value` words.
     fn filters(
-        purpose: &Option<Vec<String>>,
-        mode: &Option<Vec<String>>,
+        purpose: &Option<Vec<policy::source::Word<policy::Purpose>>>,
+        mode: &Option<Vec<policy::source::Word<policy::Mode>>>,
         campaigns: &Option<Vec<String>>,
         valid_from: &Option<String>,
         valid_until: &Option<String>,
     ) -> String {
         let mut f = String::new();
         for (k, v) in [
-            ("purpose", purpose),
-            ("mode", mode),
-            ("campaigns", campaigns),
+            ("purpose", purpose.as_deref().map(list)),
+            ("mode", mode.as_deref().map(list)),
+            ("campaigns", campaigns.as_deref().map(list)),
         ] {
             if let Some(v) = v {
-                f.push_str(&format!("; {k} {}", list(v)));
+                f.push_str(&format!("; {k} {v}"));
             }
         }
         if let Some(d) = valid_from {
