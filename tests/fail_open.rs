@@ -525,7 +525,7 @@ fn e164_digits_from_c_are_validated_like_text() {
         campaign: std::ptr::null(),
         subject: std::ptr::null(),
         caller_id: std::ptr::null(),
-        caller_id_e164: 390_844_000_0000,
+        caller_id_e164: 3_908_440_000_000,
         purpose: dg_purpose::Sales as u32,
         mode: dg_mode::Preview as u32,
     };
