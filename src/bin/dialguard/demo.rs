@@ -39,6 +39,11 @@ fn show(guard: &Guard, input: &str, ctx: &CallContext<'_>, note: &str) {
 }
 
 pub(crate) fn run(root: &Path) -> Result<(), Box<dyn Error>> {
+    italy(root)?;
+    united_states(root)
+}
+
+fn italy(root: &Path) -> Result<(), Box<dyn Error>> {
     println!("Italy: RPO + code-of-conduct hours + silent-call cool-off + ROC caller ID");
     let (it, _) = Guard::open(&root.join("it/policy.toml"), GuardOptions::default())?;
     let cli = number::parse("+39 02 9999 0000", None)?;
@@ -119,7 +124,10 @@ pub(crate) fn run(root: &Path) -> Result<(), Box<dyn Error>> {
         &next_day.mode(Mode::Preview),
         "same, preview mode: still within the 5 days",
     );
+    Ok(())
+}
 
+fn united_states(root: &Path) -> Result<(), Box<dyn Error>> {
     println!(
         "\nUnited States: National DNC + EBR, federal 8-21 callee time, Florida 8-20 and 3 per 24 h"
     );
