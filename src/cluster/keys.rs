@@ -1,0 +1,163 @@
+//! How the shared history is laid out in Redis: key names (hash-tagged by shard) and
+//! the byte encoding of a number's events.
+//!
+//! Numbers are spread over [`SHARDS`] shards; every key of a shard carries the hash tag
+//! `{prefix<shard>}`, so one script call only touches keys of one Redis Cluster slot:
+//! - `{p7}:n:<digits>` — hash `v` (version) and `e` (the number's events);
+//! - `{p7}:seq` — the shard's version counter (INCR): versions never repeat, even after
+//!   a number's key expired;
+//! - `{p7}:log` — the shard's stream of changes, followed by every node;
+//! - `{p7}:optout` — hash digits → instant of every run-time opt-out (kept forever).
+
+use crate::history::{Event, HistoryError, Tag};
+
+/// Shards of the key space (and streams a node follows): spreads a Redis Cluster's load
+/// over 16 slots while one `XREAD` still follows all streams.
+pub const SHARDS: usize = 16;
+
+/// Bytes of one encoded event: instant (u32), campaign (u32), subject (u32), outcome
+/// (u8), flags (u8), little-endian.
+const EVENT_BYTES: usize = 14;
+
+/// The names of one shard's keys.
+#[derive(Clone, Debug)]
+pub(crate) struct ShardKeys {
+    pub(crate) tag: String,
+    pub(crate) seq: String,
+    pub(crate) log: String,
+    pub(crate) optout: String,
+}
+
+/// Key names for a prefix.
+#[derive(Clone, Debug)]
+pub(crate) struct Keys {
+    pub(crate) shards: Vec<ShardKeys>,
+    pub(crate) prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Keys {
+        let shards = (0..SHARDS)
+            .map(|s| {
+                let tag = format!("{{{prefix}{s}}}");
+                ShardKeys {
+                    seq: format!("{tag}:seq"),
+                    log: format!("{tag}:log"),
+                    optout: format!("{tag}:optout"),
+                    tag,
+                }
+            })
+            .collect();
+        Keys {
+            shards,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The shard of a number: a fixed function of its digits, the same on every node.
+    pub(crate) fn shard_of(n: u64) -> usize {
+        // xxh3 (unseeded, stable across processes and versions) spreads sequential numbers.
+        let h = xxhash_rust::xxh3::xxh3_64(&n.to_le_bytes());
+        usize::try_from(h % SHARDS as u64).unwrap_or(0)
+    }
+
+    pub(crate) fn shard(&self, n: u64) -> &ShardKeys {
+        &self.shards[Keys::shard_of(n)]
+    }
+
+    pub(crate) fn number(&self, n: u64) -> String {
+        format!("{}:n:{n}", self.shard(n).tag)
+    }
+
+    /// The `SCAN MATCH` pattern of every number key of this prefix.
+    pub(crate) fn number_pattern(&self) -> String {
+        format!("{{{}*}}:n:*", self.prefix)
+    }
+
+    /// The number of a number key, or `None` for a key of another shape.
+    pub(crate) fn number_of_key(key: &str) -> Option<u64> {
+        let (_, digits) = key.rsplit_once(":n:")?;
+        digits.parse().ok()
+    }
+}
+
+/// Encodes events (already ordered by instant) for the `e` field and stream entries.
+pub(crate) fn encode(events: &[Event]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(events.len() * EVENT_BYTES);
+    for e in events {
+        out.extend_from_slice(&e.at.to_le_bytes());
+        out.extend_from_slice(&e.campaign.0.to_le_bytes());
+        out.extend_from_slice(&e.subject.0.to_le_bytes());
+        out.push(e.outcome);
+        out.push(e.flags);
+    }
+    out
+}
+
+/// Decodes the `e` field; a malformed value is an error (fail closed), never skipped.
+pub(crate) fn decode(bytes: &[u8], what: &str) -> Result<Vec<Event>, HistoryError> {
+    if !bytes.len().is_multiple_of(EVENT_BYTES) {
+        return Err(HistoryError::Unavailable {
+            what: format!(
+                "{what} holds {} bytes, not a multiple of {EVENT_BYTES}: not written by this \
+                 dialguard version",
+                bytes.len()
+            ),
+            hint: "check that every node runs the same dialguard version and that no other \
+                   program writes under this key_prefix",
+        });
+    }
+    let u32_at = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+    let mut out: Vec<Event> = bytes
+        .chunks_exact(EVENT_BYTES)
+        .map(|c| Event {
+            at: u32_at(c, 0),
+            campaign: Tag(u32_at(c, 4)),
+            subject: Tag(u32_at(c, 8)),
+            outcome: c[12],
+            flags: c[13],
+        })
+        .collect();
+    // The slot code relies on instant order; a writer always keeps it, but a stable sort
+    // costs nothing on sorted input and keeps a damaged value from breaking lookups.
+    out.sort_by_key(|e| e.at);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_and_bad_lengths_fail() {
+        let evs = [
+            Event::new(1_780_000_000, Tag(7), Tag(9), None, true).unwrap(),
+            Event::new(
+                1_780_000_100,
+                Tag(u32::MAX),
+                Tag::NONE,
+                Some(crate::history::Outcome::OptOut),
+                false,
+            )
+            .unwrap(),
+        ];
+        let b = encode(&evs);
+        assert_eq!(decode(&b, "k").unwrap(), evs);
+        let e = decode(&b[..20], "key x").unwrap_err().to_string();
+        assert!(e.contains("key x") && e.contains("20 bytes"), "{e}");
+    }
+
+    #[test]
+    fn keys_share_a_hash_tag_per_shard() {
+        let k = Keys::new("dg:");
+        let n = 33_612_345_678;
+        let s = k.shard(n);
+        assert!(k.number(n).starts_with(&s.tag) && s.log.starts_with(&s.tag));
+        assert_eq!(Keys::number_of_key(&k.number(n)), Some(n));
+        assert_eq!(k.number_pattern(), "{dg:*}:n:*");
+        // Sequential numbers spread over every shard.
+        let used: std::collections::HashSet<usize> =
+            (0..1000u64).map(|i| Keys::shard_of(n + i)).collect();
+        assert_eq!(used.len(), SHARDS);
+    }
+}
