@@ -156,6 +156,13 @@ impl Follower {
                 .arg("COUNT")
                 .arg(SCAN_COUNT)
                 .query(con)?;
+            cursor = next;
+            if batch.is_empty() {
+                if cursor == 0 {
+                    break;
+                }
+                continue;
+            }
             let mut pipe = redis::pipe();
             for k in &batch {
                 pipe.cmd("HMGET").arg(k).arg("v").arg("e");
@@ -171,7 +178,6 @@ impl Follower {
                     self.sh.install(n, v, slot_of(&evs), force);
                 }
             }
-            cursor = next;
             if cursor == 0 {
                 break;
             }

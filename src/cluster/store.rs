@@ -25,6 +25,10 @@ const MAX_TRIES: usize = 16;
 /// other through Redis, so conflicts only come from other nodes.
 const STRIPES: usize = 256;
 
+/// The version of a replica entry holding changes Redis does not have yet: followers
+/// never overwrite it with an older state, and a commit never matches it.
+const LOCAL_ONLY: u64 = u64::MAX;
+
 /// Samples of propagation delay kept for [`RedisStore::take_propagation_micros`].
 const MAX_SAMPLES: usize = 100_000;
 
@@ -369,11 +373,13 @@ impl Shared {
     }
 
     /// Applies a change to the replica only (Redis unreachable, `local` mode) and queues
-    /// it for Redis. The replica's version is left as it was, so the next commit of this
-    /// number sees a conflict and re-reads Redis's events.
+    /// it for Redis. The replica's version becomes [`LOCAL_ONLY`], which no Redis version
+    /// equals: the next commit of this number (the replay of this change included) sees
+    /// a conflict and starts again from Redis's events, never from the local-only ones.
     fn decide_locally(&self, n: u64, slot: Slot, p: Pending) {
         self.local_decisions.fetch_add(1, Ordering::Relaxed);
-        let _v = self.versions.entry(n).or_insert(0);
+        let mut v = self.versions.entry(n).or_insert(0);
+        *v = LOCAL_ONLY;
         self.replica.inner.map.insert(n, slot);
         self.queue(p);
     }
