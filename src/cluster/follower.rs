@@ -18,6 +18,14 @@ use crate::history::{EPOCH_2020, Outcome, Tag};
 /// New entries wake it at once, so this does not delay propagation.
 const BLOCK: Duration = Duration::from_millis(200);
 
+/// Pause after applying a small read, so that one `XREAD` (about 25 µs of the
+/// single-threaded server's time with 16 streams) carries several entries instead of
+/// one per reservation. Not after a large read: the follower is behind, read on at once.
+const COALESCE: Duration = Duration::from_millis(1);
+
+/// A read with fewer entries than this is followed by the `COALESCE` pause.
+const SMALL_READ: usize = 16;
+
 /// Entries read per `XREAD`.
 const BATCH: usize = 1000;
 
@@ -206,7 +214,9 @@ impl Follower {
             .query(con);
         match reply {
             Ok(r) => {
+                let mut got = 0;
                 for k in r.map(|r| r.keys).unwrap_or_default() {
+                    got += k.ids.len();
                     let Some(s) = logs.iter().position(|l| *l == k.key) else {
                         continue;
                     };
@@ -225,6 +235,9 @@ impl Follower {
                     .is_empty()
                 {
                     self.reconcile();
+                }
+                if got > 0 && got < SMALL_READ {
+                    std::thread::sleep(COALESCE);
                 }
             }
             Err(_) => {
