@@ -278,15 +278,15 @@ fn a_redis_restart_mid_run_loses_nothing_acknowledged() {
         std::thread::spawn(move || {
             // Fresh numbers, so that every reservation needs Redis (a deny on the
             // replica would not), each tried twice: a cap of 3 admits both.
-            let mut acked: BTreeMap<u64, u32> = BTreeMap::new();
-            let mut failed = 0;
+            let mut acked: BTreeMap<u64, usize> = BTreeMap::new();
+            let mut failed: BTreeMap<u64, usize> = BTreeMap::new();
             let end = Instant::now() + Duration::from_secs(3);
             let mut i = 0u64;
             while Instant::now() < end {
                 match reserve(&*a, num(i / 2), T0) {
                     Ok(true) => *acked.entry(i / 2).or_default() += 1,
                     Ok(false) => panic!("a cap of 3 denied the 1st or 2nd attempt"),
-                    Err(_) => failed += 1,
+                    Err(_) => *failed.entry(i / 2).or_default() += 1,
                 }
                 i += 1;
             }
@@ -298,23 +298,33 @@ fn a_redis_restart_mid_run_loses_nothing_acknowledged() {
     std::thread::sleep(Duration::from_millis(500));
     srv.restart();
     let (acked, failed, numbers) = worker.join().unwrap();
-    assert!(failed > 0, "the outage was not seen");
+    assert!(!failed.is_empty(), "the outage was not seen");
     assert!(acked.len() > 100, "too few reservations: {}", acked.len());
-    // Every acknowledged reservation survived the crash (AOF, appendfsync always), and
-    // both nodes (one reconnected, one fresh) see exactly those.
+    // Every acknowledged reservation survived the crash (AOF, appendfsync always). A
+    // call that failed may still have been recorded (the server wrote it, then died
+    // before its reply arrived): that can only make caps stricter. Both nodes (one
+    // reconnected, one fresh) then agree.
     let fresh = open(&cfg(&srv.url(), "fresh"));
+    let mut extra = 0;
     for i in 0..=numbers {
-        let want = acked.get(&i).copied().unwrap_or(0) as usize;
-        assert_eq!(
-            events(&fresh, num(i)).len(),
-            want,
-            "number {i} after the restart"
+        let (ok, bad) = (
+            acked.get(&i).copied().unwrap_or(0),
+            failed.get(&i).copied().unwrap_or(0),
         );
+        let got = events(&fresh, num(i)).len();
+        assert!(
+            ok <= got && got <= ok + bad,
+            "number {i}: {got} events, {ok} acknowledged, {bad} failed"
+        );
+        extra += got - ok;
     }
     assert!(
-        wait_for(5, || (0..=numbers).all(
-            |i| events(&b, num(i)).len() == acked.get(&i).copied().unwrap_or(0) as usize
-        )),
+        extra <= 2,
+        "{extra} unacknowledged reservations recorded: only those in flight at the crash may be"
+    );
+    assert!(
+        wait_for(5, || (0..=numbers)
+            .all(|i| events(&b, num(i)) == events(&fresh, num(i)))),
         "node b did not catch up"
     );
     // The reconnected node keeps reserving through the restarted server.

@@ -247,6 +247,12 @@ impl Shared {
         self.cfg.when_unavailable == WhenUnavailable::Local
     }
 
+    /// After a failed change: decide locally only in `local` mode and only when Redis is
+    /// unreachable — contention, a refused command or a malformed value fail closed.
+    fn fall_back_locally(&self) -> bool {
+        self.local() && self.link.is_down()
+    }
+
     /// The number's events and the version they were read at, consistently.
     pub(crate) fn snapshot(&self, n: u64) -> (u64, Slot) {
         let v = self.versions.get(&n);
@@ -533,7 +539,7 @@ impl HistoryStore for RedisStore {
         let c = change_of("a", proto, 0);
         match sh.commit(key, t, c, &mut change) {
             Ok(r) => Ok(r.map(|(id, _)| id)),
-            Err(e) if !sh.local() => Err(e),
+            Err(e) if !sh.fall_back_locally() => Err(e),
             Err(_) => {
                 // Decide again on the replica: the closure's last run may have seen
                 // events Redis sent back with a conflict; the replica holds them too.
@@ -571,7 +577,7 @@ impl HistoryStore for RedisStore {
             Ok(Some((id, _))) => id,
             // The change always records something.
             Ok(None) => unreachable_outcome(key)?,
-            Err(err) if !sh.local() => return Err(err),
+            Err(err) if !sh.fall_back_locally() => return Err(err),
             Err(_) => {
                 let (_, mut slot) = sh.snapshot(key);
                 let id = apply_outcome(&mut slot, &r, attempt, outcome, e);
@@ -604,7 +610,7 @@ impl HistoryStore for RedisStore {
         let key = n.get();
         match sh.opt_out_remote(key, at) {
             Ok(()) => {}
-            Err(e) if !sh.local() => return Err(e),
+            Err(e) if !sh.fall_back_locally() => return Err(e),
             Err(_) => sh.queue(Pending::OptOut { n: key, at }),
         }
         sh.opt_out_local(key, at);
