@@ -440,3 +440,65 @@ fn reserve_id(s: &dyn HistoryStore, n: Number, t: i64) -> Option<dialguard::hist
     };
     s.with_events(n, t, &mut decide).unwrap()
 }
+
+#[test]
+fn bench_cluster_prints_the_costs_as_ratios() {
+    let srv = server!("dialguard bench --cluster");
+    let out = Command::new(env!("CARGO_BIN_EXE_dialguard"))
+        .args([
+            "bench",
+            "--cluster",
+            &srv.url(),
+            "--seconds",
+            "1.2",
+            "--threads",
+            "2",
+        ])
+        .output()
+        .expect("run dialguard bench --cluster");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for k in [
+        "ping",
+        "evalsha_empty",
+        "reserve_redis",
+        "reserve_in_process",
+        "check_replica",
+    ] {
+        assert!(j[k]["ops"].as_u64().unwrap() > 10, "{k}: {}", j[k]);
+        assert!(j[k]["p50_ns"].as_u64().unwrap() > 0, "{k}: {}", j[k]);
+    }
+    assert!(
+        j["reserve_redis_throughput"]["reservations"]
+            .as_u64()
+            .unwrap()
+            > 10
+    );
+    assert!(j["propagation_ms"]["samples"].as_u64().unwrap() > 10);
+    // A reservation is at least a round trip; never free.
+    assert!(
+        j["ratios"]["reserve_p50_over_ping_p50"].as_f64().unwrap() > 0.5,
+        "{}",
+        j["ratios"]
+    );
+    assert_eq!(j["local_decisions"], 0);
+    // An unreachable server is an error, not figures.
+    drop(srv);
+    let out = Command::new(env!("CARGO_BIN_EXE_dialguard"))
+        .args([
+            "bench",
+            "--cluster",
+            "redis://127.0.0.1:1",
+            "--seconds",
+            "0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Redis"));
+}
