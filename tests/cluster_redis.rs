@@ -388,6 +388,12 @@ fn local_mode_counts_and_reconciles() {
     assert_eq!(events(&fresh, num(1)).len(), 3);
     assert_eq!(events(&fresh, num(2)).len(), 1);
     assert_eq!(fresh.opted_out().unwrap(), vec![(num(3).get(), T0)]);
+    // Back on Redis: the cap counts the reconciled events, nothing more is local.
+    assert!(!reserve(&fresh, num(1), T0 + 4).unwrap());
+    assert!(!reserve(&s, num(1), T0 + 4).unwrap());
+    assert!(reserve(&s, num(4), T0 + 4).unwrap());
+    assert_eq!(s.local_decisions(), 3);
+    assert!(wait_for(5, || events(&fresh, num(4)).len() == 1));
 }
 
 #[test]

@@ -21,7 +21,7 @@
 //!   replica, never Redis; they see other nodes' attempts after the propagation delay
 //!   (milliseconds), and only reservations are exact across nodes. Abandon-rate
 //!   counters are per node, fed by every node's outcomes through the streams.
-//! - **Keys** ([`keys`](self) module): numbers are spread over 16 shards; every key of a
+//! - **Keys** (the `keys` module): numbers are spread over 16 shards; every key of a
 //!   shard carries the hash tag `{prefix<shard>}`, so each script call touches one Redis
 //!   Cluster slot (this build connects to one server or a proxy; a cluster client is
 //!   not wired yet). Number keys expire an hour after their last event leaves the

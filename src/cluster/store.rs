@@ -170,8 +170,9 @@ impl RedisStore {
         &self.shared.replica
     }
 
-    /// Decisions taken locally because Redis was unreachable (`when_unavailable =
-    /// "local"`): each may have exceeded a cap across nodes. Operators alert on it.
+    /// Reservations admitted locally because Redis was unreachable (`when_unavailable =
+    /// "local"`), or while the number still had changes waiting for it: each may have
+    /// exceeded a cap across nodes. Operators alert on it.
     pub fn local_decisions(&self) -> u64 {
         self.shared.local_decisions.load(Ordering::Relaxed)
     }
@@ -378,12 +379,31 @@ impl Shared {
         })
     }
 
+    /// [`Shared::commit`], except for a number holding changes not yet appended to Redis
+    /// (`Err(None)`): it is decided locally until they are, so that no decision is based
+    /// on Redis's events without them.
+    #[allow(clippy::type_complexity)]
+    fn commit_unless_pending(
+        &self,
+        n: u64,
+        t: i64,
+        c: Change,
+        change: &mut dyn FnMut(&mut Slot) -> Option<AttemptId>,
+    ) -> Result<Option<(AttemptId, Slot)>, Option<HistoryError>> {
+        if self.local() && self.versions.get(&n).is_some_and(|v| *v == LOCAL_ONLY) {
+            return Err(None);
+        }
+        self.commit(n, t, c, change).map_err(Some)
+    }
+
     /// Applies a change to the replica only (Redis unreachable, `local` mode) and queues
     /// it for Redis. The replica's version becomes [`LOCAL_ONLY`], which no Redis version
     /// equals: the next commit of this number (the replay of this change included) sees
     /// a conflict and starts again from Redis's events, never from the local-only ones.
     fn decide_locally(&self, n: u64, slot: Slot, p: Pending) {
-        self.local_decisions.fetch_add(1, Ordering::Relaxed);
+        if matches!(p, Pending::Event { .. }) {
+            self.local_decisions.fetch_add(1, Ordering::Relaxed);
+        }
         let mut v = self.versions.entry(n).or_insert(0);
         *v = LOCAL_ONLY;
         self.replica.inner.map.insert(n, slot);
@@ -537,9 +557,9 @@ impl HistoryStore for RedisStore {
             Some(s.insert(e))
         };
         let c = change_of("a", proto, 0);
-        match sh.commit(key, t, c, &mut change) {
+        match sh.commit_unless_pending(key, t, c, &mut change) {
             Ok(r) => Ok(r.map(|(id, _)| id)),
-            Err(e) if !sh.fall_back_locally() => Err(e),
+            Err(Some(e)) if !sh.fall_back_locally() => Err(e),
             Err(_) => {
                 // Decide again on the replica: the closure's last run may have seen
                 // events Redis sent back with a conflict; the replica holds them too.
@@ -570,14 +590,14 @@ impl HistoryStore for RedisStore {
         let _lock = sh.stripe(key);
         let r = sh.replica.retention();
         let c = change_of("o", e, outcome.code());
-        let res = sh.commit(key, t, c, &mut |s| {
+        let res = sh.commit_unless_pending(key, t, c, &mut |s| {
             Some(apply_outcome(s, &r, attempt, outcome, e))
         });
         let id = match res {
             Ok(Some((id, _))) => id,
             // The change always records something.
             Ok(None) => unreachable_outcome(key)?,
-            Err(err) if !sh.fall_back_locally() => return Err(err),
+            Err(Some(err)) if !sh.fall_back_locally() => return Err(err),
             Err(_) => {
                 let (_, mut slot) = sh.snapshot(key);
                 let id = apply_outcome(&mut slot, &r, attempt, outcome, e);
