@@ -508,3 +508,66 @@ fn bench_cluster_prints_the_costs_as_ratios() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Redis"));
 }
+
+const TLS_CHILD_ENV: &str = "DIALGUARD_TEST_REDIS_TLS_URL";
+
+/// Not a test on its own: the client of `rediss_with_a_password`, run in a child process
+/// whose `SSL_CERT_FILE` trusts the test CA (the trust store is read per process).
+#[test]
+#[ignore = "child process of rediss_with_a_password"]
+fn tls_child() {
+    let Ok(url) = std::env::var(TLS_CHILD_ENV) else {
+        panic!("run by rediss_with_a_password with {TLS_CHILD_ENV} set");
+    };
+    // The password from the environment (password_env), not the URL.
+    let mut c = cfg(&url, "tls");
+    c.password_env = Some("DIALGUARD_TEST_REDIS_PASSWORD".into());
+    let s = open(&c);
+    assert!(s.synced(), "did not load over TLS");
+    assert!(reserve(&s, num(1), T0).unwrap());
+    s.record_opt_out(num(2), T0).unwrap();
+    // A wrong password: the store opens, but fails closed.
+    let mut bad = cfg(&url.replace("rediss://", "rediss://:wrong@"), "bad");
+    bad.password_env = None;
+    let b = open(&bad);
+    assert!(!b.synced());
+    assert!(reserve(&b, num(3), T0).is_err());
+    println!("TLS OK");
+}
+
+#[test]
+fn rediss_with_a_password() {
+    let srv = match common::redis::start_tls("rediss:// with a password", "s3cret-pw") {
+        Some(s) => s,
+        None => return,
+    };
+    let url = format!("rediss://127.0.0.1:{}", srv.port);
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tls_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(TLS_CHILD_ENV, &url)
+        .env("DIALGUARD_TEST_REDIS_PASSWORD", "s3cret-pw")
+        .env("SSL_CERT_FILE", srv.dir().join("ca.crt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("TLS OK"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plain redis:// to the TLS port never gets through, and the password never shows.
+    let mut c = cfg(
+        &format!("redis://:s3cret-pw@127.0.0.1:{}", srv.port),
+        "plain",
+    );
+    c.connect_timeout_ms = 300;
+    let s = open(&c);
+    let e = reserve(&s, num(1), T0).unwrap_err();
+    assert!(!e.contains("s3cret-pw") && e.contains("***"), "{e}");
+}

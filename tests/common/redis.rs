@@ -14,6 +14,8 @@ pub struct RedisServer {
     /// The loopback port it listens on.
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Extra arguments (TLS, a password), kept for restarts.
+    extra: Vec<String>,
 }
 
 /// Starts a server, or returns `None` (after `missing_tool`) when redis-server is absent.
@@ -32,7 +34,100 @@ pub fn start(check: &str) -> Option<RedisServer> {
         child: None,
         port,
         dir,
+        extra: Vec::new(),
     };
+    s.restart();
+    Some(s)
+}
+
+/// A server that only speaks TLS (certificate for IP 127.0.0.1 signed by a test CA made
+/// here with openssl, `ca.crt` in its directory) and requires `password`. `None` (after
+/// `missing_tool`) when redis-server or openssl is absent.
+pub fn start_tls(check: &str, password: &str) -> Option<RedisServer> {
+    let found = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        super::missing_tool("openssl", check, "apt-get install openssl");
+        return None;
+    }
+    let mut s = start(check)?;
+    let d = s.dir();
+    let ssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&d)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=dialguard test CA",
+    ]);
+    ssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(d.join("ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    ssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    let path = |f: &str| d.join(f).to_string_lossy().into_owned();
+    s.extra = vec![
+        "--tls-port".into(),
+        s.port.to_string(),
+        "--port".into(),
+        "0".into(),
+        "--tls-cert-file".into(),
+        path("srv.crt"),
+        "--tls-key-file".into(),
+        path("srv.key"),
+        "--tls-ca-cert-file".into(),
+        path("ca.crt"),
+        "--tls-auth-clients".into(),
+        "no".into(),
+        "--requirepass".into(),
+        password.into(),
+    ];
     s.restart();
     Some(s)
 }
@@ -64,6 +159,8 @@ impl RedisServer {
     /// (Re)starts on the same port and directory; waits until it answers (≤ 10 s).
     pub fn restart(&mut self) {
         self.kill();
+        // A fresh log per start: readiness is read from it for TLS servers.
+        let _ = std::fs::remove_file(self.dir.path().join("redis.log"));
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
@@ -77,6 +174,7 @@ impl RedisServer {
                 "always",
             ])
             .args(["--protected-mode", "no", "--daemonize", "no"])
+            .args(&self.extra)
             .arg("--logfile")
             .arg(self.dir.path().join("redis.log"))
             .stdin(Stdio::null())
@@ -88,6 +186,13 @@ impl RedisServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.ping() {
+                return;
+            }
+            // A TLS server does not answer plain PING: wait for its log line instead.
+            let log = std::fs::read_to_string(self.dir.path().join("redis.log"));
+            if !self.extra.is_empty()
+                && log.is_ok_and(|l| l.contains("Ready to accept connections"))
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
