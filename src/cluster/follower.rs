@@ -175,8 +175,9 @@ impl Follower {
             for k in &batch {
                 pipe.cmd("HMGET").arg(k).arg("v").arg("e");
             }
-            let rows: Vec<(Option<u64>, Option<Vec<u8>>)> = pipe.query(con)?;
+            let rows: Vec<(Option<String>, Option<Vec<u8>>)> = pipe.query(con)?;
             for (k, (v, e)) in batch.iter().zip(rows) {
+                let v = v.as_deref().and_then(keys::pack_id);
                 let (Some(n), Some(v)) = (keys::Keys::number_of_key(k), v) else {
                     continue;
                 };
@@ -267,7 +268,10 @@ impl Follower {
         }
         match kind.as_slice() {
             b"a" | b"o" => {
-                let v = num("v").and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+                // The entry's id is the version it wrote.
+                let Some(v) = keys::pack_id(&entry.id) else {
+                    return;
+                };
                 let what = self.sh.keys.number(n);
                 if let Ok(evs) = keys::decode(&f("e").unwrap_or_default(), &what) {
                     self.sh.install(n, v, slot_of(&evs), false);

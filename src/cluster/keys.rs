@@ -3,9 +3,8 @@
 //!
 //! Numbers are spread over [`SHARDS`] shards; every key of a shard carries the hash tag
 //! `{prefix<shard>}`, so one script call only touches keys of one Redis Cluster slot:
-//! - `{p7}:n:<digits>` — hash `v` (version) and `e` (the number's events);
-//! - `{p7}:seq` — the shard's version counter (INCR): versions never repeat, even after
-//!   a number's key expired;
+//! - `{p7}:n:<digits>` — hash `v` (version: the id of the stream entry that wrote it)
+//!   and `e` (the number's events);
 //! - `{p7}:log` — the shard's stream of changes, followed by every node;
 //! - `{p7}:optout` — hash digits → instant of every run-time opt-out (kept forever).
 
@@ -23,7 +22,6 @@ const EVENT_BYTES: usize = 14;
 #[derive(Clone, Debug)]
 pub(crate) struct ShardKeys {
     pub(crate) tag: String,
-    pub(crate) seq: String,
     pub(crate) log: String,
     pub(crate) optout: String,
 }
@@ -41,7 +39,6 @@ impl Keys {
             .map(|s| {
                 let tag = format!("{{{prefix}{s}}}");
                 ShardKeys {
-                    seq: format!("{tag}:seq"),
                     log: format!("{tag}:log"),
                     optout: format!("{tag}:optout"),
                     tag,
@@ -79,6 +76,32 @@ impl Keys {
         let (_, digits) = key.rsplit_once(":n:")?;
         digits.parse().ok()
     }
+}
+
+/// Bits of a packed version that hold the stream id's sequence number.
+const SEQ_BITS: u32 = 22;
+
+/// A stream id `ms-seq` as one ordered `u64` version (`0` for none): the milliseconds
+/// (below 2^42, i.e. until the year 2109) above 22 bits of sequence (4 million entries
+/// in one millisecond of one shard). `None` for an id outside that range.
+pub(crate) fn pack_id(id: &str) -> Option<u64> {
+    if id == "0" {
+        return Some(0);
+    }
+    let (ms, seq) = id.split_once('-')?;
+    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    if ms >> (64 - SEQ_BITS) != 0 || seq >> SEQ_BITS != 0 {
+        return None;
+    }
+    Some(ms << SEQ_BITS | seq)
+}
+
+/// The stream id of a packed version (`0` for none).
+pub(crate) fn unpack_id(v: u64) -> String {
+    if v == 0 {
+        return "0".to_owned();
+    }
+    format!("{}-{}", v >> SEQ_BITS, v & ((1 << SEQ_BITS) - 1))
 }
 
 /// Encodes events (already ordered by instant) for the `e` field and stream entries.
@@ -145,6 +168,25 @@ mod tests {
         assert_eq!(decode(&b, "k").unwrap(), evs);
         let e = decode(&b[..20], "key x").unwrap_err().to_string();
         assert!(e.contains("key x") && e.contains("20 bytes"), "{e}");
+    }
+
+    #[test]
+    fn versions_pack_stream_ids_in_order() {
+        let ids = [
+            "0",
+            "1-0",
+            "1780000000000-0",
+            "1780000000000-7",
+            "1780000000001-0",
+        ];
+        let packed: Vec<u64> = ids.iter().map(|i| pack_id(i).unwrap()).collect();
+        assert!(packed.windows(2).all(|w| w[0] < w[1]), "{packed:?}");
+        for (i, p) in ids.iter().zip(&packed) {
+            assert_eq!(unpack_id(*p), *i);
+        }
+        for bad in ["", "x-1", "1", "1-4194304", "99999999999999999-0"] {
+            assert_eq!(pack_id(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -13,29 +13,30 @@ use crate::history::HistoryError;
 
 /// Compare-and-set of one number's events. The decision itself is taken by the client
 /// with the local engine's code; the script only checks that it was based on the
-/// current version, and if so stores the new events, bumps the version and appends the
-/// change to the shard's stream, atomically. Otherwise it returns the current events.
+/// current version, and if so appends the change to the shard's stream and stores the
+/// new events with the entry's id as their version, atomically. Otherwise it returns
+/// the current version and events. Stream ids only grow (they are kept with the stream,
+/// and a new stream starts from the current time), so a version never repeats, even
+/// after the number's key expired.
 ///
-/// KEYS: number hash, shard seq, shard log. ARGV: expected version, events, TTL seconds
-/// (0 = keep forever), stream MAXLEN, kind, digits, campaign, outcome, instant,
-/// instance, node, wall-clock µs.
+/// KEYS: number hash, shard log. ARGV: expected version (a stream id, `0` for none),
+/// events, TTL seconds (0 = keep forever), stream MAXLEN, kind, digits, campaign,
+/// outcome, instant, instance, node, wall-clock µs.
 const CAS: &str = r"
-local cur = redis.call('HMGET', KEYS[1], 'v', 'e')
-local v = tonumber(cur[1]) or 0
-if v ~= tonumber(ARGV[1]) then
-  return {0, v, cur[2] or ''}
+local cur = redis.call('HGET', KEYS[1], 'v') or '0'
+if cur ~= ARGV[1] then
+  return {0, cur, redis.call('HGET', KEYS[1], 'e') or ''}
 end
-local nv = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'v', nv, 'e', ARGV[2])
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'k', ARGV[5],
+  'n', ARGV[6], 'e', ARGV[2], 'c', ARGV[7], 'o', ARGV[8], 't', ARGV[9], 'i', ARGV[10],
+  'node', ARGV[11], 'w', ARGV[12])
+redis.call('HSET', KEYS[1], 'v', id, 'e', ARGV[2])
 if ARGV[3] ~= '0' then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 else
   redis.call('PERSIST', KEYS[1])
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', ARGV[5], 'n', ARGV[6],
-  'v', nv, 'e', ARGV[2], 'c', ARGV[7], 'o', ARGV[8], 't', ARGV[9], 'i', ARGV[10],
-  'node', ARGV[11], 'w', ARGV[12])
-return {1, nv, ''}
+return {1, id, ''}
 ";
 
 /// Records an opt-out (the earliest instant wins) and appends it to the stream.

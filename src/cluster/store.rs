@@ -316,13 +316,17 @@ impl Shared {
         let sk = self.keys.shard(n);
         let key = self.keys.number(n);
         let ttl = self.ttl(slot, t);
-        let (ok, v, cur): (i64, u64, Vec<u8>) = self.link.run("reservation script", |con| {
+        // LOCAL_ONLY has no stream id: it must never match, and "local" never does.
+        let expected = match expected {
+            LOCAL_ONLY => "local".to_owned(),
+            v => keys::unpack_id(v),
+        };
+        let (ok, v, cur): (i64, String, Vec<u8>) = self.link.run("reservation script", |con| {
             self.link
                 .cas
                 .key(&key)
-                .key(&sk.seq)
                 .key(&sk.log)
-                .arg(expected)
+                .arg(&expected)
                 .arg(&blob)
                 .arg(ttl)
                 .arg(self.cfg.stream_maxlen)
@@ -336,6 +340,12 @@ impl Shared {
                 .arg(wall_micros())
                 .invoke(con)
         })?;
+        let Some(v) = keys::pack_id(&v) else {
+            return Err(HistoryError::Unavailable {
+                what: format!("{key} holds version {v:?}, not a stream id this build reads"),
+                hint: "check that no other program writes under this key_prefix",
+            });
+        };
         Ok(if ok == 1 {
             Cas::Done(v)
         } else {
