@@ -8,8 +8,8 @@
 //!   event list with the in-process store's code (prune, insert, attach an outcome), and
 //!   commits it with one server-side script (loaded once, called by SHA, reloaded on
 //!   `NOSCRIPT`). The script is a compare-and-set: it stores the new events only if the
-//!   number's version is still the one the decision was based on, then bumps the version
-//!   and appends the change to a stream, atomically. Otherwise it returns the current
+//!   number's version is still the one the decision was based on, and appends the
+//!   change to a stream whose entry id becomes the new version, atomically. Otherwise it returns the current
 //!   events and the node decides again (at most 16 times, then it fails closed). Caps and
 //!   cool-offs therefore have exactly one implementation — a second one in Lua could
 //!   diverge, and a divergence would be a fail-open — and N processes with a cap of 3
