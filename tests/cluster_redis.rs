@@ -1,7 +1,8 @@
 //! The shared contact history against a real, private redis-server (tests/common/redis.rs):
 //! exact caps across threads and processes, opt-outs and attempts seen by other nodes and
-//! the propagation delay, catch-up after a node restart, a Redis restart mid-run,
-//! fail-closed when Redis is down, and local mode counting and reconciling.
+//! the propagation delay, catch-up after a node restart and past a trimmed stream, a
+//! Redis restart mid-run, fail-closed when Redis is down, local mode counting and
+//! reconciling, `rediss://` with a password, and `dialguard bench --cluster`.
 //! Without redis-server it fails when `CI` is set and skips loudly otherwise.
 
 mod common;
@@ -570,4 +571,75 @@ fn rediss_with_a_password() {
     let s = open(&c);
     let e = reserve(&s, num(1), T0).unwrap_err();
     assert!(!e.contains("s3cret-pw") && e.contains("***"), "{e}");
+}
+
+/// Sends one command to the server with redis-cli-free RESP over TCP; returns the reply.
+fn raw(port: u16, args: &[&str]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!("*{}\r\n", args.len());
+    for a in args {
+        req += &format!("${}\r\n{a}\r\n", a.len());
+    }
+    s.write_all(req.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[test]
+fn a_node_whose_stream_position_was_trimmed_reloads() {
+    let srv = server!("catch-up past a trimmed stream");
+    // Small stream nodes, so that MAXLEN ~ 1000 trims close to 1000 entries.
+    assert!(
+        raw(
+            srv.port,
+            &["CONFIG", "SET", "stream-node-max-entries", "10"]
+        )
+        .starts_with("+OK")
+    );
+    assert!(
+        raw(
+            srv.port,
+            &["ACL", "SETUSER", "b", "on", ">pw-b", "~*", "&*", "+@all"]
+        )
+        .starts_with("+OK")
+    );
+    let mut ca = cfg(&srv.url(), "a");
+    ca.stream_maxlen = 1_000;
+    let a = open(&ca);
+    let b = open(&cfg(&format!("redis://b:pw-b@127.0.0.1:{}", srv.port), "b"));
+    // Numbers of one shard only: that shard's stream gets trimmed past b's position.
+    let shard = dialguard::cluster::shard_of(num(0).get());
+    let mine: Vec<Number> = (0..40_000)
+        .map(num)
+        .filter(|n| dialguard::cluster::shard_of(n.get()) == shard)
+        .take(1_300)
+        .collect();
+    assert_eq!(mine.len(), 1_300);
+    assert!(reserve(&a, mine[0], T0).unwrap());
+    assert!(wait_for(5, || events(&b, mine[0]).len() == 1));
+    // Lock b out (its follower cannot reconnect), write past the stream's length.
+    assert!(raw(srv.port, &["ACL", "SETUSER", "b", "off"]).starts_with("+OK"));
+    assert!(raw(srv.port, &["CLIENT", "KILL", "USER", "b"]).starts_with(':'));
+    for n in &mine[1..] {
+        assert!(reserve(&a, *n, T0).unwrap());
+    }
+    let len = raw(srv.port, &["XLEN", &format!("{{t:{shard}}}:log")]);
+    let len: usize = len.trim_start_matches(':').trim().parse().unwrap();
+    assert!(len < 1_200, "the stream was not trimmed: {len} entries");
+    assert_eq!(
+        events(&b, mine[1]).len(),
+        0,
+        "b should not have followed while locked out"
+    );
+    assert!(raw(srv.port, &["ACL", "SETUSER", "b", "on"]).starts_with("+OK"));
+    // b reconnects, sees its position was trimmed away, and reloads the keys.
+    assert!(
+        wait_for(10, || mine.iter().all(|n| events(&b, *n).len() == 1)),
+        "b missed trimmed entries: {} of {} numbers",
+        mine.iter().filter(|n| events(&b, **n).len() == 1).count(),
+        mine.len()
+    );
 }

@@ -78,6 +78,12 @@ impl Keys {
     }
 }
 
+/// The shard (0..[`SHARDS`]) holding a number's keys and stream entries: the same on
+/// every node and in every version (for operators' tooling and tests).
+pub fn shard_of(digits: u64) -> usize {
+    Keys::shard_of(digits)
+}
+
 /// Bits of a packed version that hold the stream id's sequence number.
 const SEQ_BITS: u32 = 22;
 

@@ -53,5 +53,5 @@ mod link;
 mod store;
 
 pub use config::{ClusterConfig, ClusterError, WhenUnavailable};
-pub use keys::SHARDS;
+pub use keys::{SHARDS, shard_of};
 pub use store::{OptOutListener, RedisStore};
