@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use jiff::Timestamp;
+
 /// What the guard answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
@@ -43,7 +45,7 @@ macro_rules! reasons {
             /// Every reason, in code order.
             pub const ALL: &'static [Reason] = &[$(Reason::$variant,)*];
 
-            /// The stable snake_case name (CLI.md).
+            /// The stable snake_case name (docs/cli.md).
             pub const fn name(self) -> &'static str {
                 match self { $(Reason::$variant => $name,)* }
             }
@@ -167,7 +169,9 @@ impl Constraints {
 ///
 /// ```
 /// use dialguard::{Decision, Reason, RuleId, Verdict};
-/// let d = Decision::Defer { until: 1_773_651_600, reason: Reason::OutsideWindow, rule: RuleId(3) };
+/// use jiff::Timestamp;
+/// let until: Timestamp = "2026-03-16T09:00:00Z".parse().unwrap();
+/// let d = Decision::Defer { until, reason: Reason::OutsideWindow, rule: RuleId::NONE };
 /// assert_eq!(d.verdict(), Verdict::Defer);
 /// assert_eq!(d.reason(), Some(Reason::OutsideWindow));
 /// ```
@@ -177,9 +181,9 @@ pub enum Decision {
     Allow { constraints: Constraints },
     /// Do not dial.
     Deny { reason: Reason, rule: RuleId },
-    /// Do not dial before `until` (Unix seconds, UTC).
+    /// Do not dial before `until`.
     Defer {
-        until: i64,
+        until: Timestamp,
         reason: Reason,
         rule: RuleId,
     },
@@ -224,8 +228,8 @@ impl Decision {
         }
     }
 
-    /// The earliest lawful instant (Unix seconds), for defer.
-    pub const fn until(&self) -> Option<i64> {
+    /// The earliest lawful instant, for defer.
+    pub const fn until(&self) -> Option<Timestamp> {
         match self {
             Decision::Defer { until, .. } => Some(*until),
             _ => None,

@@ -22,3 +22,8 @@ pub use decision::{Constraints, Decision, Reason, RuleId, Verdict};
 pub use guard::{CallContext, Guard, GuardOptions};
 pub use number::Number;
 pub use policy::{Mode, Purpose, Snapshot};
+
+/// The README's Rust examples, compiled and run by `cargo test` so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -336,7 +336,7 @@ impl dg_decision {
                 reason: reason as u32,
                 rule: u32::from(rule.0),
                 constraints: 0,
-                until_unix_ms: until.saturating_mul(1000),
+                until_unix_ms: until.as_millisecond(),
                 policy_version,
             },
         }
@@ -950,7 +950,7 @@ pub unsafe extern "C" fn dg_opt_out(
             // SAFETY (two calls): forwarded contract.
             let inner = unsafe { handle::inner(guard, F) }?;
             let n = unsafe { number_arg(inner, number, F) }?;
-            let at = instant(at_unix_ms, F, "at_unix_ms")?.as_second();
+            let at = instant(at_unix_ms, F, "at_unix_ms")?;
             inner
                 .guard
                 .opt_out(n, at)

@@ -1,5 +1,5 @@
 //! The policy as people write it: TOML (or JSON) deserialised with serde into plain
-//! structs that mirror POLICY.md key for key. Nothing here is validated beyond types and
+//! structs that mirror docs/policy.md key for key. Nothing here is validated beyond types and
 //! unknown keys; `compile` turns it into a checked [`Snapshot`](super::Snapshot).
 
 use serde::{Deserialize, Serialize};

@@ -32,6 +32,7 @@ use jiff::Timestamp;
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
+    /// The policy file (TOML or JSON; docs/policy.md); not needed with --cluster.
     #[arg(long, required_unless_present = "cluster")]
     policy: Option<PathBuf>,
     /// Measure the shared store on this Redis (redis://host:port; a test server: it
@@ -66,10 +67,13 @@ pub(crate) struct BenchArgs {
     /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
     #[arg(long)]
     batch: bool,
+    /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
     campaign: String,
+    /// The caller ID the checks present (for policies with caller-ID rules).
     #[arg(long)]
     caller_id: Option<String>,
+    /// predictive | preview | manual
     #[arg(long, default_value = "preview")]
     mode: String,
     /// Replace the synthetic registry every this many milliseconds while measuring

@@ -1,5 +1,5 @@
 //! `dialguard`: check, explain, record, normalize, compile policies and lists, benchmark.
-//! Output is JSON Lines (one object per input) as specified in CLI.md. Exit codes: 0 whatever
+//! Output is JSON Lines (one object per input) as specified in docs/cli.md. Exit codes: 0 whatever
 //! the verdicts, 2 for bad usage / invalid policy / unreadable files, 1 for an internal error.
 
 use std::io::{self, BufRead, Write};
@@ -50,6 +50,7 @@ enum Command {
     },
     /// Validate and compile a policy; print a summary.
     Compile {
+        /// The policy file (TOML or JSON; docs/policy.md).
         #[arg(long)]
         policy: PathBuf,
     },
@@ -80,14 +81,19 @@ enum Command {
 
 #[derive(Args)]
 struct RecordArgs {
+    /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     policy: PathBuf,
+    /// Directory of the durable contact history the outcome is recorded in.
     #[arg(long)]
     state: PathBuf,
+    /// The instant of the call or its outcome (RFC 3339).
     #[arg(long)]
     at: String,
+    /// The campaign of the call (caps, cool-offs and abandon rates may be per campaign).
     #[arg(long)]
     campaign: Option<String>,
+    /// The subject of the call, e.g. one debt (caps may be per subject).
     #[arg(long)]
     subject: Option<String>,
     /// no_answer busy answered abandoned machine refused opt_out wrong_number
@@ -97,6 +103,7 @@ struct RecordArgs {
     /// reservation instead of counting a second attempt (one NUMBER only).
     #[arg(long)]
     attempt: Option<u64>,
+    /// predictive | preview | manual (a live agent on the line lifts some cool-offs)
     #[arg(long, default_value = "predictive")]
     mode: String,
     /// When history writes reach the disk: record (default), never, or e.g. 100ms.
@@ -247,8 +254,8 @@ pub(crate) fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
     })
 }
 
-pub(crate) fn ts(t: i64) -> String {
-    Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+pub(crate) fn ts(t: Timestamp) -> String {
+    t.to_string()
 }
 
 pub(crate) fn print_explain(
@@ -287,7 +294,12 @@ pub(crate) fn print_explain(
             StepOutcome::Deny(r) => format!("DENY {r}"),
             StepOutcome::Defer(r, t) => format!("DEFER {r} until {}", ts(t)),
         };
-        writeln!(out, "  [{kind}] {id}: {said} — {}", step.detail)?;
+        // Later passes of the time rules re-judge them at the instant earlier passes moved to.
+        let pass = match step.pass {
+            0 => String::new(),
+            p => format!(" (pass {})", u32::from(p) + 1),
+        };
+        writeln!(out, "  [{kind}] {id}{pass}: {said} — {}", step.detail)?;
         if let Some(src) = source
             && !matches!(step.outcome, StepOutcome::NotApplicable)
         {
@@ -522,16 +534,35 @@ fn compile_list(
         .transpose()?;
     let started = std::time::Instant::now();
     let parse = move |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
-    let flat = if layout.is_plain() {
-        None
+    // Plain text and the area-code split compile in one pass; other layouts (a CSV
+    // column, a date column) are first rewritten as plain text.
+    let format = if layout.area_code_split && layout.date_column.is_none() {
+        let delimiter = u8::try_from(layout.delimiter)
+            .ok()
+            .filter(u8::is_ascii)
+            .ok_or_else(|| {
+                Fail(format!(
+                    "--delimiter {:?}: give one ASCII character",
+                    layout.delimiter
+                ))
+            })?;
+        Some(dialguard::lists::LineFormat::AreaCodeSplit { delimiter })
+    } else if layout.is_plain() {
+        Some(dialguard::lists::LineFormat::E164)
     } else {
-        Some(flatten_export(input, output, layout)?)
+        None
     };
-    let result = dialguard::lists::compile_text_list(
+    let flat = match format {
+        Some(_) => None,
+        None => Some(flatten_export(input, output, layout)?),
+    };
+    let result = dialguard::lists::compile_list_file(
         flat.as_deref().unwrap_or(input),
         output,
         date,
         Some(&parse),
+        format.unwrap_or(dialguard::lists::LineFormat::E164),
+        flat.is_none() && layout.skip_header,
     );
     if let Some(tmp) = &flat {
         let _ = std::fs::remove_file(tmp);
