@@ -9,6 +9,7 @@
 //! checks ([`lists`], [`calendar`], [`history`]) → [`Decision`].
 
 pub mod calendar;
+pub mod cluster;
 pub mod decision;
 pub mod ffi;
 pub mod guard;
