@@ -895,7 +895,7 @@ mod tests {
         assert_eq!(expand("\\d\\d\\d"), None);
         assert_eq!(expand("[0-7][0-7][0-7]").map(|v| v.len()), Some(512));
         // The cap also holds across alternatives.
-        let wide = vec!["[0-7][0-7][0-7]"; 2].join("|");
+        let wide = ["[0-7][0-7][0-7]"; 2].join("|");
         assert_eq!(expand(&wide), None);
     }
 
