@@ -135,6 +135,9 @@ fn wide_dates_round_trip() {
     );
 }
 
+/// A change to an arena, given the byte offsets of partition records 0 and 1.
+type Damage = dyn Fn(&mut Vec<u8>, usize, usize);
+
 /// The validation error for the fixture's arena after `damage`.
 fn refused(damage: impl Fn(&mut Vec<u8>, usize, usize)) -> String {
     let (ns, dates) = fixture();
@@ -150,7 +153,7 @@ fn refused(damage: impl Fn(&mut Vec<u8>, usize, usize)) -> String {
 
 #[test]
 fn validation_refuses_each_kind_of_damage() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>, usize, usize)>)> = vec![
+    let cases: Vec<(&str, Box<Damage>)> = vec![
         (
             "shorter than its header",
             Box::new(|b, _, _| b.truncate(BODY_HEADER - 1)),
