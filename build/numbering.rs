@@ -234,6 +234,58 @@ impl Zones {
 
 const NONE: u16 = u16::MAX;
 
+/// possible_lengths_extra.tsv: ranges assigned after (or missing from) the
+/// libphonenumber metadata, each with its source; their lengths are added to those of
+/// their prefix, which must have no longer row.
+fn add_extra_lengths(
+    dir: &Path,
+    root: &[u16],
+    all: &mut [u16],
+    nodes: &mut Vec<[u16; 2]>,
+    kids: &mut Vec<[u16; 10]>,
+) -> Result<(), String> {
+    // Ranges assigned after (or missing from) the libphonenumber metadata, each with its
+    // source: their lengths are added to those of the prefix (which has no longer row).
+    for r in rows(dir, "possible_lengths_extra.tsv", 3)? {
+        let cc: usize = r[0].parse().expect("numeric calling code");
+        let mut mask = 0u16;
+        for l in r[2].split(',') {
+            let l: u32 = l.parse().expect("numeric length");
+            assert!(
+                l < 16,
+                "possible_lengths_extra.tsv: NSN length {l} of +{cc}"
+            );
+            mask |= 1 << l;
+        }
+        all[cc] |= mask;
+        let mut node = root[cc];
+        assert_ne!(node, NONE, "possible_lengths_extra.tsv: +{cc} has no data");
+        for b in r[1].bytes() {
+            let d = usize::from(b.wrapping_sub(b'0'));
+            assert!(d < 10, "possible_lengths_extra.tsv: prefix {}", r[1]);
+            let n = usize::from(node);
+            if nodes[n][1] == NONE {
+                nodes[n][1] = kids.len() as u16;
+                kids.push([NONE; 10]);
+            }
+            let slot = usize::from(nodes[n][1]);
+            if kids[slot][d] == NONE {
+                kids[slot][d] = nodes.len() as u16;
+                nodes.push([nodes[n][0], NONE]);
+            }
+            node = kids[slot][d];
+        }
+        let n = usize::from(node);
+        assert_eq!(
+            nodes[n][1], NONE,
+            "possible_lengths_extra.tsv: +{cc} {} has longer rows",
+            r[1]
+        );
+        nodes[n][0] |= mask;
+    }
+    Ok(())
+}
+
 /// possible_lengths.tsv → a trie per calling code over the first NSN digits, each node
 /// `[lengths, kids]`: bit `l` of `lengths` = an NSN of `l` digits whose longest listed
 /// prefix is this one can be valid; `kids` = first of the node's ten child slots in
@@ -300,45 +352,7 @@ fn possible_lengths(dir: &Path, o: &mut String) -> Result<(), String> {
             };
         }
     }
-    // Ranges assigned after (or missing from) the libphonenumber metadata, each with its
-    // source: their lengths are added to those of the prefix (which has no longer row).
-    for r in rows(dir, "possible_lengths_extra.tsv", 3)? {
-        let cc: usize = r[0].parse().expect("numeric calling code");
-        let mut mask = 0u16;
-        for l in r[2].split(',') {
-            let l: u32 = l.parse().expect("numeric length");
-            assert!(
-                l < 16,
-                "possible_lengths_extra.tsv: NSN length {l} of +{cc}"
-            );
-            mask |= 1 << l;
-        }
-        all[cc] |= mask;
-        let mut node = root[cc];
-        assert_ne!(node, NONE, "possible_lengths_extra.tsv: +{cc} has no data");
-        for b in r[1].bytes() {
-            let d = usize::from(b.wrapping_sub(b'0'));
-            assert!(d < 10, "possible_lengths_extra.tsv: prefix {}", r[1]);
-            let n = usize::from(node);
-            if nodes[n][1] == NONE {
-                nodes[n][1] = kids.len() as u16;
-                kids.push([NONE; 10]);
-            }
-            let slot = usize::from(nodes[n][1]);
-            if kids[slot][d] == NONE {
-                kids[slot][d] = nodes.len() as u16;
-                nodes.push([nodes[n][0], NONE]);
-            }
-            node = kids[slot][d];
-        }
-        let n = usize::from(node);
-        assert_eq!(
-            nodes[n][1], NONE,
-            "possible_lengths_extra.tsv: +{cc} {} has longer rows",
-            r[1]
-        );
-        nodes[n][0] |= mask;
-    }
+    add_extra_lengths(dir, &root, &mut all, &mut nodes, &mut kids)?;
     assert!(nodes.len() < usize::from(NONE) && kids.len() < usize::from(NONE));
     // Emitted with each child's entry in its slot (a slot without a child repeats the
     // parent's lengths), so a lookup is one load per digit.
@@ -426,6 +440,14 @@ fn segments(prefixes: &BTreeSet<String>, index: &HashMap<String, u16>) -> (Vec<u
     (starts, entries)
 }
 
+/// A prefix of the longest-prefix-match structure, as emitted in `ENTRIES`.
+struct Entry {
+    len: u8,
+    parent: u16,
+    zones: u16,
+    region: u16,
+}
+
 /// The text of `src/number/generated.rs` for the data files in `dir`.
 pub fn generate(dir: &Path) -> Result<String, String> {
     let region_rows: Vec<RegionRow> = rows(dir, "regions.tsv", 10)?
@@ -478,22 +500,102 @@ pub fn generate(dir: &Path) -> Result<String, String> {
     let all_set = zones.set(&all);
     assert_eq!(all_set, 0);
 
+    // The NPA-level union relies on nanp_npa.tsv `tz` being exactly the union of the
+    // rows under `1NPA`: adjust_zones checks it.
+    adjust_zones(&mut tz_rows, &nanp, &errata, &region_rows);
+
+    let (regions, region_prefix) = regions(&region_rows, &nanp);
+    let region_ids: HashMap<String, u16> = regions
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), i as u16))
+        .collect();
+
+    // ---- prefix entries and flattened segments
+    let mut prefixes: BTreeSet<String> = tz_rows.keys().cloned().collect();
+    prefixes.extend(region_prefix.keys().cloned());
+    let mut entry_index: HashMap<String, u16> = HashMap::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    for p in &prefixes {
+        // BTreeSet order puts a prefix before everything under it: parents exist first.
+        let parent =
+            deepest(&p[..p.len() - 1], &|q| prefixes.contains(q)).map_or(NONE, |q| entry_index[&q]);
+        let region = deepest(p, &|q| region_prefix.contains_key(q))
+            .map_or("ZZ".to_string(), |q| region_prefix[&q].clone());
+        let zone_set = match deepest(p, &|q| tz_rows.contains_key(q)) {
+            Some(q) => zones.set(&tz_rows[&q]),
+            None => {
+                let tz = &regions[&region].tz;
+                if tz.is_empty() { 0 } else { zones.set(tz) }
+            }
+        };
+        entry_index.insert(p.clone(), entries.len() as u16);
+        entries.push(Entry {
+            len: p.len() as u8,
+            parent,
+            zones: zone_set,
+            region: region_ids[&region],
+        });
+    }
+    assert!(entries.len() < NONE as usize);
+    let (seg_start, seg_entry) = segments(&prefixes, &entry_index);
+
+    let countries = countries(&region_rows, &region_ids);
+
+    // ---- calling codes -> main region
+    let mut cc_tables = [vec![NONE; 10], vec![NONE; 100], vec![NONE; 1000]];
+    for r in &region_rows {
+        if r.main {
+            let s = r.cc.to_string();
+            cc_tables[s.len() - 1][r.cc as usize] = region_ids[&r.region];
+        }
+    }
+
+    // ---- emit
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "// @generated by `cargo run --example gen_numbering` from data/numbering/*.tsv; do not edit."
+    );
+    emit_regions(
+        &mut o,
+        &zones,
+        &regions,
+        &region_ids,
+        &region_rows,
+        &countries,
+    );
+    emit_prefixes(&mut o, &cc_tables, &seg_start, &seg_entry, &entries);
+    possible_lengths(dir, &mut o)?;
+    Ok(o)
+}
+
+/// The union of the zones of every row under `prefix` (itself included).
+fn subtree_union(rows: &BTreeMap<String, Vec<String>>, prefix: &str) -> Vec<String> {
+    let mut u: BTreeSet<String> = BTreeSet::new();
+    for (_, v) in rows
+        .range(prefix.to_string()..)
+        .take_while(|(k, _)| k.starts_with(prefix))
+    {
+        u.extend(v.iter().cloned());
+    }
+    u.into_iter().collect()
+}
+
+/// Applies the zone data decisions (module docs) to the tz_prefix.tsv rows: errata,
+/// NPA-level unions, `AREA_UNION`, then the `NON_GEOGRAPHIC` ranges.
+fn adjust_zones(
+    tz_rows: &mut BTreeMap<String, Vec<String>>,
+    nanp: &[Vec<String>],
+    errata: &[Vec<String>],
+    region_rows: &[RegionRow],
+) {
     // The NPA-level union below relies on nanp_npa.tsv `tz` being exactly the union of
     // the rows under `1NPA`; check it so a data refresh that breaks this is noticed.
-    let subtree_union = |rows: &BTreeMap<String, Vec<String>>, prefix: &str| -> Vec<String> {
-        let mut u: BTreeSet<String> = BTreeSet::new();
-        for (_, v) in rows
-            .range(prefix.to_string()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-        {
-            u.extend(v.iter().cloned());
-        }
-        u.into_iter().collect()
-    };
-    for n in &nanp {
+    for n in nanp {
         if n[7] == "lpn" {
             assert_eq!(
-                subtree_union(&tz_rows, &format!("1{}", n[0])),
+                subtree_union(tz_rows, &format!("1{}", n[0])),
                 list(&n[6]),
                 "NPA {}",
                 n[0]
@@ -502,7 +604,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
     }
 
     // ---- errata: high = replace, medium/low = union; same value below the prefix too
-    for e in &errata {
+    for e in errata {
         let (prefix, wrong, suggested, confidence) = (&e[0], list(&e[1]), list(&e[2]), &e[3]);
         let value: Vec<String> = if confidence == "high" {
             suggested
@@ -541,14 +643,14 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         partners.push(n[0].clone());
         let mut u: BTreeSet<String> = BTreeSet::new();
         for p in &partners {
-            u.extend(subtree_union(&tz_rows, &format!("1{p}")));
+            u.extend(subtree_union(tz_rows, &format!("1{p}")));
         }
         if !u.is_empty() {
             npa_rows.push((format!("1{}", n[0]), u.into_iter().collect()));
         }
     }
     for area in AREA_UNION {
-        npa_rows.push((area.to_string(), subtree_union(&tz_rows, area)));
+        npa_rows.push((area.to_string(), subtree_union(tz_rows, area)));
     }
     tz_rows.extend(npa_rows);
 
@@ -571,16 +673,26 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         }
         tz_rows.insert(prefix.to_string(), region_tz(iso));
     }
+}
 
+/// A region of the table.
+struct Region {
+    country: String,
+    subdivision: Option<String>,
+    cc: u16,
+    tz: Vec<String>,
+}
+
+/// The regions by code (regions.tsv, `ZZ`, and the NANP subdivisions), and the E.164
+/// prefix → region code rows.
+#[allow(clippy::type_complexity)]
+fn regions(
+    region_rows: &[RegionRow],
+    nanp: &[Vec<String>],
+) -> (BTreeMap<String, Region>, BTreeMap<String, String>) {
     // ---- regions
-    struct Region {
-        country: String,
-        subdivision: Option<String>,
-        cc: u16,
-        tz: Vec<String>,
-    }
     let mut regions: BTreeMap<String, Region> = BTreeMap::new();
-    for r in &region_rows {
+    for r in region_rows {
         let cc = if r.region == "001" { 0 } else { r.cc };
         let tz = if r.region == "001" {
             Vec::new()
@@ -605,12 +717,12 @@ pub fn generate(dir: &Path) -> Result<String, String> {
     );
     // region prefix rows: E.164 prefix -> region code
     let mut region_prefix: BTreeMap<String, String> = BTreeMap::new();
-    for r in &region_rows {
+    for r in region_rows {
         if r.main {
             region_prefix.insert(r.cc.to_string(), r.region.clone());
         }
     }
-    for r in &region_rows {
+    for r in region_rows {
         if r.cc == 1 || r.leading == "-" {
             continue; // NANP regions come from nanp_npa.tsv
         }
@@ -620,7 +732,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
             region_prefix.insert(format!("{}{}", r.cc, l), r.region.clone());
         }
     }
-    for n in &nanp {
+    for n in nanp {
         let (npa, region, sub) = (&n[0], &n[1], &n[2]);
         let region = if region == "-" { "US" } else { region.as_str() };
         let code = if sub != "-" && !sub.contains(',') && sub != region {
@@ -638,50 +750,17 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         assert!(regions.contains_key(&code), "NANP region {code} unknown");
         region_prefix.insert(format!("1{npa}"), code);
     }
-    let region_ids: HashMap<String, u16> = regions
-        .keys()
-        .enumerate()
-        .map(|(i, k)| (k.clone(), i as u16))
-        .collect();
+    (regions, region_prefix)
+}
 
-    // ---- prefix entries and flattened segments
-    let mut prefixes: BTreeSet<String> = tz_rows.keys().cloned().collect();
-    prefixes.extend(region_prefix.keys().cloned());
-    let mut entry_index: HashMap<String, u16> = HashMap::new();
-    struct Entry {
-        len: u8,
-        parent: u16,
-        zones: u16,
-        region: u16,
-    }
-    let mut entries: Vec<Entry> = Vec::new();
-    for p in &prefixes {
-        // BTreeSet order puts a prefix before everything under it: parents exist first.
-        let parent =
-            deepest(&p[..p.len() - 1], &|q| prefixes.contains(q)).map_or(NONE, |q| entry_index[&q]);
-        let region = deepest(p, &|q| region_prefix.contains_key(q))
-            .map_or("ZZ".to_string(), |q| region_prefix[&q].clone());
-        let zone_set = match deepest(p, &|q| tz_rows.contains_key(q)) {
-            Some(q) => zones.set(&tz_rows[&q]),
-            None => {
-                let tz = &regions[&region].tz;
-                if tz.is_empty() { 0 } else { zones.set(tz) }
-            }
-        };
-        entry_index.insert(p.clone(), entries.len() as u16);
-        entries.push(Entry {
-            len: p.len() as u8,
-            parent,
-            zones: zone_set,
-            region: region_ids[&region],
-        });
-    }
-    assert!(entries.len() < NONE as usize);
-    let (seg_start, seg_entry) = segments(&prefixes, &entry_index);
-
+/// Per-region dialing rules, as `CountryRules` source text by region code.
+fn countries(
+    region_rows: &[RegionRow],
+    region_ids: &HashMap<String, u16>,
+) -> BTreeMap<String, String> {
     // ---- countries (dialing rules)
     let mut countries: BTreeMap<String, String> = BTreeMap::new();
-    for r in &region_rows {
+    for r in region_rows {
         if r.region == "001" || countries.contains_key(&r.region) {
             continue;
         }
@@ -716,22 +795,18 @@ pub fn generate(dir: &Path) -> Result<String, String> {
             ),
         );
     }
+    countries
+}
 
-    // ---- calling codes -> main region
-    let mut cc_tables = [vec![NONE; 10], vec![NONE; 100], vec![NONE; 1000]];
-    for r in &region_rows {
-        if r.main {
-            let s = r.cc.to_string();
-            cc_tables[s.len() - 1][r.cc as usize] = region_ids[&r.region];
-        }
-    }
-
-    // ---- emit
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "// @generated by `cargo run --example gen_numbering` from data/numbering/*.tsv; do not edit."
-    );
+/// Emits the zone, region and country tables.
+fn emit_regions(
+    o: &mut String,
+    zones: &Zones,
+    regions: &BTreeMap<String, Region>,
+    region_ids: &HashMap<String, u16>,
+    region_rows: &[RegionRow],
+    countries: &BTreeMap<String, String>,
+) {
     let _ = writeln!(
         o,
         "pub(crate) const ZONE_COUNT: usize = {};",
@@ -761,7 +836,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         "pub(crate) static REGIONS: [RegionRow; {}] = [",
         regions.len()
     );
-    for (code, r) in &regions {
+    for (code, r) in regions {
         let _ = writeln!(
             o,
             "    RegionRow {{ code: {code:?}, country: {:?}, subdivision: {:?}, calling_code: {} }},",
@@ -794,6 +869,16 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         let _ = writeln!(o, "    {c},");
     }
     let _ = writeln!(o, "];");
+}
+
+/// Emits the calling-code tables and the longest-prefix-match structure.
+fn emit_prefixes(
+    o: &mut String,
+    cc_tables: &[Vec<u16>; 3],
+    seg_start: &[u64],
+    seg_entry: &[u16],
+    entries: &[Entry],
+) {
     for (i, t) in cc_tables.iter().enumerate() {
         let _ = writeln!(
             o,
@@ -834,7 +919,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         "pub(crate) static ENTRIES: [PrefixEntry; {}] = [",
         entries.len()
     );
-    for e in &entries {
+    for e in entries {
         let _ = writeln!(
             o,
             "    PrefixEntry {{ len: {}, parent: {}, zones: {}, region: {} }},",
@@ -842,8 +927,6 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         );
     }
     let _ = writeln!(o, "];");
-    possible_lengths(dir, &mut o)?;
-    Ok(o)
 }
 
 /// The expander and the segment flattening on small hand-written inputs; run by
