@@ -1,8 +1,6 @@
 //! Synthetic registry-like numbers for benchmarks and load tests (`dialguard bench`,
 //! `benches/`): deterministic, clustered the way real do-not-call registries are
-//! (numbers gather in active exchanges of 10 000). The shape is the one used while
-//! designing the set: half of the 640 000 NPA-NXX exchanges active, each with a density
-//! drawn from U(0, 16 %), about 256 M numbers at full scale.
+//! (numbers gather in active exchanges of 10 000), as measured in hardware.md §3.3.
 
 /// A small deterministic generator (splitmix64), so every run sees the same data.
 #[derive(Clone, Debug)]
