@@ -31,10 +31,10 @@ impl Rng {
     }
 }
 
-/// NANP-like registry (research/hardware.md §3.3): numbers cluster in active
-/// exchanges (1-NPA-NXX, NPA and NXX in 200–999), each active exchange with a
-/// density drawn from U(0, 16 %). About `target` numbers. Returns (sorted numbers,
-/// active exchange ids).
+/// NANP-like registry (the shape used while designing the set, as in
+/// src/lists/synthetic.rs): numbers cluster in active exchanges (1-NPA-NXX, NPA and NXX
+/// in 200–999), each active exchange with a density drawn from U(0, 16 %). About
+/// `target` numbers. Returns (sorted numbers, active exchange ids).
 fn clustered(target: usize, seed: u64) -> (Vec<u64>, Vec<u64>) {
     let mut rng = Rng(seed);
     let all = 800 * 800u64;

@@ -3,7 +3,8 @@
 //!
 //! This module owns [`parse`] (raw text → [`Number`], given an optional default
 //! [`Country`]), [`locate`] (number → [`Location`]: [`RegionId`] + candidate [`ZoneId`]s)
-//! and the tables build.rs compiles from `data/numbering/*.tsv` (see data/numbering/SOURCES.md).
+//! and the tables generated from `data/numbering/*.tsv` into `src/number/generated.rs` (see
+//! data/numbering/SOURCES.md; build/numbering.rs is the generator).
 //! Both calls are allocation-free; `locate` is one binary search in a static array.
 //!
 //! ```
@@ -16,7 +17,7 @@
 //! assert_eq!(loc.zones.iter().map(|z| z.name()).collect::<Vec<_>>(), ["America/New_York"]);
 //! ```
 //!
-//! # Data decisions (applied in build.rs)
+//! # Data decisions (applied by the generator, build/numbering.rs)
 //!
 //! **Zones** are the longest matching prefix row of tz_prefix.tsv, after these changes.
 //! A caller must require a calling window to hold in *every* returned zone, so where the
