@@ -1249,6 +1249,7 @@ fn history_survives_reopening_the_state_directory() {
     let state = tempfile::tempdir().unwrap();
     let snap = || policy::compile_str(SILENT, Path::new("silent.toml"), 0).unwrap();
     let opts = GuardOptions {
+        cluster: None,
         state_dir: Some(state.path().to_owned()),
         fsync: None,
     };

@@ -56,6 +56,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
     let (g, _) = Guard::open(
         &policy,
         GuardOptions {
+            cluster: None,
             state_dir: Some(state.clone()),
             fsync: None,
         },
@@ -74,6 +75,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
     let (never, _) = Guard::open(
         &policy,
         GuardOptions {
+            cluster: None,
             state_dir: Some(tmp.path().join("never")),
             fsync: Some(FsyncPolicy::Never),
         },
@@ -90,6 +92,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
     let (g, _) = Guard::open(
         &policy,
         GuardOptions {
+            cluster: None,
             state_dir: Some(state.clone()),
             fsync: None,
         },

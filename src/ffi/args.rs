@@ -179,6 +179,8 @@ pub(super) fn guard_error(function: &str, what: &str, e: GuardError) -> FfiError
         GuardError::History(h) => history_status(h),
         GuardError::Number(_) => dg_status::InvalidNumber,
         GuardError::UnknownList(_) => dg_status::NotFound,
+        // A `[cluster]` the policy file holds that cannot work: a policy error.
+        GuardError::Cluster(_) => dg_status::PolicyError,
     };
     FfiError::new(status, format_args!("{function}: {what}: {e}"))
 }

@@ -93,6 +93,8 @@ pub unsafe extern "C" fn dg_guard_open(
             let options = GuardOptions {
                 state_dir: dir.map(Into::into),
                 fsync: None,
+                // The policy's `[cluster]`, if any, selects the shared store.
+                cluster: None,
             };
             let (guard, _report) = Guard::open(Path::new(path), options)
                 .map_err(|e| guard_error(F, &format!("cannot open policy {path:?}"), e))?;

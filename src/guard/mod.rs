@@ -15,6 +15,7 @@ mod context;
 mod evaluate;
 mod gates;
 mod screens;
+mod store;
 #[cfg(test)]
 mod tests;
 mod trace;
@@ -25,10 +26,11 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 
+use crate::cluster::{ClusterConfig, ClusterError, RedisStore};
 use crate::decision::{Decision, Reason};
 use crate::history::{
-    AttemptId, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions, NewEvent, Outcome,
-    OutcomeSet, Query, RecoveryReport, Retention, Tag,
+    AttemptId, FsyncPolicy, History, HistoryError, NewEvent, Outcome, OutcomeSet, Query,
+    RecoveryReport, Retention, Tag,
 };
 use crate::lists::{NumberSet, OptOutOverlay};
 use crate::number::{self, Number, NumberError, ZoneId};
@@ -37,6 +39,7 @@ use crate::policy::{self, PolicyErrors, Snapshot};
 use callee::Callee;
 pub use context::CallContext;
 use evaluate::{Call, evaluate};
+use store::Store;
 pub use trace::{Explanation, Step, StepOutcome};
 use trace::{NoTrace, Recorder, Trace};
 
@@ -47,6 +50,9 @@ pub struct GuardOptions {
     pub state_dir: Option<PathBuf>,
     /// When journal writes reach the disk (default: see [`FsyncPolicy`]).
     pub fsync: Option<FsyncPolicy>,
+    /// A history shared by several dialer servers through Redis (docs/cluster.md);
+    /// overrides the policy's `[cluster]`. With one, `state_dir` is not used.
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// Why a guard could not be opened or a call could not be recorded.
@@ -60,6 +66,8 @@ pub enum GuardError {
     Number(#[from] NumberError),
     #[error("no list with id \"{0}\" in the policy; swap_list replaces a [[list]] by its id")]
     UnknownList(String),
+    #[error("{0}")]
+    Cluster(ClusterError),
 }
 
 /// A decision together with the attempt it reserved (for `check_and_reserve`).
@@ -114,8 +122,9 @@ pub struct Guard {
     /// Serialises writers (reload, swap, swap_list) so none loses another's update;
     /// readers never take it.
     writer: std::sync::Mutex<()>,
-    history: History,
-    overlay: OptOutOverlay,
+    store: Store,
+    /// Opt-outs recorded at run time (here, or on another node of a shared store).
+    overlay: Arc<OptOutOverlay>,
     /// The last contact-history failure (a full disk, a file-size limit), kept so that
     /// a `store_unavailable` deny can say why. Written on the failure path only.
     store_error: std::sync::Mutex<Option<String>>,
@@ -136,30 +145,12 @@ impl Guard {
         snap: Snapshot,
         options: GuardOptions,
     ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
-        let retention = snap.retention();
-        let overlay = OptOutOverlay::new();
-        let (history, report) = match &options.state_dir {
-            None => (History::with_retention(retention, 0), None),
-            Some(dir) => {
-                let defaults = JournalOptions::default();
-                let opts = JournalOptions {
-                    fsync: options.fsync.unwrap_or(defaults.fsync),
-                    retention,
-                    ..defaults
-                };
-                let (h, report) = History::open(dir, opts)?;
-                for (n, at) in h.opted_out() {
-                    if let Some(n) = Number::from_e164_digits(n) {
-                        overlay.insert(n, at);
-                    }
-                }
-                (h, Some(report))
-            }
-        };
+        let overlay = Arc::new(OptOutOverlay::new());
+        let (store, report) = Store::open(&snap, &options, &overlay)?;
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
             writer: std::sync::Mutex::new(()),
-            history,
+            store,
             overlay,
             store_error: std::sync::Mutex::new(None),
         };
@@ -201,14 +192,15 @@ impl Guard {
     /// a maintenance thread; checks and reservations go on meanwhile. Returns how many
     /// numbers were dropped.
     pub fn sweep(&self, now: Timestamp) -> usize {
-        self.history.sweep(now.as_second())
+        self.store.local().sweep(now.as_second())
     }
 
     fn swap_locked(&self, snap: Snapshot) -> Arc<Snapshot> {
         // Keep what the longest of the old and new policies needs: history pruned too
         // early could let a longer cap admit too many calls.
-        let (old, new) = (self.history.retention(), snap.retention());
-        self.history.set_retention(Retention {
+        let history = self.store.local();
+        let (old, new) = (history.retention(), snap.retention());
+        history.set_retention(Retention {
             keep: old.keep.max(new.keep),
             forever: OutcomeSet(old.forever.0 | new.forever.0),
             campaign_keep: old.campaign_keep.max(new.campaign_keep),
@@ -266,9 +258,16 @@ impl Guard {
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
         let callee = Callee::new(&snap, n, ctx);
-        let res = self.history.with_events(n, now, &mut |events| {
+        if !self.store.ready(&self.overlay) {
+            return Reservation {
+                decision: self.store_failed(&store::not_ready()),
+                attempt: None,
+            };
+        }
+        let local = self.store.local();
+        let res = self.store.seam().with_events(n, now, &mut |events| {
             let call = Call::new(&snap, ctx, &callee, events);
-            decision = evaluate(&call, &self.overlay, &self.history, &mut NoTrace);
+            decision = evaluate(&call, &self.overlay, local, &mut NoTrace);
             decision.is_allow().then(|| NewEvent::attempt(&q))
         });
         match res {
@@ -307,7 +306,8 @@ impl Guard {
     ) -> Result<AttemptId, GuardError> {
         let now = ctx.now.as_second();
         let id = self
-            .history
+            .store
+            .seam()
             .record_outcome(n, attempt, outcome, &query(ctx), now)?;
         if outcome == Outcome::OptOut {
             self.opt_out(n, ctx.now)?;
@@ -319,7 +319,7 @@ impl Guard {
     /// Journaled with the history when the guard has a state directory.
     pub fn opt_out(&self, n: Number, at: Timestamp) -> Result<(), GuardError> {
         let at = at.as_second();
-        self.history.record_opt_out(n, at)?;
+        self.store.seam().record_opt_out(n, at)?;
         self.overlay.insert(n, at);
         Ok(())
     }
@@ -337,9 +337,17 @@ impl Guard {
         }
     }
 
-    /// The contact history (for inspection and tests).
+    /// The contact history in this process (for inspection and tests): the store
+    /// itself, or the shared store's local replica.
     pub fn history(&self) -> &History {
-        &self.history
+        self.store.local()
+    }
+
+    /// The shared store, when the guard uses one (`[cluster]`): its counters say how
+    /// many reservations were decided locally while Redis was away and how many changes
+    /// wait to be sent (`local_decisions`, `pending`).
+    pub fn shared_store(&self) -> Option<&RedisStore> {
+        self.store.redis()
     }
 
     fn decide<T: Trace>(
@@ -352,14 +360,18 @@ impl Guard {
         // The history is a DRAM miss in a map of millions: read it only when a cap or
         // cool-off can apply to this number.
         let callee = Callee::new(snap, n, ctx);
+        if !self.store.ready(&self.overlay) {
+            return self.store_failed(&store::not_ready());
+        }
+        let local = self.store.local();
         if !callee.needs_history(snap) {
             let call = Call::new(snap, ctx, &callee, &[]);
-            return evaluate(&call, &self.overlay, &self.history, trace);
+            return evaluate(&call, &self.overlay, local, trace);
         }
         let mut decision = Decision::deny(Reason::StoreUnavailable);
-        let res = self.history.read(n, &mut |events| {
+        let res = self.store.seam().read(n, &mut |events| {
             let call = Call::new(snap, ctx, &callee, events);
-            decision = evaluate(&call, &self.overlay, &self.history, trace);
+            decision = evaluate(&call, &self.overlay, local, trace);
         });
         match res {
             Ok(()) => decision,

@@ -349,6 +349,10 @@ pub struct Snapshot {
     pub(crate) live_optout_rule: RuleId,
     /// What the contact history must keep for this policy.
     pub(crate) retention: Retention,
+    /// `[cluster]`: the shared store every node of this policy uses, if any.
+    pub(crate) cluster: Option<crate::cluster::ClusterConfig>,
+    /// xxh3 of the policy text: the same file gives the same hash on every node.
+    pub(crate) source_hash: u64,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -363,6 +367,17 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
+    /// `[cluster]`: the shared contact history this policy asks for, if any.
+    pub fn cluster(&self) -> Option<&crate::cluster::ClusterConfig> {
+        self.cluster.as_ref()
+    }
+
+    /// The hash (xxh3) of the policy text, the same on every node that reads the same
+    /// file; `version` also changes with the compile instant.
+    pub fn source_hash(&self) -> u64 {
+        self.source_hash
+    }
+
     /// The policy's `name`.
     pub fn name(&self) -> &str {
         &self.name

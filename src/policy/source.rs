@@ -18,6 +18,9 @@ macro_rules! rule_tables {
         #[serde(deny_unknown_fields)]
         pub struct PolicySource {
             pub policy: PolicyHeader,
+            /// Several dialer servers, one history (docs/cluster.md).
+            #[serde(default, skip_serializing)]
+            pub cluster: Option<crate::cluster::ClusterConfig>,
             $($(#[$meta])* #[serde(default)] pub $field: Vec<Spanned<$ty>>,)*
         }
 

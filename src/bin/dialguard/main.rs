@@ -86,9 +86,10 @@ struct RecordArgs {
     /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     policy: PathBuf,
-    /// Directory of the durable contact history the outcome is recorded in.
+    /// Directory of the durable contact history the outcome is recorded in (not needed
+    /// when the policy has a [cluster]: the outcome goes to the shared store).
     #[arg(long)]
-    state: PathBuf,
+    state: Option<PathBuf>,
     /// The instant of the call or its outcome (RFC 3339).
     #[arg(long)]
     at: String,
@@ -236,6 +237,7 @@ pub(crate) fn open_guard(
     let options = GuardOptions {
         state_dir: state.map(Path::to_owned),
         fsync,
+        cluster: None,
     };
     let (guard, report) = Guard::open(policy, options)?;
     if let Some(r) = report
@@ -342,7 +344,14 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
             "--attempt names one reservation: give exactly one NUMBER".into(),
         ));
     }
-    let guard = open_guard(&args.policy, Some(&args.state), fsync)?;
+    let guard = open_guard(&args.policy, args.state.as_deref(), fsync)?;
+    if args.state.is_none() && guard.shared_store().is_none() {
+        return Err(Fail(
+            "record needs --state DIR (or a policy with a [cluster] table): without one the \
+             outcome would be forgotten when the command ends"
+                .into(),
+        ));
+    }
     let snap = guard.snapshot();
     let mut ctx = CallContext::new(now).mode(mode);
     ctx.campaign = args.campaign.as_deref();

@@ -342,8 +342,19 @@ pub(crate) fn compile(
         return Err(PolicyErrors(cx.errors));
     };
     let retention = builder.retention();
-    let version =
-        xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes()) ^ now.cast_unsigned().rotate_left(32);
+    let cluster = src.cluster.take();
+    if let Some(Err(e)) = cluster
+        .as_ref()
+        .map(crate::cluster::ClusterConfig::validate)
+    {
+        return Err(PolicyErrors(vec![
+            PolicyError::new(origin.file, e.to_string())
+                .rule("[cluster]")
+                .hint("see docs/cluster.md for the keys and their defaults"),
+        ]));
+    }
+    let source_hash = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes());
+    let version = source_hash ^ now.cast_unsigned().rotate_left(32);
     Ok(Snapshot {
         name: src.policy.name.clone(),
         version,
@@ -364,6 +375,8 @@ pub(crate) fn compile(
         zones: Arc::new(zones),
         live_optout_rule,
         retention,
+        cluster,
+        source_hash,
     })
 }
 
