@@ -236,7 +236,8 @@ fn abandon(o: &mut String, r: &Report) {
             "<tr data-campaign=\"{c}\"><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\" data-value=\"{r}\">{pct:.2} %</td></tr>",
             a.connected,
             a.abandoned,
-            r = a.rate,
+            // The JSON's spelling of the number, so a reader can match the two.
+            r = serde_json::to_string(&a.rate).unwrap_or_default(),
             pct = a.rate * 100.0,
             c = esc(c)
         );
