@@ -55,7 +55,30 @@ pub(crate) fn evidence_between(
     since: i64,
     until: Option<i64>,
 ) -> Result<ComplaintEvidence, VerifyError> {
-    Ok(evidence_of(entries_for(dir, number, Some(since), until)?))
+    let from = since.saturating_sub(OUTCOME_LAG);
+    Ok(evidence_since(
+        entries_for(dir, number, Some(from), until)?,
+        since,
+    ))
+}
+
+/// How long after its reservation an outcome may be logged: evidence reads this much
+/// earlier, so an outcome in the period finds its reservation even just before it.
+pub(crate) const OUTCOME_LAG: i64 = 86_400;
+
+/// [`evidence_of`], keeping what happened from `since` on (a contact counts from its
+/// reservation's instant).
+pub(crate) fn evidence_since(entries: Vec<Entry>, since: i64) -> ComplaintEvidence {
+    let mut ev = evidence_of(entries);
+    let at = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|t| t.as_second() >= since)
+    };
+    ev.contacts.retain(|c| at(&c.at));
+    ev.checks.retain(|e| at(&e.at));
+    ev.complaints.retain(|e| at(&e.at));
+    ev
 }
 
 /// Groups one number's records into contacts, checks and complaints.

@@ -33,6 +33,8 @@ mod read;
 mod record;
 pub mod report;
 mod segment;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::path::PathBuf;

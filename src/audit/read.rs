@@ -141,6 +141,8 @@ pub struct VerifyReport {
     /// The last file ends with `close` (else the writer is running or died: records after
     /// the last hash cannot be vouched for).
     pub sealed: bool,
+    /// A writer holds the log (its last line may be half written, and is then skipped).
+    pub live: bool,
     /// Writers that died without closing (each recorded by the next file's header).
     pub recoveries: u64,
     /// Records dropped with the queue full, as the log counted them.
@@ -211,7 +213,23 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, VerifyError> {
             Ok(())
         },
     )?;
-    v.into_inner().finish(&files)
+    v.into_inner().finish(&files, being_written(dir))
+}
+
+/// True when a writer holds the log's lock: its last line may be half written (a batch
+/// in progress), which is then not a truncation. The lock is let go at once.
+fn being_written(dir: &Path) -> bool {
+    let Ok(d) = std::fs::File::open(dir) else {
+        return false;
+    };
+    match d.try_lock_shared() {
+        Ok(()) => {
+            let _ = d.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
 }
 
 #[derive(Default)]
@@ -421,8 +439,10 @@ impl Verifier {
         Ok(())
     }
 
-    fn finish(mut self, files: &[String]) -> Result<VerifyReport, VerifyError> {
-        if let Some((tf, tl, n)) = self.torn.take() {
+    fn finish(mut self, files: &[String], live: bool) -> Result<VerifyReport, VerifyError> {
+        if let Some((tf, tl, n)) = self.torn.take()
+            && !live
+        {
             return Err(brk(
                 &tf,
                 tl,
@@ -456,6 +476,7 @@ impl Verifier {
             files: self.files,
             last_hash: self.prev_hash.unwrap_or_default(),
             sealed: self.last_kind == "close",
+            live,
             recoveries: self.recoveries,
             dropped: self.dropped,
             pruned: self.pruned,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::evidence::{Contact, evidence_of};
+use super::evidence::{Contact, OUTCOME_LAG, evidence_since};
 use super::read::{Entry, VerifyError, for_each_entry};
 use crate::history::Outcome;
 
@@ -155,7 +155,7 @@ fn complaints(
         return Ok(list);
     }
     let keys: HashSet<String> = list.iter().map(|c| c.number.clone()).collect();
-    let since = from - EVIDENCE_DAYS * 86_400;
+    let since = from - EVIDENCE_DAYS * 86_400 - OUTCOME_LAG;
     let mut by_key: HashMap<String, Vec<Entry>> = HashMap::new();
     for_each_entry(dir, |e, _| {
         if let Some(k) = e.number_key()
@@ -178,14 +178,15 @@ fn complaints(
             .map(|v| {
                 v.iter()
                     .filter(|e| {
-                        e.at_secs().is_some_and(|t| t >= start && t <= received)
+                        e.at_secs()
+                            .is_some_and(|t| t >= start - OUTCOME_LAG && t <= received)
                             && e.kind != "complaint"
                     })
                     .cloned()
                     .collect()
             })
             .unwrap_or_default();
-        let ev = evidence_of(before);
+        let ev = evidence_since(before, start);
         c.checks = u64::try_from(ev.checks.len()).unwrap_or(u64::MAX);
         c.contacts = ev.contacts;
     }
