@@ -56,6 +56,17 @@ impl Shared {
     fn failed(&self) -> bool {
         self.failure.lock().map_or(true, |f| f.is_some())
     }
+
+    /// Records the first failure and wakes every durable caller waiting for its record.
+    fn fail(&self, why: String) {
+        if let Ok(mut f) = self.failure.lock() {
+            f.get_or_insert(why);
+        }
+        // Notified under the lock the waiters hold between their check and their wait,
+        // so none misses it.
+        let _held = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        self.done_cv.notify_all();
+    }
 }
 
 /// The source of "now" for rotation by day and trailer instants (a test can move it).
@@ -141,7 +152,15 @@ impl AuditLog {
         };
         let thread = std::thread::Builder::new()
             .name("dialguard-audit".into())
-            .spawn(move || w.run(&rx))
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || {
+                    let run = std::panic::AssertUnwindSafe(|| w.run(&rx));
+                    if std::panic::catch_unwind(run).is_err() {
+                        shared.fail("the audit writer panicked (a bug): records are lost".into());
+                    }
+                }
+            })
             .map_err(io_err_thread)?;
         Ok(AuditLog {
             tx: Some(tx),
@@ -281,9 +300,7 @@ impl AuditLog {
     }
 
     fn fail(&self, why: String) {
-        if let Ok(mut f) = self.shared.failure.lock() {
-            f.get_or_insert(why);
-        }
+        self.shared.fail(why);
     }
 }
 
@@ -479,9 +496,6 @@ impl Writer {
     }
 
     fn set_failure(&self, e: String) {
-        if let Ok(mut f) = self.shared.failure.lock() {
-            f.get_or_insert(e);
-        }
-        self.shared.done_cv.notify_all();
+        self.shared.fail(e);
     }
 }
