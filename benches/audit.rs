@@ -148,6 +148,7 @@ fn bench_hot_path(c: &mut Criterion) {
         r.lists = Arc::clone(&lists);
         r
     };
+    latency_p50(&guard, &ctx, &numbers, &to_record);
     let mut g = c.benchmark_group("audit/hot_path");
     g.sample_size(20);
     g.bench_function("check, log off", |b| {
@@ -172,6 +173,54 @@ fn bench_hot_path(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// The median and 99th percentile of one call (ns), log off and on, in the same run:
+/// 200 rounds of 1,000 timed calls, the log flushed between rounds (untimed) so the
+/// queue never fills, i.e. the dialer's rate stays within what the writer sustains.
+fn latency_p50(
+    guard: &Guard,
+    ctx: &CallContext<'_>,
+    numbers: &[Number],
+    to_record: &dyn Fn(Number, Decision) -> DecisionRecord,
+) {
+    const ROUNDS: usize = 200;
+    const CALLS: usize = 1000;
+    let percentiles = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        (v[v.len() / 2], v[v.len() * 99 / 100])
+    };
+    let mut off = Vec::with_capacity(ROUNDS * CALLS);
+    for k in 0..ROUNDS * CALLS {
+        let n = numbers[k % numbers.len()];
+        let t = Instant::now();
+        black_box(guard.check_number(black_box(n), ctx));
+        off.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+    let mut on = Vec::with_capacity(ROUNDS * CALLS);
+    with_log(
+        |d: &Path| AuditConfig::new(d),
+        |log| {
+            for _ in 0..ROUNDS {
+                for k in 0..CALLS {
+                    let n = numbers[k % numbers.len()];
+                    let t = Instant::now();
+                    let d = guard.check_number(black_box(n), ctx);
+                    black_box(log.record(to_record(n, d)));
+                    on.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                }
+                log.flush().expect("flush");
+            }
+        },
+    );
+    let (off50, off99) = percentiles(off);
+    let (on50, on99) = percentiles(on);
+    // Display only: a ratio of two medians.
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = on50 as f64 / off50.max(1) as f64;
+    println!(
+        "audit/hot_path latency: check p50 {off50} ns (p99 {off99}), with the log on p50 {on50} ns (p99 {on99}): {ratio:.2}x"
+    );
 }
 
 criterion_group!(benches, bench_writer, bench_hot_path);

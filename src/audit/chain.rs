@@ -13,10 +13,12 @@ pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000
 const H_FIELD: &[u8] = b",\"h\":\"";
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    // By table: `write!` per byte was a visible share of the writer's time per record.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
 }

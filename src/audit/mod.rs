@@ -96,7 +96,8 @@ fn default_rotate_bytes() -> u64 {
 }
 
 fn default_queue() -> usize {
-    65_536
+    // About 3.5 MB of slots (records are held by value).
+    16_384
 }
 
 /// What happens to a record when the writer's queue is full.

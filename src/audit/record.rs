@@ -119,7 +119,25 @@ impl DecisionRecord {
 
 /// RFC 3339 UTC, seconds; out-of-range instants are written as their number.
 pub(crate) fn rfc3339(t: i64) -> String {
-    jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string())
+    // Years 1000-9999 by hand (the writer formats one or two per record); others by jiff.
+    const FROM: i64 = -30_610_224_000; // 1000-01-01T00:00:00Z
+    const TO: i64 = 253_402_207_200; // where jiff ends (9999-12-30T22:00:00Z)
+    if !(FROM..TO).contains(&t) {
+        return jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string());
+    }
+    let mut s = ymd(day_number(t));
+    let secs = t.rem_euclid(86_400);
+    for (i, v) in [secs / 3600, secs / 60 % 60, secs % 60]
+        .into_iter()
+        .enumerate()
+    {
+        s.push(if i == 0 { 'T' } else { ':' });
+        // v < 60: two digits.
+        s.push(char::from(b'0' + u8::try_from(v / 10).unwrap_or(0)));
+        s.push(char::from(b'0' + u8::try_from(v % 10).unwrap_or(0)));
+    }
+    s.push('Z');
+    s
 }
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
@@ -129,7 +147,7 @@ pub(crate) fn ymd(days: i32) -> String {
 
 /// The UTC day number of an instant (clamped to the days a date can show).
 pub(crate) fn day_number(t: i64) -> i32 {
-    let d = t.div_euclid(86_400).clamp(-700_000, 2_900_000);
+    let d = t.div_euclid(86_400).clamp(-800_000, 3_000_000);
     i32::try_from(d).unwrap_or(0)
 }
 

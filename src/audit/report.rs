@@ -1,7 +1,7 @@
 //! The compliance report over a period of the log: decisions by verdict, reason, rule,
 //! campaign and day; calls placed without an allowing decision (must be none); registry
 //! age at each call; abandon rate per campaign; complaints with their evidence. JSON,
-//! CSV (fields in docs/report.md) or one static HTML page ([`super::html`]).
+//! CSV (fields in docs/report.md) or one static HTML page (`html.rs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -171,3 +171,24 @@ fn a_complaint_finds_the_contacts_before_it_and_the_decisions_that_allowed_them(
         assert_eq!(text.contains("+393471234567"), !pseudonymize);
     }
 }
+
+#[test]
+fn instants_are_written_as_jiff_would_write_them() {
+    for t in [
+        0,
+        1,
+        59,
+        3599,
+        86_399,
+        951_782_400,
+        DAY + 45_296,
+        -1,
+        -86_401,
+        -30_610_224_000,
+        253_402_207_199,
+        253_402_207_200,
+    ] {
+        let want = jiff::Timestamp::from_second(t).unwrap().to_string();
+        assert_eq!(record::rfc3339(t), want, "{t}");
+    }
+}
