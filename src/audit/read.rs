@@ -19,25 +19,45 @@ const MAX_LINE: u64 = 1 << 20;
 pub struct Entry {
     pub seq: u64,
     pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_hmac: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_hash: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lists: Vec<EntryList>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub complaint: Option<EntryComplaint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<u64>,
 }
 
