@@ -192,3 +192,36 @@ fn instants_are_written_as_jiff_would_write_them() {
         assert_eq!(record::rfc3339(t), want, "{t}");
     }
 }
+
+#[test]
+fn the_log_can_be_shared_between_deciding_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<AuditLog>();
+    shared::<DecisionRecord>();
+}
+
+#[test]
+fn a_failed_writer_says_why_and_counts_every_later_record_as_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("audit");
+    let mut cfg = AuditConfig::new(&dir);
+    cfg.rotate_bytes = 4096;
+    let now = Arc::new(AtomicI64::new(DAY));
+    let log = AuditLog::open_with_clock(&cfg, clock(&now)).unwrap();
+    // The next file's name is taken (by a directory): the rotation cannot create it.
+    std::fs::create_dir(dir.join("audit-000002-20260316.jsonl")).unwrap();
+    for i in 0..100 {
+        log.record(rec(RecordKind::Check, DAY + i, 390_200_000_000));
+    }
+    let e = log.flush().unwrap_err();
+    assert!(e.contains("create a log file"), "{e}");
+    assert!(log.failure().is_some_and(|f| f.contains("audit-000002")));
+    let (written, lost) = (log.records_written(), log.lost());
+    assert!(written > 0 && lost > 0, "{written} {lost}");
+    assert_eq!(written + lost, 100);
+    // Later records: not written, counted, and the caller is told once the writer has them.
+    log.record(rec(RecordKind::Check, DAY, 390_200_000_000));
+    assert!(log.flush().is_err());
+    assert_eq!(log.lost(), lost + 1);
+    assert!(log.close().is_err());
+}

@@ -149,6 +149,7 @@ impl AuditLog {
             clock,
             shared: Arc::clone(&shared),
             received: 0,
+            pending: 0,
             _lock: lock,
         };
         let thread = std::thread::Builder::new()
@@ -375,6 +376,8 @@ struct Writer {
     clock: Clock,
     shared: Arc<Shared>,
     received: u64,
+    /// Records sealed into `buf` and not yet written.
+    pending: u64,
     _lock: File,
 }
 
@@ -383,7 +386,6 @@ impl Writer {
         let mut waiting = Vec::new();
         while let Some(first) = next(rx, self.durable) {
             let mut sync = self.durable;
-            let mut n = 0u64;
             let mut msg = Some(first);
             let day = chain::day_of((self.clock)());
             for _ in 0..BATCH {
@@ -400,9 +402,7 @@ impl Writer {
                         if let Err(e) = self.push(&r, &day) {
                             self.set_failure(e);
                             self.shared.lost.fetch_add(1, Ordering::Relaxed);
-                            continue;
                         }
-                        n += 1;
                     }
                     Msg::Flush { sync: s, done } => {
                         sync |= s;
@@ -410,15 +410,8 @@ impl Writer {
                     }
                 }
             }
-            let result = self.write_out(sync);
-            match &result {
-                Ok(()) => {
-                    self.shared.written.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    self.set_failure(e.clone());
-                    self.shared.lost.fetch_add(n, Ordering::Relaxed);
-                }
+            if let Err(e) = self.write_out(sync) {
+                self.set_failure(e);
             }
             let reply = self.failure_now().map_or(Ok(()), Err);
             for done in waiting.drain(..) {
@@ -444,6 +437,7 @@ impl Writer {
         self.last_hash = chain::seal(&out, &self.last_hash, &mut self.buf);
         self.seq += 1;
         self.seg.records += 1;
+        self.pending += 1;
         Ok(())
     }
 
@@ -487,6 +481,19 @@ impl Writer {
 
     /// Writes the buffer to the current file (and syncs it when asked).
     fn write_out(&mut self, sync: bool) -> Result<(), String> {
+        // Records count as written once in the file (and synced when asked), else lost.
+        let pending = std::mem::take(&mut self.pending);
+        let r = self.write_buf(sync);
+        let counter = if r.is_ok() {
+            &self.shared.written
+        } else {
+            &self.shared.lost
+        };
+        counter.fetch_add(pending, Ordering::Relaxed);
+        r
+    }
+
+    fn write_buf(&mut self, sync: bool) -> Result<(), String> {
         if self.failed() {
             self.buf.clear();
             return Err(self.failure_now().unwrap_or_default());
