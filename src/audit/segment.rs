@@ -39,6 +39,9 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, AuditError> {
             .map_err(io_err("make the log directory owner-only (chmod 700)", dir))?;
     }
     let handle = File::open(dir).map_err(io_err("open the log directory", dir))?;
+    // Under `ulimit -f` a write past the limit then fails (the writer reports it)
+    // instead of killing the process without a word.
+    crate::history::state_dir::ignore_file_size_signal();
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
     loop {
         match handle.try_lock() {
