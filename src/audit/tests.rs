@@ -219,8 +219,11 @@ fn a_failed_writer_says_why_and_counts_every_later_record_as_lost() {
     let (written, lost) = (log.records_written(), log.lost());
     assert!(written > 0 && lost > 0, "{written} {lost}");
     assert_eq!(written + lost, 100);
-    // Later records: not written, counted, and the caller is told once the writer has them.
-    log.record(rec(RecordKind::Check, DAY, 390_200_000_000));
+    // Later records: refused at once, and counted.
+    assert_eq!(
+        log.record(rec(RecordKind::Check, DAY, 390_200_000_000)),
+        Logged::Lost
+    );
     assert!(log.flush().is_err());
     assert_eq!(log.lost(), lost + 1);
     assert!(log.close().is_err());

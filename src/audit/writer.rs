@@ -47,6 +47,8 @@ struct Shared {
     written: AtomicU64,
     dropped: AtomicU64,
     lost: AtomicU64,
+    /// Set with `failure`: read on the hot path without a lock.
+    broken: std::sync::atomic::AtomicBool,
     failure: Mutex<Option<String>>,
     /// Records the writer has received and written out (and synced when durable).
     done: Mutex<u64>,
@@ -55,7 +57,7 @@ struct Shared {
 
 impl Shared {
     fn failed(&self) -> bool {
-        self.failure.lock().map_or(true, |f| f.is_some())
+        self.broken.load(Ordering::Acquire)
     }
 
     /// Records the first failure and wakes every durable caller waiting for its record.
@@ -63,6 +65,7 @@ impl Shared {
         if let Ok(mut f) = self.failure.lock() {
             f.get_or_insert(why);
         }
+        self.broken.store(true, Ordering::Release);
         // Notified under the lock the waiters hold between their check and their wait,
         // so none misses it.
         let _held = self.done.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,9 +180,11 @@ impl AuditLog {
 
     /// Hands a record to the writer. Under `when_full = "block"` waits for room in the
     /// queue; under `"drop"` drops and counts it instead. With `durable = true`, returns
-    /// only once the record is on disk.
+    /// only once the record is on disk. Once the writer has failed, returns
+    /// [`Logged::Lost`] at once (a caller bound to log every decision denies then).
     pub fn record(&self, r: DecisionRecord) -> Logged {
-        let Some(tx) = &self.tx else {
+        let Some(tx) = self.tx.as_ref().filter(|_| !self.shared.failed()) else {
+            self.shared.lost.fetch_add(1, Ordering::Relaxed);
             return Logged::Lost;
         };
         let msg = Msg::Record(r);
