@@ -140,10 +140,8 @@ fn bench_hot_path(c: &mut Criterion) {
         r.purpose = ctx.purpose;
         r.verdict = Some(d.verdict());
         r.reason = d.reason();
-        r.rule = d
-            .rule()
-            .and_then(|id| rules.get(usize::from(id.0)).cloned());
-        r.until = d.until();
+        r.rule = d.rule().and_then(|id| rules.get(id.index()).cloned());
+        r.until = d.until().map(|t| t.as_second());
         r.policy_version = snap.version();
         r.lists = Arc::clone(&lists);
         r

@@ -1,7 +1,7 @@
 //! Time-zone hot path: table lookups vs jiff, and a 3-window `open_at`.
 //!
 //! Queries cycle through 4096 pseudo-random (zone, instant) pairs in 2025–2035 over the
-//! 8 zones of hardware.md §3.6, so branch prediction cannot learn one answer.
+//! 8 zones below (the US mainland, Europe and two with other offsets), so branch prediction cannot learn one answer.
 //!
 //! Run: `cargo bench --bench calendar -- --warm-up-time 1 --measurement-time 3`
 

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dialguard::Number;
-use dialguard::lists::{NumberSet, compile_text_list, open_compiled, write_compiled};
+use dialguard::lists::{
+    LineFormat, NumberSet, compile_list_file, compile_text_list, open_compiled, write_compiled,
+};
 
 /// Deterministic generator (splitmix64).
 struct Rng(u64);
@@ -29,10 +31,10 @@ impl Rng {
     }
 }
 
-/// NANP-like registry (research/hardware.md §3.3): numbers cluster in active
-/// exchanges (1-NPA-NXX, NPA and NXX in 200–999), each active exchange with a
-/// density drawn from U(0, 16 %). About `target` numbers. Returns (sorted numbers,
-/// active exchange ids).
+/// NANP-like registry (the shape used while designing the set, as in
+/// src/lists/synthetic.rs): numbers cluster in active exchanges (1-NPA-NXX, NPA and NXX
+/// in 200–999), each active exchange with a density drawn from U(0, 16 %). About
+/// `target` numbers. Returns (sorted numbers, active exchange ids).
 fn clustered(target: usize, seed: u64) -> (Vec<u64>, Vec<u64>) {
     let mut rng = Rng(seed);
     let all = 800 * 800u64;
@@ -251,6 +253,35 @@ fn build_and_files(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(format!("clustered/{order}"), |b| {
             b.iter(|| compile_text_list(&input, &output, Some(20_777), None).expect("compile"))
+        });
+    }
+    // The US DNC download's area-code split against the same numbers as E.164 text:
+    // both must compile in one pass at about the same speed.
+    let nanp: Vec<u64> = shuffled
+        .iter()
+        .map(|n| 12_000_000_000 + n % 7_999_999_999)
+        .collect();
+    let (mut e164, mut split) = (Vec::new(), Vec::new());
+    for n in &nanp {
+        let (area, local) = ((n / 10_000_000) % 1000, n % 10_000_000);
+        writeln!(e164, "+{n}").expect("write to Vec");
+        writeln!(split, "{area},{local:07}").expect("write to Vec");
+    }
+    for (name, text, format) in [
+        ("nanp-e164/1M", &e164, LineFormat::E164),
+        (
+            "nanp-area-code-split/1M",
+            &split,
+            LineFormat::AreaCodeSplit { delimiter: b',' },
+        ),
+    ] {
+        let input = dir.path().join(format!("{}.txt", name.replace('/', "-")));
+        std::fs::write(&input, text).expect("write input");
+        g.throughput(Throughput::Elements(nanp.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                compile_list_file(&input, &output, None, None, format, false).expect("compile")
+            })
         });
     }
     g.finish();

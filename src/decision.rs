@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use jiff::Timestamp;
+
 /// What the guard answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
@@ -43,7 +45,7 @@ macro_rules! reasons {
             /// Every reason, in code order.
             pub const ALL: &'static [Reason] = &[$(Reason::$variant,)*];
 
-            /// The stable snake_case name (CLI.md).
+            /// The stable snake_case name (docs/cli.md).
             pub const fn name(self) -> &'static str {
                 match self { $(Reason::$variant => $name,)* }
             }
@@ -104,19 +106,31 @@ impl fmt::Display for Reason {
 
 /// Index of a rule in the snapshot's rule table (see `Snapshot::rule`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RuleId(pub u16);
+pub struct RuleId(u16);
 
 impl RuleId {
     /// Used where no policy rule decided (e.g. an invalid number, no policy loaded).
     pub const NONE: RuleId = RuleId(u16::MAX);
 
     /// The id of the rule at `index` in a snapshot's rule table; `None` past the last
-    /// id a snapshot can hold (the compiler refuses policies with more rules).
-    pub(crate) fn from_index(index: usize) -> Option<RuleId> {
+    /// id a snapshot can hold (the compiler refuses policies with more rules). The one
+    /// constructor: every other id comes from here or is [`NONE`](Self::NONE).
+    pub fn from_index(index: usize) -> Option<RuleId> {
         u16::try_from(index)
             .ok()
             .filter(|&i| i != u16::MAX)
             .map(RuleId)
+    }
+
+    /// Position in the snapshot's rule table (`u16::MAX as usize` for [`NONE`](Self::NONE),
+    /// which no table reaches).
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The raw value, for encodings (the C ABI's `rule`, `DG_RULE_NONE` for `NONE`).
+    pub const fn raw(self) -> u16 {
+        self.0
     }
 }
 
@@ -167,7 +181,10 @@ impl Constraints {
 ///
 /// ```
 /// use dialguard::{Decision, Reason, RuleId, Verdict};
-/// let d = Decision::Defer { until: 1_773_651_600, reason: Reason::OutsideWindow, rule: RuleId(3) };
+/// use jiff::Timestamp;
+/// let until: Timestamp = "2026-03-16T09:00:00Z".parse().unwrap();
+/// let rule = RuleId::from_index(3).unwrap();
+/// let d = Decision::Defer { until, reason: Reason::OutsideWindow, rule };
 /// assert_eq!(d.verdict(), Verdict::Defer);
 /// assert_eq!(d.reason(), Some(Reason::OutsideWindow));
 /// ```
@@ -177,9 +194,9 @@ pub enum Decision {
     Allow { constraints: Constraints },
     /// Do not dial.
     Deny { reason: Reason, rule: RuleId },
-    /// Do not dial before `until` (Unix seconds, UTC).
+    /// Do not dial before `until`.
     Defer {
-        until: i64,
+        until: Timestamp,
         reason: Reason,
         rule: RuleId,
     },
@@ -224,8 +241,8 @@ impl Decision {
         }
     }
 
-    /// The earliest lawful instant (Unix seconds), for defer.
-    pub const fn until(&self) -> Option<i64> {
+    /// The earliest lawful instant, for defer.
+    pub const fn until(&self) -> Option<Timestamp> {
         match self {
             Decision::Defer { until, .. } => Some(*until),
             _ => None,
@@ -264,5 +281,23 @@ mod tests {
             ["require_live_agent", "no_predictive"]
         );
         assert!(Constraints::NONE.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod rule_id_tests {
+    use super::RuleId;
+
+    #[test]
+    fn rule_ids_round_trip_and_never_forge_none() {
+        for i in [0, 1, 1000, usize::from(u16::MAX) - 1] {
+            let r = RuleId::from_index(i).unwrap();
+            assert_eq!(r.index(), i);
+            assert_eq!(RuleId::from_index(usize::from(r.raw())), Some(r));
+        }
+        // The sentinel and anything past it cannot be made from an index.
+        assert_eq!(RuleId::from_index(usize::from(u16::MAX)), None);
+        assert_eq!(RuleId::from_index(usize::MAX), None);
+        assert_eq!(RuleId::NONE.raw(), u16::MAX);
     }
 }

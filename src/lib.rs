@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod cluster;
 pub mod decision;
 pub mod ffi;
 pub mod guard;
@@ -22,3 +23,8 @@ pub use decision::{Constraints, Decision, Reason, RuleId, Verdict};
 pub use guard::{CallContext, Guard, GuardOptions};
 pub use number::Number;
 pub use policy::{Mode, Purpose, Snapshot};
+
+/// The README's Rust examples, compiled and run by `cargo test` so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -502,3 +502,61 @@ fn state_files_are_owner_only_whatever_the_umask() {
     assert!(status.success());
     assert_eq!(mode(&out), 0o600);
 }
+
+/// E.164 digits from C (`dg_check_e164`, `dg_check_batch`) had only their digit count
+/// checked: `1`, `39` or `3912` are no number any rule covers, and were allowed (found
+/// by the Kamailio integration's review). They are now invalid numbers, as the same
+/// digits written `+1`, `+39`, `+3912` are.
+#[test]
+fn e164_digits_from_c_are_validated_like_text() {
+    use dialguard::ffi::*;
+    let policy = std::ffi::CString::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/it/policy.toml"
+    ))
+    .unwrap();
+    let mut g = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { dg_guard_open(policy.as_ptr(), std::ptr::null(), &mut g) },
+        dg_status::Ok
+    );
+    let ctx = dg_context {
+        now_unix_ms: 1_795_770_000_000, // Friday 10:00 in Rome
+        campaign: std::ptr::null(),
+        subject: std::ptr::null(),
+        caller_id: std::ptr::null(),
+        caller_id_e164: 3_908_440_000_000,
+        purpose: dg_purpose::Sales as u32,
+        mode: dg_mode::Preview as u32,
+    };
+    let bad = [1u64, 39, 3912, 4402079460018, 1_000_000_000_000_000];
+    for digits in bad {
+        let mut d = std::mem::MaybeUninit::<dg_decision>::zeroed();
+        let st = unsafe { dg_check_e164(g, digits, &ctx, d.as_mut_ptr()) };
+        let d = unsafe { d.assume_init() };
+        assert_eq!(st, dg_status::InvalidNumber, "{digits}");
+        assert_eq!(d.verdict, dg_verdict::Deny as u32, "{digits}");
+        assert_eq!(d.reason, Reason::InvalidNumber as u32, "{digits}");
+    }
+    let mut batch = [390_255_551_234u64, 1, 39, 3912];
+    let mut out = [std::mem::MaybeUninit::<dg_decision>::zeroed(); 4];
+    let st = unsafe {
+        dg_check_batch(
+            g,
+            batch.as_mut_ptr(),
+            batch.len(),
+            &ctx,
+            out.as_mut_ptr().cast(),
+        )
+    };
+    assert_eq!(st, dg_status::Ok);
+    let out: Vec<dg_decision> = out.iter().map(|d| unsafe { d.assume_init() }).collect();
+    assert_eq!(out[0].verdict, dg_verdict::Allow as u32);
+    for d in &out[1..] {
+        assert_eq!(
+            (d.verdict, d.reason),
+            (dg_verdict::Deny as u32, Reason::InvalidNumber as u32)
+        );
+    }
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+}

@@ -177,6 +177,46 @@ fn minimal_example_prints_exact_decisions() {
     assert_eq!(stdout(&out), MINIMAL_OUTPUT);
 }
 
+const ASTERISK_OUTPUT: &str = "\
+DIALGUARD(02 5555 1234,+390299990000,winter) = allow none - 0 attempt=yes
+DIALGUARD_OUTCOME(02 5555 1234,<attempt>)=busy -> 0
+DIALGUARD(02 1234 5678,+390299990000,winter) = deny registry rpo 0 attempt=no
+DIALGUARD(02 5555 1234,,winter) = deny caller_id it-cli 0 attempt=no
+DIALGUARD(12,+390299990000,winter) = deny invalid_number - 0 attempt=no
+";
+
+const FREESWITCH_OUTPUT: &str = "\
+api dialguard 0255554321 +390299990000 winter -> allow none - 0 attempt=yes
+api dialguard_outcome 0255554321 <attempt> 3 -> +OK
+api dialguard 0212345678 +390299990000 winter -> deny registry rpo 0 attempt=no
+api dialguard 899123456 +390299990000 winter -> deny suppression premium-prefixes 0 attempt=no
+api dialguard 12 +390299990000 -> deny invalid_number - 0 attempt=no
+";
+
+/// The Asterisk dialplan function and the FreeSWITCH API command (examples/c; the servers
+/// are not packaged here, so their few declarations are stand-ins in each file): the
+/// dialguard calls they make, compiled as C99 and run against the example policy.
+#[test]
+fn asterisk_and_freeswitch_examples_compile_and_decide() {
+    let dir = LinkDir::new();
+    for (source, name, want) in [
+        (
+            "examples/c/asterisk_func.c",
+            "asterisk_func",
+            ASTERISK_OUTPUT,
+        ),
+        (
+            "examples/c/freeswitch_api.c",
+            "freeswitch_api",
+            FREESWITCH_OUTPUT,
+        ),
+    ] {
+        let exe = dir.build("cc", source, name, C99);
+        let out = run(Command::new(exe).arg(policy()));
+        assert_eq!(stdout(&out), want, "{source}");
+    }
+}
+
 #[test]
 fn every_function_rejects_bad_arguments_and_fails_closed() {
     let dir = LinkDir::new();

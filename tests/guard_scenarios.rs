@@ -82,11 +82,7 @@ fn show(g: &Guard, d: Decision) -> String {
             )
         }
         Decision::Deny { reason, .. } => format!("deny {reason} {}", rule(&d)),
-        Decision::Defer { until, reason, .. } => format!(
-            "defer {reason} {} {}",
-            rule(&d),
-            Timestamp::from_second(until).unwrap()
-        ),
+        Decision::Defer { until, reason, .. } => format!("defer {reason} {} {}", rule(&d), until),
     }
 }
 
@@ -718,11 +714,11 @@ fn run_time_optouts_are_visible_at_once() {
     let f = it_lists();
     let n = f.num("02 5555 1111");
     assert_eq!(f.at("02 5555 1111", FRI), "allow");
-    f.guard.opt_out(n, secs(FRI)).unwrap();
+    f.guard.opt_out(n, ts(FRI)).unwrap();
     assert_eq!(f.at("02 5555 1111", FRI), "deny optout live-optout");
     // Also when a consent exempting it from the registry is on file.
     let m = f.num("06 1234 5678");
-    f.guard.opt_out(m, secs(FRI)).unwrap();
+    f.guard.opt_out(m, ts(FRI)).unwrap();
     assert_eq!(f.at("06 1234 5678", FRI), "deny optout live-optout");
 
     // An opt_out outcome puts the number on the live list too.
@@ -1181,7 +1177,7 @@ fn hot_swap_under_load_never_gives_an_unexpected_verdict() {
     let f = Arc::new(Fixture::new(&hours_policy("09:00"), &[]));
     let ctx_at = ts("2026-11-27T09:30:00+01:00");
     let expected_a = Decision::ALLOW;
-    let opens_at = secs("2026-11-27T09:00:00Z");
+    let opens_at = ts("2026-11-27T09:00:00Z");
     let stop = Arc::new(AtomicBool::new(false));
     let checks = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -1268,7 +1264,7 @@ fn history_survives_reopening_the_state_directory() {
         .unwrap();
         g.opt_out(
             number::parse("+39 02 5555 0000", None).unwrap(),
-            secs("2026-11-27T09:00:00Z"),
+            ts("2026-11-27T09:00:00Z"),
         )
         .unwrap();
     }

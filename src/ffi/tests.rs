@@ -5,6 +5,9 @@ use std::ptr;
 
 use super::boundary::{FfiError, boundary, set_last_error};
 use super::*;
+use crate::decision::{Decision, Reason, RuleId};
+use crate::history::Outcome;
+use crate::policy::{Mode, Purpose};
 
 fn last_error() -> String {
     let mut buf = [0 as c_char; 1024];
@@ -82,7 +85,7 @@ fn enum_mirrors_match_the_rust_codes() {
         assert_eq!(Outcome::from_code(c as u8), Some(o));
     }
     assert_eq!(dg_verdict::Defer as u32, crate::Verdict::Defer as u32);
-    assert_eq!(DG_RULE_NONE, u32::from(RuleId::NONE.0));
+    assert_eq!(DG_RULE_NONE, u32::from(RuleId::NONE.raw()));
     use crate::decision::Constraints;
     assert_eq!(
         DG_CONSTRAINT_REQUIRE_LIVE_AGENT,

@@ -69,7 +69,7 @@ impl Outcome {
     pub const NAMES: &'static str =
         "no_answer, busy, answered, abandoned, machine, refused, opt_out, wrong_number";
 
-    /// The snake_case name used in policies (POLICY.md).
+    /// The snake_case name used in policies (docs/policy.md).
     pub const fn name(self) -> &'static str {
         match self {
             Outcome::NoAnswer => "no_answer",

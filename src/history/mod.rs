@@ -35,12 +35,15 @@ pub use rules::{
     Retention, RuleRef, Span, cap_clear_at, clear_at, cooloff_clear_at, live_agent_pending,
 };
 pub use store::{History, KeyHasher, NumberHasher};
+// The shared store (crate::cluster) computes new event lists with the same code as the
+// in-process store, so both engines cannot diverge.
+pub(crate) use slot::Slot;
 
 use crate::Number;
 
-/// The storage seam: [`History`] implements it in process; a shared store for several
-/// dialer servers (Redis/Valkey) will implement it next. Every method is atomic per
-/// number.
+/// The storage seam: [`History`] implements it in process, and
+/// [`crate::cluster::RedisStore`] for several dialer servers sharing Redis/Valkey.
+/// Every method is atomic per number.
 pub trait HistoryStore: Send + Sync {
     /// Runs `f` on the number's events (ordered by instant, expired ones pruned) under
     /// the number's lock; if it returns `Some(event)`, appends it at `t` (journal first)
@@ -173,6 +176,16 @@ pub enum HistoryError {
     Poisoned {
         /// The earlier failure.
         reason: String,
+    },
+
+    /// The shared store (Redis) could not be reached or answered wrongly in time; nothing
+    /// of this call was recorded (a guard answers deny `store_unavailable`).
+    #[error("shared history unavailable: {what}; {hint}")]
+    Unavailable {
+        /// What failed (the server address, never its password, and the cause).
+        what: String,
+        /// What to do about it.
+        hint: &'static str,
     },
 }
 

@@ -294,6 +294,7 @@ pub struct CompileStats {
     pub output_bytes: u64,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Fast {
     Blank,
     Entry(u64, Option<i32>),
@@ -353,6 +354,75 @@ fn fast_entry(b: &[u8], at: usize) -> (Fast, usize) {
     }
 }
 
+/// How the lines of a list file are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineFormat {
+    /// One number a line (E.164 digits, `+` optional), an optional `,YYYY-MM-DD`.
+    E164,
+    /// A NANP number split over two fields, area code then the 7-digit local number
+    /// (the US National DNC download: `201,5550123`); fields may be quoted and more
+    /// fields may follow. The number gets the +1.
+    AreaCodeSplit {
+        /// The field separator (one ASCII byte).
+        delimiter: u8,
+    },
+}
+
+/// Reads an area-code-split line (`201,5550123`, `"201","5550123",...`) that starts at
+/// `at`, without allocating.
+#[inline]
+fn area_code_entry(b: &[u8], at: usize, delimiter: u8) -> (Fast, usize) {
+    let n = b.len();
+    let eol = |i: usize| {
+        b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(n, |k| i + k + 1)
+    };
+    let skip_ws = |mut i: usize| {
+        while i < n && matches!(b[i], b' ' | b'\t' | b'\r' | b'"') {
+            i += 1;
+        }
+        i
+    };
+    let digits = |mut i: usize, want: usize| -> Option<(u64, usize)> {
+        let mut v = 0u64;
+        for _ in 0..want {
+            let d = *b.get(i).filter(|c| c.is_ascii_digit())?;
+            v = v * 10 + u64::from(d - b'0');
+            i += 1;
+        }
+        // Exactly `want` digits: the next byte must not be one.
+        (!b.get(i).is_some_and(u8::is_ascii_digit)).then_some((v, i))
+    };
+    let mut i = skip_ws(at);
+    if i == n || b[i] == b'\n' || b[i] == b'#' {
+        return (Fast::Blank, eol(i));
+    }
+    let Some((area, next)) = digits(i, 3) else {
+        return (Fast::Slow, eol(i));
+    };
+    i = skip_ws(next);
+    if b.get(i) != Some(&delimiter) {
+        return (Fast::Slow, eol(i));
+    }
+    let Some((local, next)) = digits(skip_ws(i + 1), 7) else {
+        return (Fast::Slow, eol(i));
+    };
+    i = skip_ws(next);
+    match b.get(i) {
+        None => (
+            Fast::Entry(10_000_000_000 + area * 10_000_000 + local, None),
+            n,
+        ),
+        Some(&c) if c == b'\n' || c == delimiter => (
+            Fast::Entry(10_000_000_000 + area * 10_000_000 + local, None),
+            eol(i),
+        ),
+        Some(_) => (Fast::Slow, eol(i)),
+    }
+}
+
 /// Compiles a text list into a compiled list file, streaming the input in 4 MiB
 /// blocks without a per-line allocation.
 ///
@@ -366,6 +436,26 @@ pub fn compile_text_list(
     output: &Path,
     snapshot_date: Option<i32>,
     parse_digits: Option<&ParseFn>,
+) -> Result<CompileStats, ListError> {
+    compile_list_file(
+        input,
+        output,
+        snapshot_date,
+        parse_digits,
+        LineFormat::E164,
+        false,
+    )
+}
+
+/// [`compile_text_list`] for any [`LineFormat`], optionally skipping a header line:
+/// a registry export compiles in the same single pass as plain E.164 text.
+pub fn compile_list_file(
+    input: &Path,
+    output: &Path,
+    snapshot_date: Option<i32>,
+    parse_digits: Option<&ParseFn>,
+    format: LineFormat,
+    skip_header: bool,
 ) -> Result<CompileStats, ListError> {
     let (file, input_bytes) = super::open_regular(input, u64::MAX, "")?;
     let mut file = super::bounded(file, input_bytes);
@@ -413,16 +503,31 @@ pub fn compile_text_list(
         }
         while at < block.len() {
             stats.lines += 1;
-            let (fast, next) = fast_entry(block, at);
+            let (fast, next) = match format {
+                LineFormat::E164 => fast_entry(block, at),
+                LineFormat::AreaCodeSplit { delimiter } => area_code_entry(block, at, delimiter),
+            };
             let line = &block[at..next];
             at = next;
-            let entry = match fast {
-                Fast::Blank => continue,
-                Fast::Entry(v, d) if Number::from_e164_digits(v).is_some() => (v, d),
-                Fast::Entry(..) | Fast::Slow => {
+            if skip_header && stats.lines == 1 {
+                continue;
+            }
+            let entry = match (fast, format) {
+                (Fast::Blank, _) => continue,
+                (Fast::Entry(v, d), _) if Number::from_e164_digits(v).is_some() => (v, d),
+                (_, LineFormat::E164) => {
                     stats.slow_path += 1;
                     let line = line.strip_suffix(b"\n").unwrap_or(line);
                     slow_line(input, stats.lines, line, parse_digits)?
+                }
+                (_, LineFormat::AreaCodeSplit { .. }) => {
+                    return Err(ListError::BadLine {
+                        path: input.to_path_buf(),
+                        line: stats.lines,
+                        text: String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line))
+                            .into_owned(),
+                        error: "not an area code and a 7-digit number (e.g. 201,5550123)".into(),
+                    });
                 }
             };
             stats.entries += 1;
@@ -497,6 +602,27 @@ mod tests {
             Fast::Blank => (None, false, next),
             Fast::Entry(v, d) => (Some((v, d)), false, next),
             Fast::Slow => (None, true, next),
+        }
+    }
+
+    #[test]
+    fn area_code_split_lines() {
+        let one = |l: &str| area_code_entry(l.as_bytes(), 0, b',');
+        let want = |v: u64, next: usize| (Fast::Entry(v, None), next);
+        assert_eq!(one("201,5550123\n"), want(12015550123, 12));
+        assert_eq!(one("\"201\", \"5550123\"\r\n"), want(12015550123, 18));
+        assert_eq!(one("201,5550123,2026-01-01,x\n"), want(12015550123, 25));
+        assert_eq!(one("# header\n"), (Fast::Blank, 9));
+        for bad in [
+            "20,5550123\n",
+            "2010,5550123\n",
+            "201,555012\n",
+            "201;5550123\n",
+            "201,55501234\n",
+            "201,5550123x\n",
+        ] {
+            assert_eq!(one(bad).0, Fast::Slow, "{bad:?}");
+            assert_eq!(one(bad).1, bad.len(), "{bad:?}");
         }
     }
 

@@ -19,8 +19,8 @@ pub mod synthetic;
 mod text;
 
 pub use compiled::{
-    CompileStats, CompiledList, FORMAT_VERSION, MAGIC, compile_text_list, open_compiled,
-    write_compiled,
+    CompileStats, CompiledList, FORMAT_VERSION, LineFormat, MAGIC, compile_list_file,
+    compile_text_list, open_compiled, write_compiled,
 };
 pub use consent::{ConsentIndex, ConsentKind, ConsentRecord};
 pub use error::{BadLine, CompiledProblem, ListError};

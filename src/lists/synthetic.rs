@@ -1,6 +1,7 @@
 //! Synthetic registry-like numbers for benchmarks and load tests (`dialguard bench`,
 //! `benches/`): deterministic, clustered the way real do-not-call registries are
-//! (numbers gather in active exchanges of 10 000), as measured in hardware.md §3.3.
+//! (numbers gather in active exchanges of 10 000 numbers each: a NANP
+//! exchange NPA-NXX, an Italian district block).
 
 /// A small deterministic generator (splitmix64), so every run sees the same data.
 #[derive(Clone, Debug)]

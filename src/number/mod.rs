@@ -3,7 +3,8 @@
 //!
 //! This module owns [`parse`] (raw text → [`Number`], given an optional default
 //! [`Country`]), [`locate`] (number → [`Location`]: [`RegionId`] + candidate [`ZoneId`]s)
-//! and the tables build.rs compiles from `data/numbering/*.tsv` (see data/numbering/SOURCES.md).
+//! and the tables generated from `data/numbering/*.tsv` into `src/number/generated.rs` (see
+//! data/numbering/SOURCES.md; build/numbering.rs is the generator).
 //! Both calls are allocation-free; `locate` is one binary search in a static array.
 //!
 //! ```
@@ -16,7 +17,7 @@
 //! assert_eq!(loc.zones.iter().map(|z| z.name()).collect::<Vec<_>>(), ["America/New_York"]);
 //! ```
 //!
-//! # Data decisions (applied in build.rs)
+//! # Data decisions (applied by the generator, build/numbering.rs)
 //!
 //! **Zones** are the longest matching prefix row of tz_prefix.tsv, after these changes.
 //! A caller must require a calling window to hold in *every* returned zone, so where the
@@ -93,12 +94,14 @@ impl fmt::Display for Number {
     }
 }
 
+mod e164;
 mod ids;
 mod locate;
 mod messy;
 mod parse;
 mod tables;
 
+pub use e164::validate_e164;
 pub use ids::{RegionId, ZoneId};
 pub use locate::{Location, locate};
 pub use messy::Extension;

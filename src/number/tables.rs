@@ -1,5 +1,6 @@
-//! The numbering tables compiled by build.rs from data/numbering/*.tsv (see build.rs for
-//! how each table is derived and which data decisions it applies).
+//! The numbering tables generated from data/numbering/*.tsv into the committed
+//! `generated.rs` (see build/numbering.rs for how each table is derived and which data
+//! decisions it applies; `cargo run --example gen_numbering` regenerates it).
 
 use super::{RegionId, ZoneId};
 
@@ -39,6 +40,7 @@ pub(crate) struct PrefixEntry {
 pub(crate) const NONE: u16 = u16::MAX;
 
 // Also generated: `PL_ROOT: [[u16; 2]; 1000]`, `PL_ALL: [u16; 1000]`, `PL_KIDS: [[u16; 2]; _]`,
-// the possible NSN lengths per calling code and leading digits (build.rs `possible_lengths`).
+// the possible NSN lengths per calling code and leading digits (build/numbering.rs
+// `possible_lengths`).
 
-include!(concat!(env!("OUT_DIR"), "/numbering_tables.rs"));
+include!("generated.rs");

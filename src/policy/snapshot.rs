@@ -10,7 +10,10 @@ use crate::lists::{ConsentIndex, ConsentKind, ConsentRecord, NumberSet, PrefixSe
 use crate::number::{Country, Location, Number, RegionId};
 
 /// Why a call is made. Rules may be limited to some purposes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[repr(u32)]
 pub enum Purpose {
     #[default]
@@ -21,7 +24,10 @@ pub enum Purpose {
 }
 
 /// How the attempt is dialed. Preview and manual mean a live agent is on the line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[repr(u32)]
 pub enum Mode {
     #[default]
@@ -44,10 +50,26 @@ macro_rules! named_enum {
             /// The value with this numeric code (C ABI).
             pub fn from_code(c: u32) -> Option<$ty> { Self::ALL.iter().copied().find(|v| *v as u32 == c) }
         }
+        impl super::source::Vocabulary for $ty {
+            const NAMES: &'static [&'static str] = &[$($n),*];
+            fn name(self) -> &'static str { $ty::name(self) }
+        }
     };
 }
 named_enum!(Purpose { Sales => "sales", Survey => "survey", Collection => "collection", Informational => "informational" });
 named_enum!(Mode { Predictive => "predictive", Preview => "preview", Manual => "manual" });
+
+impl super::source::Vocabulary for ListKind {
+    const NAMES: &'static [&'static str] = &["registry", "optout", "suppression", "directory"];
+    fn name(self) -> &'static str {
+        match self {
+            ListKind::Registry => "registry",
+            ListKind::OptOut => "optout",
+            ListKind::Suppression => "suppression",
+            ListKind::Directory => "directory",
+        }
+    }
+}
 
 impl Mode {
     /// Preview and manual attempts have an agent on the line when the callee answers.
@@ -209,9 +231,11 @@ impl Exemptions {
 }
 
 /// Do-not-call list kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ListKind {
     Registry,
+    #[serde(rename = "optout")]
     OptOut,
     Suppression,
     /// Consulted by rules (`unless_listed`), never denies by itself.
@@ -366,7 +390,7 @@ impl Snapshot {
 
     /// The rule behind an id; `None` for [`RuleId::NONE`].
     pub fn rule(&self, id: RuleId) -> Option<&RuleMeta> {
-        self.rules.get(usize::from(id.0))
+        self.rules.get(id.index())
     }
 
     /// Every rule, in id order.
@@ -384,13 +408,9 @@ impl Snapshot {
 
     /// Numbers held in compiled lists, per list id (for `compile` summaries).
     pub fn list_sizes(&self) -> impl Iterator<Item = (&str, ListKind, usize)> {
-        self.lists.iter().map(|l| {
-            (
-                self.rules[usize::from(l.rule.0)].id.as_str(),
-                l.kind,
-                l.set.len(),
-            )
-        })
+        self.lists
+            .iter()
+            .map(|l| (self.rules[l.rule.index()].id.as_str(), l.kind, l.set.len()))
     }
 
     /// Adds a registry that applies to every number, with no snapshot date and no

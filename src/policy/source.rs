@@ -1,35 +1,184 @@
 //! The policy as people write it: TOML (or JSON) deserialised with serde into plain
-//! structs that mirror POLICY.md key for key. Nothing here is validated beyond types and
+//! structs that mirror docs/policy.md key for key. Nothing here is validated beyond types and
 //! unknown keys; `compile` turns it into a checked [`Snapshot`](super::Snapshot).
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-/// The whole file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicySource {
-    pub policy: PolicyHeader,
-    #[serde(default)]
-    pub list: Vec<Spanned<ListSource>>,
-    #[serde(default)]
-    pub consent: Vec<Spanned<ConsentSource>>,
-    #[serde(default)]
-    pub calendar: Vec<Spanned<CalendarSource>>,
-    #[serde(default)]
-    pub window: Vec<Spanned<WindowSource>>,
-    #[serde(default)]
-    pub cap: Vec<Spanned<CapSource>>,
-    #[serde(default)]
-    pub cooloff: Vec<Spanned<CooloffSource>>,
-    #[serde(default)]
-    pub caller_id: Vec<Spanned<CallerIdSource>>,
-    #[serde(default)]
-    pub abandon_limit: Vec<Spanned<AbandonLimitSource>>,
-    #[serde(default)]
-    pub blackout: Vec<Spanned<BlackoutSource>>,
-    #[serde(default)]
-    pub consent_required: Vec<Spanned<ConsentRequiredSource>>,
+use super::compile::TableVisitor;
+pub use super::snapshot::{ListKind, Mode, Purpose};
+
+/// The registry of tables: each `[[table]]` of the policy is listed here once, in compile
+/// order (rule ids are given in this order), with its source type. Its compile step is
+/// the type's `RuleTable` impl (policy/compile/tables.rs).
+macro_rules! rule_tables {
+    ($($(#[$meta:meta])* $field:ident: $ty:ty,)*) => {
+        /// The whole file.
+        #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct PolicySource {
+            pub policy: PolicyHeader,
+            $($(#[$meta])* #[serde(default)] pub $field: Vec<Spanned<$ty>>,)*
+        }
+
+        impl PolicySource {
+            /// How many rules the file declares (every table entry is one rule).
+            pub fn rule_count(&self) -> usize {
+                0 $(+ self.$field.len())*
+            }
+
+            /// Calls `v` with every table, in compile order.
+            pub(crate) fn visit_tables(&self, v: &mut impl TableVisitor) {
+                $(v.visit(&self.$field);)*
+            }
+        }
+    };
+}
+
+rule_tables! {
+    calendar: CalendarSource,
+    list: ListSource,
+    /// Consent files: loaded after the lists, before the rules that read them.
+    consent: ConsentSource,
+    window: WindowSource,
+    cap: CapSource,
+    cooloff: CooloffSource,
+    caller_id: CallerIdSource,
+    abandon_limit: AbandonLimitSource,
+    blackout: BlackoutSource,
+    consent_required: ConsentRequiredSource,
+}
+
+/// A closed vocabulary of the policy: its names, as serde reads them.
+pub trait Vocabulary: Copy + serde::de::DeserializeOwned + 'static {
+    /// Every valid name, for messages and did-you-mean hints.
+    const NAMES: &'static [&'static str];
+    /// The name of this value.
+    fn name(self) -> &'static str;
+}
+
+/// A word written where the policy expects one of a [`Vocabulary`]'s names. Deserialising
+/// never fails on an unknown word: it is kept as written, so the compiler reports it with
+/// its rule, key, the valid names and the closest one (serde alone would give neither
+/// the rule nor the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word<T> {
+    Known(T),
+    Unknown(String),
+}
+
+impl<T: Vocabulary> Word<T> {
+    /// The word as written (the canonical name when known).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Word::Known(t) => t.name(),
+            Word::Unknown(s) => s,
+        }
+    }
+}
+
+/// An empty word (no valid name is empty), so a defaulted source still fails to compile
+/// until the field is set.
+impl<T> Default for Word<T> {
+    fn default() -> Self {
+        Word::Unknown(String::new())
+    }
+}
+
+impl<T: Vocabulary> std::ops::Deref for Word<T> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<T: Vocabulary> AsRef<str> for Word<T> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<T: Vocabulary> std::fmt::Display for Word<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de, T: Vocabulary> Deserialize<'de> for Word<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::IntoDeserializer;
+        let word = String::deserialize(d)?;
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            word.as_str().into_deserializer();
+        Ok(match T::deserialize(de) {
+            Ok(t) => Word::Known(t),
+            Err(_) => Word::Unknown(word),
+        })
+    }
+}
+
+impl<T: Vocabulary> Serialize for Word<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Declares a closed vocabulary: a serde enum (snake_case names unless renamed) and its
+/// [`Vocabulary`] impl, from one list.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $v:ident = $n:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $n)] $v,)*
+        }
+        impl Vocabulary for $name {
+            const NAMES: &'static [&'static str] = &[$($n),*];
+            fn name(self) -> &'static str {
+                match self { $($name::$v => $n,)* }
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// `[policy] bad_lines`: what a bad line in a list file does.
+    BadLines { Fail = "fail", Skip = "skip", }
+}
+
+vocabulary! {
+    /// `key` of caps and cool-offs: what the count or the cool-off is kept per.
+    CapKeyName {
+        Number = "number",
+        NumberCampaign = "number+campaign",
+        NumberSubject = "number+subject",
+    }
+}
+
+vocabulary! {
+    /// `[[cap]] count`: which attempts count.
+    CountName { Attempts = "attempts", Connected = "connected", }
+}
+
+vocabulary! {
+    /// `[[cooloff]] unless` and `then`: what an attempt has.
+    Requirement { LiveAgent = "live_agent", }
+}
+
+vocabulary! {
+    /// `[[abandon_limit]] blocks`: which attempts a limit holds back.
+    Blocks { Predictive = "predictive", All = "all", }
+}
+
+vocabulary! {
+    /// Consent record kinds named by `kinds` and `waived_by`.
+    ConsentKindName {
+        Consent = "consent",
+        Contract = "contract",
+        Ebr = "ebr",
+        OutsideHours = "outside_hours",
+    }
 }
 
 /// `[policy]`: the header.
@@ -45,25 +194,9 @@ pub struct PolicyHeader {
     #[serde(default)]
     pub include: Vec<String>,
     /// What a bad line in a list file does: `fail` (default) the compile, or `skip` it (counted).
-    pub bad_lines: Option<String>,
+    pub bad_lines: Option<Word<BadLines>>,
     /// The largest list or consent file accepted, in MiB (default 16384 = 16 GiB).
     pub max_list_mb: Option<u64>,
-}
-
-impl PolicySource {
-    /// How many rules the file declares (every table entry is one rule).
-    pub fn rule_count(&self) -> usize {
-        self.list.len()
-            + self.consent.len()
-            + self.calendar.len()
-            + self.window.len()
-            + self.cap.len()
-            + self.cooloff.len()
-            + self.caller_id.len()
-            + self.abandon_limit.len()
-            + self.blackout.len()
-            + self.consent_required.len()
-    }
 }
 
 /// Fields every rule may carry: where and when it applies, and where it comes from.
@@ -78,9 +211,9 @@ macro_rules! rule_source {
             /// Regions the rule covers: "IT", "US-FL", "+1212", "*". Default: everything.
             pub applies_to: Option<Vec<String>>,
             /// Only for these call purposes (sales | survey | collection | informational).
-            pub purpose: Option<Vec<String>>,
+            pub purpose: Option<Vec<Word<Purpose>>>,
             /// Only for these dialing modes (predictive | preview | manual).
-            pub mode: Option<Vec<String>>,
+            pub mode: Option<Vec<Word<Mode>>>,
             /// Only for these campaign ids.
             pub campaigns: Option<Vec<String>>,
             /// First day (callee's local date) the rule is in force, YYYY-MM-DD.
@@ -99,7 +232,7 @@ macro_rules! rule_source {
 rule_source! {
     /// `[[list]]`: a do-not-call registry, an internal opt-out list or a suppression list.
     pub struct ListSource {
-        pub kind: String,
+        pub kind: Word<ListKind>,
         pub path: Option<String>,
         #[serde(default)]
         pub prefixes: Vec<String>,
@@ -179,7 +312,7 @@ rule_source! {
         pub holiday: Option<Vec<String>>,
         pub pre_holiday: Option<Vec<String>>,
         #[serde(default)]
-        pub waived_by: Vec<String>,
+        pub waived_by: Vec<Word<ConsentKindName>>,
     }
 }
 
@@ -189,8 +322,8 @@ rule_source! {
         pub max: u32,
         pub within: Option<String>,
         pub within_calendar_days: Option<u32>,
-        pub key: Option<String>,
-        pub count: Option<String>,
+        pub key: Option<Word<CapKeyName>>,
+        pub count: Option<Word<CountName>>,
     }
 }
 
@@ -201,11 +334,11 @@ rule_source! {
         #[serde(rename = "for")]
         pub for_: Option<String>,
         pub for_calendar_days: Option<u32>,
-        pub unless: Option<String>,
+        pub unless: Option<Word<Requirement>>,
         /// What the attempt after the cool-off needs until one with it is recorded
         /// (`live_agent`: the Garante's "no recall for 5 days, then with an operator").
-        pub then: Option<String>,
-        pub key: Option<String>,
+        pub then: Option<Word<Requirement>>,
+        pub key: Option<Word<CapKeyName>>,
     }
 }
 
@@ -224,7 +357,7 @@ rule_source! {
         pub max_rate: f64,
         pub within: String,
         pub min_answered: Option<u32>,
-        pub blocks: Option<String>,
+        pub blocks: Option<Word<Blocks>>,
     }
 }
 
@@ -244,9 +377,41 @@ rule_source! {
     pub struct ConsentRequiredSource {
         /// Which record kinds count: consent | contract | ebr. Default: all.
         #[serde(default)]
-        pub kinds: Vec<String>,
+        pub kinds: Vec<Word<ConsentKindName>>,
         /// A `kind = "directory"` list whose numbers need no consent (IT: numbers taken
         /// from public directories). Not defined in the policy: every number needs one.
         pub unless_listed: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde's names and `NAMES` (used for hints and `name`) come from one list per
+    /// vocabulary; this checks they agree for the enums declared elsewhere too.
+    fn round_trips<T: Vocabulary + PartialEq + std::fmt::Debug>() {
+        for &n in T::NAMES {
+            let w: Word<T> = toml::Value::String(n.to_owned()).try_into().unwrap();
+            let Word::Known(t) = w else {
+                panic!("{n} is not read as a known word");
+            };
+            assert_eq!(t.name(), n);
+        }
+        let w: Word<T> = toml::Value::String("zzz".into()).try_into().unwrap();
+        assert_eq!(w, Word::Unknown("zzz".into()));
+    }
+
+    #[test]
+    fn every_vocabulary_reads_its_own_names() {
+        round_trips::<ListKind>();
+        round_trips::<Purpose>();
+        round_trips::<Mode>();
+        round_trips::<BadLines>();
+        round_trips::<CapKeyName>();
+        round_trips::<CountName>();
+        round_trips::<Requirement>();
+        round_trips::<Blocks>();
+        round_trips::<ConsentKindName>();
     }
 }

@@ -1,5 +1,5 @@
 //! Shared by the tests that need a tool outside Rust (a C compiler, valgrind, python3,
-//! pkg-config, AddressSanitizer's runtime).
+//! pkg-config, AddressSanitizer's runtime, redis-server).
 
 /// A test cannot run because `tool` is missing. Inside CI (the `CI` environment variable
 /// set and not empty, as .ci/run and every CI service set it) that is a failure: .ci/run
@@ -14,3 +14,7 @@ pub fn missing_tool(tool: &str, check: &str, install: &str) {
     }
     eprintln!("\n{bar}\nSKIPPED: {msg}\n{bar}\n", bar = "!".repeat(78));
 }
+
+// Only the tests that start Redis use it; the others compile this module too.
+#[allow(dead_code)]
+pub mod redis;

@@ -103,7 +103,7 @@ pub fn assert_defer(
     let d = g.check_number(num(n), ctx);
     assert_eq!(
         (d.verdict(), d.until(), d.reason(), rule_of(g, &d).as_str()),
-        (Verdict::Defer, Some(secs(until)), Some(reason), rule),
+        (Verdict::Defer, Some(ts(until)), Some(reason), rule),
         "{n} at {}: {d:?}",
         ctx.now
     );

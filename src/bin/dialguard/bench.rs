@@ -12,6 +12,10 @@
 //! `panicked_threads` are printed, and any of them above zero makes the command fail
 //! (exit 2) after printing the JSON. With `--reserve` verdicts change as attempts are
 //! recorded, so they are not checked (`wrong_verdicts` is null).
+//!
+//! `--cluster URL` measures the shared Redis store instead (see `bench/cluster.rs`).
+
+mod cluster;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -28,8 +32,14 @@ use jiff::Timestamp;
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
+    /// The policy file (TOML or JSON; docs/policy.md); not needed with --cluster.
+    #[arg(long, required_unless_present = "cluster")]
+    policy: Option<PathBuf>,
+    /// Measure the shared store on this Redis (redis://host:port; a test server: it
+    /// writes under its own key prefix) instead of a policy: reservation latency and
+    /// throughput through Redis vs in process, against a bare round trip.
     #[arg(long)]
-    policy: PathBuf,
+    cluster: Option<String>,
     /// Measure with 1, 2, … up to this many threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -57,10 +67,13 @@ pub(crate) struct BenchArgs {
     /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
     #[arg(long)]
     batch: bool,
+    /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
     campaign: String,
+    /// The caller ID the checks present (for policies with caller-ID rules).
     #[arg(long)]
     caller_id: Option<String>,
+    /// predictive | preview | manual
     #[arg(long, default_value = "preview")]
     mode: String,
     /// Replace the synthetic registry every this many milliseconds while measuring
@@ -86,11 +99,17 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
         return Err("--threads, --seconds and --queries must be positive".into());
     }
     let now = crate::parse_at(a.at.as_deref()).map_err(|e| e.0)?;
+    if let Some(url) = &a.cluster {
+        return cluster::run(url, a.seconds, a.threads, now.as_second());
+    }
+    let Some(policy_path) = &a.policy else {
+        return Err("--policy FILE is needed (or --cluster URL)".into());
+    };
     let mode = Mode::from_name(&a.mode)
         .ok_or_else(|| format!("--mode {:?}: use {}", a.mode, Mode::names()))?;
     let built = Instant::now();
-    let mut snap =
-        policy::compile_file(&a.policy, Timestamp::now().as_second()).map_err(|e| e.to_string())?;
+    let mut snap = policy::compile_file(policy_path, Timestamp::now().as_second())
+        .map_err(|e| e.to_string())?;
     let country = snap.default_country().map(|c| c.iso());
     let mut rng = SplitMix(a.seed);
     let mut registry_numbers = Vec::new();

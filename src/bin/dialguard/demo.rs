@@ -9,7 +9,6 @@ use dialguard::guard::{CallContext, Guard, GuardOptions};
 use dialguard::history::Outcome;
 use dialguard::policy::Mode;
 use dialguard::{Decision, number};
-use jiff::Timestamp;
 
 fn show(guard: &Guard, input: &str, ctx: &CallContext<'_>, note: &str) {
     let snap = guard.snapshot();
@@ -29,13 +28,10 @@ fn show(guard: &Guard, input: &str, ctx: &CallContext<'_>, note: &str) {
             // Compliance staff read "Monday 09:00 Rome", not UTC.
             let n = number::parse(input, snap.default_country()).ok();
             let zone = n.and_then(|n| number::locate(n).zones.first().map(|z| z.name()));
-            let local = Timestamp::from_second(until)
-                .ok()
-                .and_then(|t| t.in_tz(zone.unwrap_or("UTC")).ok())
-                .map_or_else(
-                    || until.to_string(),
-                    |z| z.strftime("%a %d %b %H:%M %Z").to_string(),
-                );
+            let local = until.in_tz(zone.unwrap_or("UTC")).ok().map_or_else(
+                || until.to_string(),
+                |z| z.strftime("%a %d %b %H:%M %Z").to_string(),
+            );
             format!("DEFER  {reason} ({rule}) until {local}")
         }
     };
@@ -43,6 +39,11 @@ fn show(guard: &Guard, input: &str, ctx: &CallContext<'_>, note: &str) {
 }
 
 pub(crate) fn run(root: &Path) -> Result<(), Box<dyn Error>> {
+    italy(root)?;
+    united_states(root)
+}
+
+fn italy(root: &Path) -> Result<(), Box<dyn Error>> {
     println!("Italy: RPO + code-of-conduct hours + silent-call cool-off + ROC caller ID");
     let (it, _) = Guard::open(&root.join("it/policy.toml"), GuardOptions::default())?;
     let cli = number::parse("+39 02 9999 0000", None)?;
@@ -123,7 +124,10 @@ pub(crate) fn run(root: &Path) -> Result<(), Box<dyn Error>> {
         &next_day.mode(Mode::Preview),
         "same, preview mode: still within the 5 days",
     );
+    Ok(())
+}
 
+fn united_states(root: &Path) -> Result<(), Box<dyn Error>> {
     println!(
         "\nUnited States: National DNC + EBR, federal 8-21 callee time, Florida 8-20 and 3 per 24 h"
     );

@@ -1,5 +1,5 @@
 //! `dialguard`: check, explain, record, normalize, compile policies and lists, benchmark.
-//! Output is JSON Lines (one object per input) as specified in CLI.md. Exit codes: 0 whatever
+//! Output is JSON Lines (one object per input) as specified in docs/cli.md. Exit codes: 0 whatever
 //! the verdicts, 2 for bad usage / invalid policy / unreadable files, 1 for an internal error.
 
 use std::io::{self, BufRead, Write};
@@ -17,7 +17,9 @@ use jiff::Timestamp;
 mod audit;
 mod bench;
 mod check;
+mod compile_list;
 mod demo;
+mod rules;
 
 use check::CheckArgs;
 
@@ -51,6 +53,7 @@ enum Command {
     },
     /// Validate and compile a policy; print a summary.
     Compile {
+        /// The policy file (TOML or JSON; docs/policy.md).
         #[arg(long)]
         policy: PathBuf,
     },
@@ -65,7 +68,7 @@ enum Command {
         #[arg(long)]
         default_country: Option<String>,
         #[command(flatten)]
-        layout: ExportLayout,
+        layout: compile_list::ExportLayout,
     },
     /// List the rules of a built-in rule pack (or the pack names).
     Rules { pack: Option<String> },
@@ -86,14 +89,19 @@ enum Command {
 
 #[derive(Args)]
 struct RecordArgs {
+    /// The policy file (TOML or JSON; docs/policy.md).
     #[arg(long)]
     policy: PathBuf,
+    /// Directory of the durable contact history the outcome is recorded in.
     #[arg(long)]
     state: PathBuf,
+    /// The instant of the call or its outcome (RFC 3339).
     #[arg(long)]
     at: String,
+    /// The campaign of the call (caps, cool-offs and abandon rates may be per campaign).
     #[arg(long)]
     campaign: Option<String>,
+    /// The subject of the call, e.g. one debt (caps may be per subject).
     #[arg(long)]
     subject: Option<String>,
     /// no_answer busy answered abandoned machine refused opt_out wrong_number
@@ -103,6 +111,7 @@ struct RecordArgs {
     /// reservation instead of counting a second attempt (one NUMBER only).
     #[arg(long)]
     attempt: Option<u64>,
+    /// predictive | preview | manual (a live agent on the line lifts some cool-offs)
     #[arg(long, default_value = "predictive")]
     mode: String,
     /// When history writes reach the disk: record (default), never, or e.g. 100ms.
@@ -155,14 +164,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
             snapshot_date,
             default_country,
             layout,
-        } => compile_list(
+        } => compile_list::compile_list(
             &input,
             &output,
             snapshot_date.as_deref(),
             default_country.as_deref(),
             &layout,
         ),
-        Command::Rules { pack } => rules(pack.as_deref()),
+        Command::Rules { pack } => rules::rules(pack.as_deref()),
         Command::Demo { policies } => demo::run(&policies).map_err(|e| Fail(e.to_string())),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
         Command::Audit(cmd) => audit::run(&cmd),
@@ -255,8 +264,8 @@ pub(crate) fn rule_name(snap: &Snapshot, d: &Decision) -> Option<String> {
     })
 }
 
-pub(crate) fn ts(t: i64) -> String {
-    Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+pub(crate) fn ts(t: Timestamp) -> String {
+    t.to_string()
 }
 
 pub(crate) fn print_explain(
@@ -295,7 +304,12 @@ pub(crate) fn print_explain(
             StepOutcome::Deny(r) => format!("DENY {r}"),
             StepOutcome::Defer(r, t) => format!("DEFER {r} until {}", ts(t)),
         };
-        writeln!(out, "  [{kind}] {id}: {said} — {}", step.detail)?;
+        // Later passes of the time rules re-judge them at the instant earlier passes moved to.
+        let pass = match step.pass {
+            0 => String::new(),
+            p => format!(" (pass {})", u32::from(p) + 1),
+        };
+        writeln!(out, "  [{kind}] {id}{pass}: {said} — {}", step.detail)?;
         if let Some(src) = source
             && !matches!(step.outcome, StepOutcome::NotApplicable)
         {
@@ -361,7 +375,7 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-fn country(cc: Option<&str>) -> Result<Option<Country>, Fail> {
+pub(crate) fn country(cc: Option<&str>) -> Result<Option<Country>, Fail> {
     cc.map(|c| {
         Country::from_iso(c).ok_or_else(|| {
             Fail(format!(
@@ -412,442 +426,4 @@ fn compile(path: &Path) -> Result<(), Fail> {
     });
     println!("{summary}");
     Ok(())
-}
-
-/// Registry export layouts other than one number a line.
-#[derive(Args, Clone, Default)]
-pub(crate) struct ExportLayout {
-    /// The number is in this CSV column (1-based), e.g. a CRM or registry export.
-    #[arg(long)]
-    csv_column: Option<usize>,
-    /// The registration date (YYYY-MM-DD) is in this CSV column (1-based).
-    #[arg(long)]
-    date_column: Option<usize>,
-    /// The number is split over two columns, area code then local number (the US
-    /// National DNC download: `201,5550123`); NANP numbers get the +1.
-    #[arg(long, conflicts_with = "csv_column")]
-    area_code_split: bool,
-    /// The CSV delimiter.
-    #[arg(long, default_value = ",")]
-    delimiter: char,
-    /// Skip the first line (a header).
-    #[arg(long)]
-    skip_header: bool,
-}
-
-impl ExportLayout {
-    fn is_plain(&self) -> bool {
-        self.csv_column.is_none()
-            && self.date_column.is_none()
-            && !self.area_code_split
-            && !self.skip_header
-    }
-}
-
-/// Rewrites an export layout into the plain `number[,date]` form the list compiler
-/// streams, next to the output (removed afterwards). One sequential pass.
-fn flatten_export(input: &Path, output: &Path, layout: &ExportLayout) -> Result<PathBuf, Fail> {
-    use std::io::BufWriter;
-    let tmp = output.with_extension("plain.tmp");
-    let file = std::fs::File::open(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?;
-    let mut out = BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(&tmp).map_err(|e| Fail(format!("{}: {e}", tmp.display())))?,
-    );
-    let mut reader = io::BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
-    let mut no = 0usize;
-    let field = |fields: &[&str], col: usize, no: usize, what: &str| -> Result<String, Fail> {
-        fields
-            .get(col.wrapping_sub(1))
-            .map(|f| f.trim().trim_matches('"').to_owned())
-            .ok_or_else(|| {
-                Fail(format!(
-                    "{}:{no}: no column {col} for the {what}",
-                    input.display()
-                ))
-            })
-    };
-    loop {
-        line.clear();
-        if reader
-            .read_line(&mut line)
-            .map_err(|e| Fail(format!("{}: {e}", input.display())))?
-            == 0
-        {
-            break;
-        }
-        no += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        if (no == 1 && layout.skip_header) || text.trim().is_empty() || text.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = text.split(layout.delimiter).collect();
-        let number = if layout.area_code_split {
-            let (area, local) = (
-                field(&fields, 1, no, "area code")?,
-                field(&fields, 2, no, "local number")?,
-            );
-            if area.len() != 3
-                || local.len() != 7
-                || !area
-                    .bytes()
-                    .chain(local.bytes())
-                    .all(|b| b.is_ascii_digit())
-            {
-                return Err(Fail(format!(
-                    "{}:{no}: {text:?} is not an area code and a 7-digit number (e.g. 201,5550123)",
-                    input.display()
-                )));
-            }
-            format!("+1{area}{local}")
-        } else {
-            field(&fields, layout.csv_column.unwrap_or(1), no, "number")?
-        };
-        match layout.date_column {
-            Some(c) => writeln!(out, "{number},{}", field(&fields, c, no, "date")?)?,
-            None => writeln!(out, "{number}")?,
-        }
-    }
-    out.flush()?;
-    Ok(tmp)
-}
-
-fn compile_list(
-    input: &Path,
-    output: &Path,
-    snapshot_date: Option<&str>,
-    cc: Option<&str>,
-    layout: &ExportLayout,
-) -> Result<(), Fail> {
-    let cc = country(cc)?;
-    let date = snapshot_date
-        .map(|d| {
-            dialguard::calendar::Date::parse(d)
-                .map(|d| d.to_days())
-                .map_err(|e| Fail(format!("--snapshot-date {d:?}: {e}; write YYYY-MM-DD")))
-        })
-        .transpose()?;
-    let started = std::time::Instant::now();
-    let parse = move |s: &str| number::parse(s, cc.as_ref()).map_err(|e| e.to_string());
-    let flat = if layout.is_plain() {
-        None
-    } else {
-        Some(flatten_export(input, output, layout)?)
-    };
-    let result = dialguard::lists::compile_text_list(
-        flat.as_deref().unwrap_or(input),
-        output,
-        date,
-        Some(&parse),
-    );
-    if let Some(tmp) = &flat {
-        let _ = std::fs::remove_file(tmp);
-    }
-    let mut stats = result?;
-    stats.input_bytes = std::fs::metadata(input)
-        .map(|m| m.len())
-        .unwrap_or(stats.input_bytes);
-    let secs = started.elapsed().as_secs_f64();
-    let line = serde_json::json!({
-        "input": input.display().to_string(),
-        "output": output.display().to_string(),
-        "lines": stats.lines,
-        "entries": stats.entries,
-        "numbers": stats.distinct,
-        "bytes_in": stats.input_bytes,
-        "bytes_out": stats.output_bytes,
-        "seconds": secs,
-        "mb_per_s": stats.input_bytes as f64 / 1e6 / secs.max(1e-9),
-    });
-    println!("{line}");
-    Ok(())
-}
-
-fn rules(pack: Option<&str>) -> Result<(), Fail> {
-    match pack {
-        None => {
-            for name in policy::packs::names() {
-                println!("{name}");
-            }
-            Ok(())
-        }
-        Some(name) => {
-            let name = if name.starts_with("builtin:") {
-                name.to_owned()
-            } else {
-                format!("builtin:{name}")
-            };
-            let text = policy::packs::text(&name).ok_or_else(|| {
-                Fail(format!(
-                    "no rule pack {name:?}; available: {}",
-                    policy::packs::names().join(", ")
-                ))
-            })?;
-            let src: policy::source::PolicySource = toml::from_str(text)
-                .map_err(|e| Fail(format!("rule pack {name} is broken: {e}")))?;
-            let mut rows =
-                vec![["ID", "TABLE", "APPLIES_TO", "VALUES", "CONF", "SOURCE"].map(String::from)];
-            rows.extend(pack_rule_rows(&src));
-            let mut widths = [0usize; 5];
-            for row in &rows {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            let mut out = io::stdout().lock();
-            for row in &rows {
-                let mut line = String::new();
-                for (w, cell) in widths.iter().zip(row) {
-                    line.push_str(&format!("{cell:<w$}  "));
-                }
-                line.push_str(&row[5]);
-                writeln!(out, "{}", line.trim_end())?;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// One row per rule of a pack: id, table, applies_to, the rule's values (with its purpose /
-/// mode / campaign / date filters), confidence and source.
-fn pack_rule_rows(src: &policy::source::PolicySource) -> Vec<[String; 6]> {
-    fn list(v: &[String]) -> String {
-        v.join(",")
-    }
-    fn spans(v: &[String]) -> String {
-        if v.is_empty() {
-            "closed".into()
-        } else {
-            v.join(",")
-        }
-    }
-    /// The filters every rule may carry, as ` key=value` words.
-    fn filters(
-        purpose: &Option<Vec<String>>,
-        mode: &Option<Vec<String>>,
-        campaigns: &Option<Vec<String>>,
-        valid_from: &Option<String>,
-        valid_until: &Option<String>,
-    ) -> String {
-        let mut f = String::new();
-        for (k, v) in [
-            ("purpose", purpose),
-            ("mode", mode),
-            ("campaigns", campaigns),
-        ] {
-            if let Some(v) = v {
-                f.push_str(&format!("; {k} {}", list(v)));
-            }
-        }
-        if let Some(d) = valid_from {
-            f.push_str(&format!("; from {d}"));
-        }
-        if let Some(d) = valid_until {
-            f.push_str(&format!("; until {d}"));
-        }
-        f
-    }
-    macro_rules! row {
-        ($rows:ident, $table:literal, $r:expr, $values:expr) => {{
-            let r = $r;
-            let values = format!(
-                "{}{}",
-                $values,
-                filters(
-                    &r.purpose,
-                    &r.mode,
-                    &r.campaigns,
-                    &r.valid_from,
-                    &r.valid_until
-                )
-            );
-            $rows.push([
-                r.id.clone(),
-                $table.to_string(),
-                r.applies_to.as_deref().map_or_else(|| "*".into(), list),
-                values,
-                r.confidence.clone().unwrap_or_else(|| "-".into()),
-                r.source.clone().unwrap_or_default(),
-            ]);
-        }};
-    }
-    let mut rows = Vec::new();
-    for c in &src.calendar {
-        let c = c.get_ref();
-        let mut v = Vec::new();
-        if !c.fixed.is_empty() {
-            v.push(format!("fixed {}", list(&c.fixed)));
-        }
-        if !c.easter.is_empty() {
-            let e: Vec<String> = c.easter.iter().map(|d| format!("{d:+}")).collect();
-            v.push(format!("easter {}", e.join(",")));
-        }
-        if !c.nth_weekday.is_empty() {
-            let n: Vec<String> = c
-                .nth_weekday
-                .iter()
-                .map(|n| {
-                    const MONTHS: [&str; 12] = [
-                        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                        "nov", "dec",
-                    ];
-                    let month = MONTHS
-                        .get(usize::from(n.month).wrapping_sub(1))
-                        .unwrap_or(&"?");
-                    match n.n {
-                        -1 => format!("last-{}-{month}", n.weekday),
-                        k => format!("{k}-{}-{month}", n.weekday),
-                    }
-                })
-                .collect();
-            v.push(format!("nth_weekday {}", n.join(",")));
-        }
-        for (key, dated) in [("dated", &c.dated), ("removed", &c.removed)] {
-            for d in dated {
-                let mut s = format!("{key} {}", d.date);
-                if let Some(y) = d.from {
-                    s.push_str(&format!(" from {y}"));
-                }
-                if let Some(y) = d.until {
-                    s.push_str(&format!(" until {y}"));
-                }
-                v.push(s);
-            }
-        }
-        if !c.dates.is_empty() {
-            v.push(format!("dates {}", list(&c.dates)));
-        }
-        if let Some(o) = &c.observed {
-            v.push(format!("observed {o}"));
-        }
-        rows.push([
-            c.id.clone(),
-            "calendar".into(),
-            "-".into(),
-            v.join("; "),
-            "-".into(),
-            c.source.clone().unwrap_or_default(),
-        ]);
-    }
-    for w in &src.window {
-        let w = w.get_ref();
-        let mut v = Vec::new();
-        let days = [
-            ("mon-sun", &w.mon_sun),
-            ("mon-sat", &w.mon_sat),
-            ("mon-fri", &w.mon_fri),
-            ("sat-sun", &w.sat_sun),
-            ("mon", &w.mon),
-            ("tue", &w.tue),
-            ("wed", &w.wed),
-            ("thu", &w.thu),
-            ("fri", &w.fri),
-            ("sat", &w.sat),
-            ("sun", &w.sun),
-            ("holiday", &w.holiday),
-            ("pre_holiday", &w.pre_holiday),
-        ];
-        for (key, spans_of) in days {
-            if let Some(s) = spans_of {
-                v.push(format!("{key} {}", spans(s)));
-            }
-        }
-        if let Some(c) = &w.calendar {
-            v.push(format!("calendar {c}"));
-        }
-        if !w.waived_by.is_empty() {
-            v.push(format!("waived_by {}", list(&w.waived_by)));
-        }
-        row!(rows, "window", w, v.join("; "));
-    }
-    for c in &src.cap {
-        let c = c.get_ref();
-        let span = match (&c.within, c.within_calendar_days) {
-            (Some(w), _) => w.clone(),
-            (None, Some(d)) => format!("{d} calendar days"),
-            (None, None) => "?".into(),
-        };
-        let v = format!(
-            "max {} within {span}; key {}; count {}",
-            c.max,
-            c.key.as_deref().unwrap_or("number"),
-            c.count.as_deref().unwrap_or("attempts")
-        );
-        row!(rows, "cap", c, v);
-    }
-    for c in &src.cooloff {
-        let c = c.get_ref();
-        let span = match (&c.for_, c.for_calendar_days) {
-            (Some(f), _) => f.clone(),
-            (None, Some(d)) => format!("{d} calendar days"),
-            (None, None) => "?".into(),
-        };
-        let mut v = format!(
-            "after {} for {span}; key {}",
-            c.after,
-            c.key.as_deref().unwrap_or("number")
-        );
-        if let Some(u) = &c.unless {
-            v.push_str(&format!("; unless {u}"));
-        }
-        if let Some(t) = &c.then {
-            v.push_str(&format!("; then {t}"));
-        }
-        row!(rows, "cooloff", c, v);
-    }
-    for c in &src.caller_id {
-        let c = c.get_ref();
-        let mut v = format!("allow_prefixes {}", list(&c.allow_prefixes));
-        if let Some(l) = &c.allow_list {
-            v.push_str(&format!("; allow_list {l}"));
-        }
-        row!(rows, "caller_id", c, v);
-    }
-    for a in &src.abandon_limit {
-        let a = a.get_ref();
-        let v = format!(
-            "max_rate {} within {}; min_answered {}; blocks {}",
-            a.max_rate,
-            a.within,
-            a.min_answered.unwrap_or(0),
-            a.blocks.as_deref().unwrap_or("predictive")
-        );
-        row!(rows, "abandon_limit", a, v);
-    }
-    for b in &src.blackout {
-        let b = b.get_ref();
-        let v = format!(
-            "from {} until {}; suspend_exemptions {}",
-            b.from,
-            b.until.as_deref().unwrap_or("-"),
-            b.suspend_exemptions
-        );
-        row!(rows, "blackout", b, v);
-    }
-    for c in &src.consent_required {
-        let c = c.get_ref();
-        let kinds = if c.kinds.is_empty() {
-            "consent,contract,ebr".to_owned()
-        } else {
-            list(&c.kinds)
-        };
-        let mut v = format!("kinds {kinds}");
-        if let Some(l) = &c.unless_listed {
-            v.push_str(&format!("; unless_listed {l}"));
-        }
-        row!(rows, "consent_required", c, v);
-    }
-    for l in &src.list {
-        let l = l.get_ref();
-        let mut v = format!("kind {}", l.kind);
-        if let Some(d) = l.max_age_days {
-            v.push_str(&format!("; max_age_days {d}"));
-        }
-        if !l.exemptions.is_empty() {
-            v.push_str(&format!("; exemptions {}", list(&l.exemptions)));
-        }
-        row!(rows, "list", l, v);
-    }
-    rows
 }

@@ -1,7 +1,8 @@
 """ctypes binding of the dialguard C ABI (include/dialguard.h).
 
-Loads the shared library named by the DIALGUARD_LIB environment variable, else the one
-the system finds as "dialguard" (installed with pkg-config, see docs/c-abi.md).
+Loads the shared library named by the DIALGUARD_LIB environment variable, else a
+libdialguard.so bundled in this package's directory, else the one the system finds as
+"dialguard" (installed with pkg-config, see docs/c-abi.md).
 
     from dialguard import Guard
     with Guard("policies/it/policy.toml") as g:
@@ -9,8 +10,10 @@ the system finds as "dialguard" (installed with pkg-config, see docs/c-abi.md).
         print(d.verdict, d.reason, d.rule)     # deny registry rpo
 
 A Guard may be shared by threads: every call releases the GIL while in the library.
-Failures raise DialguardError (status name + the library's message); for the check
-functions the error carries the fail-closed DENY decision in `.decision`.
+Failures raise DialguardError (status name + the library's message), as the C ABI returns
+a status: an invalid number raises status "invalid_number", never a decision. For the check
+functions the error carries the fail-closed DENY decision in `.decision`. check_batch is
+the exception, as in C: a bad entry is denied on its own so the others are still decided.
 """
 
 import ctypes
@@ -60,10 +63,25 @@ Decision = namedtuple(
 )
 
 
-def _load():
-    path = os.environ.get("DIALGUARD_LIB") or ctypes.util.find_library("dialguard")
+def _find():
+    env = os.environ.get("DIALGUARD_LIB")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("libdialguard.so", "libdialguard.so.0"):
+        bundled = os.path.join(here, name)
+        if os.path.exists(bundled):
+            return bundled
+    return ctypes.util.find_library("dialguard")
+
+
+def _load(path):
     if not path:
-        raise OSError("libdialguard not found: set DIALGUARD_LIB to its path")
+        raise OSError(
+            "libdialguard not found: set DIALGUARD_LIB to its path, copy libdialguard.so "
+            "into the package directory before `pip install`, or install the library "
+            "(docs/c-abi.md)"
+        )
     lib = ctypes.CDLL(path)
     G = ctypes.c_void_p
     S = ctypes.c_uint32
@@ -101,7 +119,9 @@ def _load():
     return lib
 
 
-_lib = _load()
+#: The shared library this module loaded (DIALGUARD_LIB, bundled, or the system's).
+LIBRARY_PATH = _find()
+_lib = _load(LIBRARY_PATH)
 
 
 def version():

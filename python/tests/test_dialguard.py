@@ -1,12 +1,15 @@
 """Tests of the ctypes binding against the real library (run by tests/ffi_python.rs).
-Needs DIALGUARD_LIB (the shared library) and DIALGUARD_POLICY (policies/it/policy.toml)."""
+Needs DIALGUARD_POLICY (policies/it/policy.toml) and the library (DIALGUARD_LIB, or one
+bundled in an installed package). With DIALGUARD_TEST_INSTALLED=1 they test the installed
+package (a venv's); otherwise the source tree beside them (python/dialguard)."""
 
 import os
 import sys
 import threading
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if os.environ.get("DIALGUARD_TEST_INSTALLED") != "1":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dialguard  # noqa: E402
 from dialguard import Decision, DialguardError, Guard  # noqa: E402
 
@@ -68,6 +71,34 @@ class GuardTest(unittest.TestCase):
         with self.assertRaises(DialguardError) as e:
             Guard("/nonexistent/policy.toml")
         self.assertEqual(e.exception.status, "policy_error")
+
+    def test_invalid_numbers_raise_in_every_call(self):
+        # As the C ABI returns a status, never a decision, for a number it cannot read.
+        calls = [
+            lambda n: self.g.check(n, **CTX),
+            lambda n: self.g.check_and_reserve(n, **CTX),
+            lambda n: self.g.record_outcome(n, "busy", **CTX),
+            lambda n: self.g.opt_out(n, at_ms=FRI_10_ROME_MS),
+        ]
+        for call in calls:
+            for bad in ["12", "", "abc", "+39 1234567"]:
+                with self.assertRaises(DialguardError) as e:
+                    call(bad)
+                self.assertEqual((e.exception.status, e.exception.code), ("invalid_number", 7003))
+        for bad in [0, 10**15]:
+            with self.assertRaises(DialguardError) as e:
+                self.g.check_e164(bad, **CTX)
+            self.assertEqual(e.exception.status, "invalid_number")
+            self.assertEqual(e.exception.decision.reason, "invalid_number")
+
+    def test_library_path(self):
+        # DIALGUARD_LIB wins; without it an installed package loads the one it bundles.
+        want = os.environ.get("DIALGUARD_LIB")
+        if want:
+            self.assertEqual(dialguard.LIBRARY_PATH, want)
+        else:
+            self.assertEqual(os.path.dirname(dialguard.LIBRARY_PATH),
+                             os.path.dirname(os.path.abspath(dialguard.__file__)))
 
     def test_reserve_outcome_and_opt_out(self):
         d, attempt = self.g.check_and_reserve("02 5555 7777", **CTX)

@@ -1,0 +1,382 @@
+//! The handle dialers hold: [`Guard`]. It owns the current policy [`Snapshot`] (swapped
+//! with `arc-swap`, so a reload never blocks a check), the contact history and the live
+//! opt-out overlay, and answers [`Guard::check`] / [`Guard::check_and_reserve`].
+//!
+//! The pipeline, one module per stage:
+//! - `context`: [`CallContext`], what the dialer tells about the attempt;
+//! - `callee`: the number's zones and the facts rule scopes match;
+//! - `screens`: opt-outs, lists, consent, caller ID, open-ended blackouts (deny or pass);
+//! - `gates`: abandon rate, blackouts, windows, caps, cool-offs (move the instant);
+//! - `evaluate`: the screens in order, then the gates to a fixed point;
+//! - `trace`: the steps `explain` shows. The hot path uses a trace the compiler removes.
+
+mod callee;
+mod context;
+mod evaluate;
+mod gates;
+mod screens;
+#[cfg(test)]
+mod tests;
+mod trace;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+
+use crate::decision::{Decision, Reason};
+use crate::history::{
+    AttemptId, FsyncPolicy, History, HistoryError, HistoryStore, JournalOptions, NewEvent, Outcome,
+    OutcomeSet, Query, RecoveryReport, Retention, Tag,
+};
+use crate::lists::{NumberSet, OptOutOverlay};
+use crate::number::{self, Number, NumberError, ZoneId};
+use crate::policy::{self, PolicyErrors, Snapshot};
+
+use callee::Callee;
+pub use context::CallContext;
+use evaluate::{Call, evaluate};
+pub use trace::{Explanation, Step, StepOutcome};
+use trace::{NoTrace, Recorder, Trace};
+
+/// How a guard keeps its contact history.
+#[derive(Clone, Debug, Default)]
+pub struct GuardOptions {
+    /// Directory of the durable journal; `None` keeps history in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// When journal writes reach the disk (default: see [`FsyncPolicy`]).
+    pub fsync: Option<FsyncPolicy>,
+}
+
+/// Why a guard could not be opened or a call could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("{0}")]
+    Policy(#[from] PolicyErrors),
+    #[error("contact history: {0}")]
+    History(#[from] HistoryError),
+    #[error("{0}")]
+    Number(#[from] NumberError),
+    #[error("no list with id \"{0}\" in the policy; swap_list replaces a [[list]] by its id")]
+    UnknownList(String),
+}
+
+/// A decision together with the attempt it reserved (for `check_and_reserve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub decision: Decision,
+    /// Set when the attempt was allowed and recorded; pass it to `record_outcome`.
+    pub attempt: Option<AttemptId>,
+}
+
+/// The guard. `Send + Sync`: share one (`Arc<Guard>`) between all dialer threads.
+///
+/// ```
+/// use dialguard::policy::compile_str;
+/// use dialguard::{CallContext, Guard, GuardOptions, Reason, number};
+/// use jiff::Timestamp;
+///
+/// let policy = r#"
+/// [policy]
+/// name = "doc"
+/// default_country = "IT"
+///
+/// [[window]]
+/// id = "hours"
+/// applies_to = ["IT"]
+/// mon-fri = ["09:00-20:00"]
+/// sat = ["10:00-19:00"]
+/// sun = []
+/// "#;
+/// let friday: Timestamp = "2026-11-27T10:00:00+01:00".parse()?;
+/// let snap = compile_str(policy, "doc.toml".as_ref(), friday.as_second())?;
+/// let (guard, _) = Guard::with_snapshot(snap, GuardOptions::default())?;
+///
+/// // Friday 10:00 in Rome: inside the window.
+/// assert!(guard.check("02 5555 1234", &CallContext::new(friday)).is_allow());
+///
+/// // Saturday 19:30: deferred to Monday 09:00 Rome, named by the rule that moved it.
+/// let saturday: Timestamp = "2026-11-28T19:30:00+01:00".parse()?;
+/// let d = guard.check("02 5555 1234", &CallContext::new(saturday));
+/// assert_eq!(d.reason(), Some(Reason::OutsideWindow));
+/// assert_eq!(d.until(), Some("2026-11-30T09:00:00+01:00".parse()?));
+///
+/// // A reservation records the attempt; an opt-out is seen by the next check.
+/// let n = number::parse("02 5555 1234", guard.snapshot().default_country())?;
+/// assert!(guard.check_and_reserve(n, &CallContext::new(friday)).attempt.is_some());
+/// guard.opt_out(n, friday)?;
+/// assert_eq!(guard.check_number(n, &CallContext::new(friday)).reason(), Some(Reason::OptOut));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Guard {
+    snapshot: ArcSwap<Snapshot>,
+    /// Serialises writers (reload, swap, swap_list) so none loses another's update;
+    /// readers never take it.
+    writer: std::sync::Mutex<()>,
+    history: History,
+    overlay: OptOutOverlay,
+    /// The last contact-history failure (a full disk, a file-size limit), kept so that
+    /// a `store_unavailable` deny can say why. Written on the failure path only.
+    store_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Guard {
+    /// Compiles the policy at `path` and opens the contact history.
+    pub fn open(
+        path: &Path,
+        options: GuardOptions,
+    ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+        let snap = policy::compile_file(path, Timestamp::now().as_second())?;
+        Guard::with_snapshot(snap, options)
+    }
+
+    /// A guard over an already compiled snapshot.
+    pub fn with_snapshot(
+        snap: Snapshot,
+        options: GuardOptions,
+    ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
+        let retention = snap.retention();
+        let overlay = OptOutOverlay::new();
+        let (history, report) = match &options.state_dir {
+            None => (History::with_retention(retention, 0), None),
+            Some(dir) => {
+                let defaults = JournalOptions::default();
+                let opts = JournalOptions {
+                    fsync: options.fsync.unwrap_or(defaults.fsync),
+                    retention,
+                    ..defaults
+                };
+                let (h, report) = History::open(dir, opts)?;
+                for (n, at) in h.opted_out() {
+                    if let Some(n) = Number::from_e164_digits(n) {
+                        overlay.insert(n, at);
+                    }
+                }
+                (h, Some(report))
+            }
+        };
+        let guard = Guard {
+            snapshot: ArcSwap::from_pointee(snap),
+            writer: std::sync::Mutex::new(()),
+            history,
+            overlay,
+            store_error: std::sync::Mutex::new(None),
+        };
+        Ok((guard, report))
+    }
+
+    /// Compiles a new policy and swaps it in. On error the old snapshot keeps serving.
+    pub fn reload(&self, path: &Path) -> Result<Arc<Snapshot>, PolicyErrors> {
+        let snap = policy::compile_file(path, Timestamp::now().as_second())?;
+        Ok(self.swap(snap))
+    }
+
+    /// Swaps in an already compiled snapshot; returns the one it replaced. Checks running
+    /// on the old one finish on it; it is freed when the last of them drops it.
+    pub fn swap(&self, snap: Snapshot) -> Arc<Snapshot> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.swap_locked(snap)
+    }
+
+    /// Replaces the numbers of one list (a fresh registry copy, e.g. a compiled list file
+    /// opened with `lists::open_compiled`) without recompiling the policy. Checks running
+    /// on the old snapshot finish on it; the old set is freed when the last one is done.
+    pub fn swap_list(
+        &self,
+        id: &str,
+        set: NumberSet,
+        snapshot_date: Option<i32>,
+    ) -> Result<Arc<Snapshot>, GuardError> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.snapshot.load_full();
+        let next = current
+            .with_list_replaced(id, set, snapshot_date)
+            .ok_or_else(|| GuardError::UnknownList(id.to_owned()))?;
+        Ok(self.swap_locked(next))
+    }
+
+    /// Drops history that no rule of the policy can still need (numbers not dialled for
+    /// longer than the longest cap or cool-off). Call it now and then, e.g. hourly, from
+    /// a maintenance thread; checks and reservations go on meanwhile. Returns how many
+    /// numbers were dropped.
+    pub fn sweep(&self, now: Timestamp) -> usize {
+        self.history.sweep(now.as_second())
+    }
+
+    fn swap_locked(&self, snap: Snapshot) -> Arc<Snapshot> {
+        // Keep what the longest of the old and new policies needs: history pruned too
+        // early could let a longer cap admit too many calls.
+        let (old, new) = (self.history.retention(), snap.retention());
+        self.history.set_retention(Retention {
+            keep: old.keep.max(new.keep),
+            forever: OutcomeSet(old.forever.0 | new.forever.0),
+            campaign_keep: old.campaign_keep.max(new.campaign_keep),
+        });
+        self.snapshot.swap(Arc::new(snap))
+    }
+
+    /// The snapshot in force now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Parses `input` (with the policy's default country) and checks it.
+    /// A malformed number is denied with [`Reason::InvalidNumber`].
+    pub fn check(&self, input: &str, ctx: &CallContext<'_>) -> Decision {
+        let snap = self.snapshot.load();
+        match number::parse(input, snap.default_country()) {
+            Ok(n) => self.decide(&snap, n, ctx, &mut NoTrace),
+            Err(_) => Decision::deny(Reason::InvalidNumber),
+        }
+    }
+
+    /// Checks an already parsed number. Does not record anything.
+    pub fn check_number(&self, n: Number, ctx: &CallContext<'_>) -> Decision {
+        let snap = self.snapshot.load();
+        self.decide(&snap, n, ctx, &mut NoTrace)
+    }
+
+    /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
+    /// `out[i]` receives the decision for `numbers[i]`; extra slots are left as they are.
+    ///
+    /// Registry lookups are the DRAM misses of a check; the batch first runs each list's
+    /// overlapped lookup (`NumberSet::contains_batch`, software-prefetched) over a group,
+    /// which brings the lines into cache, then decides each number.
+    pub fn check_batch(&self, numbers: &[Number], ctx: &CallContext<'_>, out: &mut [Decision]) {
+        const GROUP: usize = 16;
+        let snap = self.snapshot.load();
+        let mut hits = [false; GROUP];
+        for (ns, ds) in numbers.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+            for l in snap.lists.iter().filter(|l| !l.set.is_empty()) {
+                l.set.contains_batch(ns, &mut hits);
+                std::hint::black_box(&hits);
+            }
+            for (n, d) in ns.iter().zip(ds.iter_mut()) {
+                *d = self.decide(&snap, *n, ctx, &mut NoTrace);
+            }
+        }
+    }
+
+    /// Decides and, when the answer is allow, records the attempt, all under the number's
+    /// entry lock: with a cap of N, no interleaving of threads ever admits N+1.
+    pub fn check_and_reserve(&self, n: Number, ctx: &CallContext<'_>) -> Reservation {
+        let snap = self.snapshot.load();
+        let now = ctx.now.as_second();
+        let mut decision = Decision::deny(Reason::StoreUnavailable);
+        let q = query(ctx);
+        let callee = Callee::new(&snap, n, ctx);
+        let res = self.history.with_events(n, now, &mut |events| {
+            let call = Call::new(&snap, ctx, &callee, events);
+            decision = evaluate(&call, &self.overlay, &self.history, &mut NoTrace);
+            decision.is_allow().then(|| NewEvent::attempt(&q))
+        });
+        match res {
+            Ok(attempt) => Reservation { decision, attempt },
+            Err(e) => Reservation {
+                decision: self.store_failed(&e),
+                attempt: None,
+            },
+        }
+    }
+
+    /// Why the contact history last failed, if it ever did: the cause behind
+    /// `store_unavailable` denies (e.g. "the disk is full"), for logs and operators.
+    pub fn store_error(&self) -> Option<String> {
+        self.store_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps the cause of a history failure; the answer is a fail-closed deny.
+    #[cold]
+    fn store_failed(&self, e: &HistoryError) -> Decision {
+        *self.store_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        Decision::deny(Reason::StoreUnavailable)
+    }
+
+    /// Records the outcome of an attempt (reserved, or placed without reserving).
+    /// An `opt_out` outcome also adds the number to the live opt-out overlay at once.
+    pub fn record_outcome(
+        &self,
+        n: Number,
+        attempt: Option<AttemptId>,
+        outcome: Outcome,
+        ctx: &CallContext<'_>,
+    ) -> Result<AttemptId, GuardError> {
+        let now = ctx.now.as_second();
+        let id = self
+            .history
+            .record_outcome(n, attempt, outcome, &query(ctx), now)?;
+        if outcome == Outcome::OptOut {
+            self.opt_out(n, ctx.now)?;
+        }
+        Ok(id)
+    }
+
+    /// Adds a number to the live opt-out list: every later check on every thread denies it.
+    /// Journaled with the history when the guard has a state directory.
+    pub fn opt_out(&self, n: Number, at: Timestamp) -> Result<(), GuardError> {
+        let at = at.as_second();
+        self.history.record_opt_out(n, at)?;
+        self.overlay.insert(n, at);
+        Ok(())
+    }
+
+    /// Every rule consulted for this number, in order, with what it said.
+    pub fn explain(&self, n: Number, ctx: &CallContext<'_>) -> Explanation {
+        let snap = self.snapshot.load_full();
+        let mut trace = Recorder::default();
+        let decision = self.decide(&snap, n, ctx, &mut trace);
+        Explanation {
+            number: n,
+            decision,
+            steps: trace.steps,
+            snapshot: snap,
+        }
+    }
+
+    /// The contact history (for inspection and tests).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    fn decide<T: Trace>(
+        &self,
+        snap: &Snapshot,
+        n: Number,
+        ctx: &CallContext<'_>,
+        trace: &mut T,
+    ) -> Decision {
+        // The history is a DRAM miss in a map of millions: read it only when a cap or
+        // cool-off can apply to this number.
+        let callee = Callee::new(snap, n, ctx);
+        if !callee.needs_history(snap) {
+            let call = Call::new(snap, ctx, &callee, &[]);
+            return evaluate(&call, &self.overlay, &self.history, trace);
+        }
+        let mut decision = Decision::deny(Reason::StoreUnavailable);
+        let res = self.history.read(n, &mut |events| {
+            let call = Call::new(snap, ctx, &callee, events);
+            decision = evaluate(&call, &self.overlay, &self.history, trace);
+        });
+        match res {
+            Ok(()) => decision,
+            Err(e) => self.store_failed(&e),
+        }
+    }
+}
+
+fn query(ctx: &CallContext<'_>) -> Query {
+    Query {
+        campaign: ctx.campaign.map_or(Tag::NONE, Tag::of),
+        subject: ctx.subject.map_or(Tag::NONE, Tag::of),
+        live_agent: ctx.mode.live_agent(),
+    }
+}
+
+/// The zone names a number maps to (for CLI output).
+pub fn zone_names(n: Number) -> impl Iterator<Item = &'static str> {
+    number::locate(n).zones.iter().map(|z: &ZoneId| z.name())
+}

@@ -1,0 +1,270 @@
+//! Invariants of the raw core: the writer and the reader use the same field offsets
+//! (a round trip through every layout and date encoding), the layout's fields tile
+//! their records, and validation refuses each kind of damage with its own message.
+
+use super::layout::{BODY_HEADER, PART_RECORD, head, rec};
+use super::{Backing, NumberSet, build, validate};
+
+/// A dated set with a dense decimal partition (+1, one full exchange as a bitmap and
+/// arrays around it) and a sparse decimal one (+39, twelve exchanges far apart).
+fn fixture() -> (Vec<u64>, Vec<Option<i32>>) {
+    let mut ns: Vec<u64> = (0..2_000u64).map(|x| 12_125_550_000 + x * 3).collect();
+    ns.extend(
+        (0..12u64)
+            .flat_map(|c| (0..700u64).map(move |i| 390_000_000_000 + c * 600_000_000 + i * 7)),
+    );
+    ns.sort_unstable();
+    ns.dedup();
+    let dates = ns
+        .iter()
+        .enumerate()
+        .map(|(i, _)| (i % 5 != 0).then_some(19_000 + i32::try_from(i % 900).unwrap_or(0)))
+        .collect();
+    (ns, dates)
+}
+
+fn arena(ns: &[u64], dates: Option<&[Option<i32>]>) -> Vec<u8> {
+    match build::build_arena(ns, dates) {
+        Backing::Heap(v) => v,
+        Backing::Anon(m) => m.to_vec(),
+    }
+}
+
+fn put32(b: &mut [u8], at: usize, x: u32) {
+    b[at..at + 4].copy_from_slice(&x.to_le_bytes());
+}
+
+fn put64(b: &mut [u8], at: usize, x: u64) {
+    b[at..at + 8].copy_from_slice(&x.to_le_bytes());
+}
+
+fn get32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn get64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[test]
+fn layout_fields_tile_their_records() {
+    let mut header = [
+        (head::LEN, 8),
+        (head::N_PARTS, 4),
+        (head::DATE_KIND, 4),
+        (head::DATE_BASE, 4),
+        (20, 4), // reserved
+        (head::PARTS_OFF, 8),
+        (head::DATES_OFF, 8),
+        (head::DATES_LEN, 8),
+    ];
+    let mut record = [
+        (rec::KEY, 8),
+        (rec::MIN_CHUNK, 4),
+        (rec::N_SLOTS, 4),
+        (rec::KIND, 4),
+        (rec::N_TOP, 4),
+        (rec::DIR, 8),
+        (rec::TOP, 8),
+        (rec::KEYS, 8),
+        (rec::WORDS, 8),
+        (rec::N_WORDS, 8),
+        (rec::RANKS, 8),
+        (rec::RANK_BASE, 8),
+    ];
+    for (fields, size) in [
+        (&mut header[..], BODY_HEADER),
+        (&mut record[..], PART_RECORD),
+    ] {
+        fields.sort_unstable();
+        for w in fields.windows(2) {
+            assert!(w[0].0 + w[0].1 <= w[1].0, "fields overlap: {w:?}");
+            assert_eq!(w[0].0 % w[0].1, 0, "field at {} is not aligned", w[0].0);
+        }
+        let last = fields[fields.len() - 1];
+        assert!(last.0 + last.1 <= size, "{last:?} runs past {size} bytes");
+    }
+}
+
+#[test]
+fn writer_and_reader_agree_on_every_field() {
+    let (ns, dates) = fixture();
+    for dates in [None, Some(&dates[..])] {
+        let b = arena(&ns, dates);
+        assert_eq!(get64(&b, head::LEN), ns.len() as u64);
+        let parsed = validate::parse_arena(&b).expect("a built arena validates");
+        assert_eq!(parsed.len, ns.len() as u64);
+        assert_eq!(
+            usize::try_from(get32(&b, head::N_PARTS)),
+            Ok(parsed.parts.len())
+        );
+        let parts_off = usize::try_from(get64(&b, head::PARTS_OFF)).expect("offset");
+        for (i, (p, key)) in parsed.parts.iter().zip(parsed.keys.iter()).enumerate() {
+            let at = parts_off + i * PART_RECORD;
+            assert_eq!(get64(&b, at + rec::KEY), *key);
+            assert_eq!(get32(&b, at + rec::N_SLOTS), p.n_slots);
+            assert_eq!(get64(&b, at + rec::DIR), p.dir as u64);
+            assert_eq!(get64(&b, at + rec::RANK_BASE), p.rank_base);
+        }
+        // Every number and date read back through the reader's offsets.
+        let set = NumberSet::build(&ns, dates);
+        let want: Vec<(u64, Option<i32>)> = match dates {
+            Some(d) => ns.iter().copied().zip(d.iter().copied()).collect(),
+            None => ns.iter().map(|&n| (n, None)).collect(),
+        };
+        assert_eq!(set.to_entries(), want);
+        let layouts: Vec<&str> = set.partition_layouts().into_iter().map(|p| p.2).collect();
+        assert_eq!(layouts, ["dec-dense", "dec-sparse"]);
+    }
+}
+
+#[test]
+fn wide_dates_round_trip() {
+    let ns = [12_125_550_000, 12_125_550_001, 390_212_345_678];
+    let dates = [Some(i32::MIN + 1), None, Some(i32::MAX)];
+    let b = arena(&ns, Some(&dates));
+    assert_eq!(
+        get32(&b, head::DATE_KIND),
+        2,
+        "a spread over u16 needs i32 dates"
+    );
+    let set = NumberSet::build(&ns, Some(&dates));
+    assert_eq!(
+        set.to_entries(),
+        ns.iter().copied().zip(dates).collect::<Vec<_>>()
+    );
+}
+
+/// A change to an arena, given the byte offsets of partition records 0 and 1.
+type Damage = dyn Fn(&mut Vec<u8>, usize, usize);
+
+/// The validation error for the fixture's arena after `damage`.
+fn refused(damage: impl Fn(&mut Vec<u8>, usize, usize)) -> String {
+    let (ns, dates) = fixture();
+    let mut b = arena(&ns, Some(&dates));
+    let parts_off = usize::try_from(get64(&b, head::PARTS_OFF)).expect("offset");
+    // Record 1 is the sparse +39 partition.
+    damage(&mut b, parts_off, parts_off + PART_RECORD);
+    match validate::parse_arena(&b) {
+        Ok(_) => "damaged arena accepted".into(),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn validation_refuses_each_kind_of_damage() {
+    let cases: Vec<(&str, Box<Damage>)> = vec![
+        (
+            "shorter than its header",
+            Box::new(|b, _, _| b.truncate(BODY_HEADER - 1)),
+        ),
+        (
+            "cannot fit",
+            Box::new(|b, _, _| put64(b, head::LEN, u64::MAX)),
+        ),
+        (
+            "unknown date encoding 7",
+            Box::new(|b, _, _| put32(b, head::DATE_KIND, 7)),
+        ),
+        (
+            "date column does not match",
+            Box::new(|b, _, _| {
+                let l = get64(b, head::DATES_LEN);
+                put64(b, head::DATES_LEN, l - 2)
+            }),
+        ),
+        (
+            "partition table runs past",
+            Box::new(|b, _, _| put32(b, head::N_PARTS, u32::MAX)),
+        ),
+        (
+            "impossible key",
+            Box::new(|b, p0, _| put64(b, p0 + rec::KEY, 16 << 56)),
+        ),
+        // 12-digit numbers whose two leading digits read as one (a leading zero).
+        (
+            "impossible key",
+            Box::new(|b, _, p1| put64(b, p1 + rec::KEY, (12 << 56) | 5)),
+        ),
+        (
+            "out of order",
+            Box::new(|b, p0, p1| {
+                let k = get64(b, p0 + rec::KEY);
+                put64(b, p1 + rec::KEY, k)
+            }),
+        ),
+        (
+            "unknown kind 4",
+            Box::new(|b, p0, _| put32(b, p0 + rec::KIND, 4)),
+        ),
+        (
+            "directory outside its chunk range",
+            Box::new(|b, p0, _| put32(b, p0 + rec::N_SLOTS, 0)),
+        ),
+        (
+            "containers run past",
+            Box::new(|b, p0, _| {
+                let l = b.len() as u64;
+                put64(b, p0 + rec::WORDS, l)
+            }),
+        ),
+        (
+            "directory runs past",
+            Box::new(|b, p0, _| {
+                let l = b.len() as u64;
+                put64(b, p0 + rec::DIR, l)
+            }),
+        ),
+        (
+            "directory entry 0 is invalid",
+            Box::new(|b, p0, _| {
+                let dir = usize::try_from(get64(b, p0 + rec::DIR)).expect("offset");
+                put32(b, dir, 1)
+            }),
+        ),
+        (
+            "does not end at its last word",
+            Box::new(|b, p0, _| {
+                let n = get64(b, p0 + rec::N_WORDS);
+                put64(b, p0 + rec::N_WORDS, n + 1)
+            }),
+        ),
+        (
+            "page table outside",
+            Box::new(|b, _, p1| put32(b, p1 + rec::N_TOP, 0)),
+        ),
+        (
+            "sparse directory runs past",
+            Box::new(|b, _, p1| {
+                let l = b.len() as u64;
+                put64(b, p1 + rec::KEYS, l)
+            }),
+        ),
+        (
+            "page table does not start at 0",
+            Box::new(|b, _, p1| {
+                let top = usize::try_from(get64(b, p1 + rec::TOP)).expect("offset");
+                put32(b, top, 1)
+            }),
+        ),
+        (
+            "chunk key 0 is invalid",
+            Box::new(|b, _, p1| {
+                // A key names a chunk within its 1024-chunk page: 10 bits at most.
+                let keys = usize::try_from(get64(b, p1 + rec::KEYS)).expect("offset");
+                b[keys..keys + 2].copy_from_slice(&u16::MAX.to_le_bytes());
+            }),
+        ),
+        (
+            "rank table runs past",
+            Box::new(|b, p0, _| {
+                let l = b.len() as u64;
+                put64(b, p0 + rec::RANKS, l)
+            }),
+        ),
+    ];
+    for (want, damage) in cases {
+        let err = refused(damage);
+        assert!(err.contains(want), "expected {want:?}, got {err:?}");
+    }
+}
