@@ -21,8 +21,10 @@ pub(crate) enum AuditCommand {
         /// numbers pseudonymized).
         #[arg(long)]
         number: Option<String>,
+        /// First day (YYYY-MM-DD, UTC) or instant (RFC 3339).
         #[arg(long)]
         from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC, inclusive) or instant (RFC 3339, exclusive).
         #[arg(long)]
         to: Option<String>,
     },
