@@ -34,6 +34,7 @@ impl Rng {
 
 /// One generated cell: what is written, and the clean international form it encodes
 /// (`None` for blank and garbage cells).
+#[allow(dead_code)] // the bench reads only the text
 pub struct Cell {
     pub text: String,
     pub clean: Option<String>,

@@ -14,6 +14,7 @@ use dialguard::policy::{self, Mode, Snapshot};
 use dialguard::{Decision, RuleId};
 use jiff::Timestamp;
 
+mod audit;
 mod bench;
 mod check;
 mod compile_list;
@@ -79,6 +80,11 @@ enum Command {
     },
     /// Measure checks/s and latency percentiles of a policy with synthetic data.
     Bench(bench::BenchArgs),
+    /// Read the decision log back: verify its hash chain, show its records.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// The compliance report over a period of the decision log (JSON, CSV or HTML).
+    Report(audit::ReportArgs),
 }
 
 #[derive(Args)]
@@ -169,6 +175,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
         Command::Rules { pack } => rules::rules(pack.as_deref()),
         Command::Demo { policies } => demo::run(&policies).map_err(|e| Fail(e.to_string())),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
+        Command::Audit(cmd) => audit::run(&cmd),
+        Command::Report(args) => audit::report(&args),
     }
 }
 
