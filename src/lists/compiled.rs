@@ -301,24 +301,32 @@ enum Fast {
     Slow,
 }
 
+/// Where the line after the one holding `i` starts (`b.len()` on the last line).
+#[inline]
+fn next_line(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |k| i + k + 1)
+}
+
+/// The first index from `i` whose byte is not in `set`.
+#[inline]
+fn skip(b: &[u8], mut i: usize, set: &[u8]) -> usize {
+    while i < b.len() && set.contains(&b[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// Reads the line that starts at `at` in `b` in one pass, without allocating:
 /// E.164 digits with or without `+`, optional `,YYYY-MM-DD`, `#` comment, spaces,
 /// tabs and CR around. Returns what it found and where the next line starts.
 #[inline]
 fn fast_entry(b: &[u8], at: usize) -> (Fast, usize) {
     let n = b.len();
-    let eol = |i: usize| {
-        b[i..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(n, |k| i + k + 1)
-    };
-    let skip_ws = |mut i: usize| {
-        while i < n && matches!(b[i], b' ' | b'\t' | b'\r') {
-            i += 1;
-        }
-        i
-    };
+    let eol = |i: usize| next_line(b, i);
+    let skip_ws = |i: usize| skip(b, i, b" \t\r");
     let mut i = skip_ws(at);
     if i == n || b[i] == b'\n' || b[i] == b'#' {
         return (Fast::Blank, eol(i));
@@ -373,18 +381,8 @@ pub enum LineFormat {
 #[inline]
 fn area_code_entry(b: &[u8], at: usize, delimiter: u8) -> (Fast, usize) {
     let n = b.len();
-    let eol = |i: usize| {
-        b[i..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(n, |k| i + k + 1)
-    };
-    let skip_ws = |mut i: usize| {
-        while i < n && matches!(b[i], b' ' | b'\t' | b'\r' | b'"') {
-            i += 1;
-        }
-        i
-    };
+    let eol = |i: usize| next_line(b, i);
+    let skip_ws = |i: usize| skip(b, i, b" \t\r\"");
     let digits = |mut i: usize, want: usize| -> Option<(u64, usize)> {
         let mut v = 0u64;
         for _ in 0..want {

@@ -8,19 +8,17 @@
 
 use std::io::Write;
 
-/// splitmix64: the same rows on every run.
-pub struct Rng(pub u64);
+use dialguard::lists::synthetic::SplitMix;
+
+/// The library's splitmix64 (the same rows on every run), with the helpers used here.
+pub struct Rng(SplitMix);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    pub fn new(seed: u64) -> Rng {
+        Rng(SplitMix(seed))
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n)
     }
     fn digits(&mut self, n: usize) -> String {
         (0..n)
@@ -185,7 +183,7 @@ pub fn cell(r: &mut Rng) -> Cell {
 /// Writes `rows` data rows (and a header) to `out`: id, name, phone, email, notes. Returns
 /// the cells of the phone column in row order.
 pub fn write_csv(out: &mut impl Write, rows: usize, seed: u64) -> Vec<Cell> {
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["id", "name", "phone", "email", "notes"])
         .unwrap();
