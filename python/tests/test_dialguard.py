@@ -5,6 +5,7 @@ package (a venv's); otherwise the source tree beside them (python/dialguard)."""
 
 import os
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -128,6 +129,22 @@ class GuardTest(unittest.TestCase):
         for t in threads:
             t.join()
         self.assertEqual(results, [200, 200, 200, 200])
+
+    def test_open_options(self):
+        # fsync never, journaled: the opt-out is there for a guard reopened on the directory.
+        with tempfile.TemporaryDirectory() as state:
+            with Guard(POLICY, state_dir=state, fsync="never") as g:
+                g.opt_out("02 5555 4321", at_ms=FRI_10_ROME_MS)
+            with Guard(POLICY, state_dir=state, fsync=50) as g:
+                self.assertEqual(g.check("02 5555 4321", **CTX).reason, "optout")
+        for bad in ("sometimes", 0, -1, True, 1 << 32, 1.5):
+            with self.assertRaises(ValueError):
+                Guard(POLICY, fsync=bad)
+        # The URL reaches the library: one [cluster] refuses is a policy error.
+        with self.assertRaises(DialguardError) as e:
+            Guard(POLICY, redis_url="http://127.0.0.1:1")
+        self.assertEqual(e.exception.status, "policy_error")
+        self.assertIn("[cluster] redis", e.exception.message)
 
     def test_closed_guard(self):
         g = Guard(POLICY)
