@@ -666,6 +666,30 @@ dg_status dg_record_outcome(const struct dg_guard *guard,
 dg_status dg_opt_out(const struct dg_guard *guard, const char *number, int64_t at_unix_ms);
 
 /*
+ Records a citizen's complaint about calls to `number`, received at
+ `ctx->now_unix_ms` (campaign and caller ID from `ctx` when the citizen named them):
+ the number is opted out at once (every later check on every thread denies it,
+ `DG_REASON_OPTOUT`) and the complaint is written to the decision log with `channel`
+ (`phone`, `email`, `web`, `letter` or `app`; NULL = `phone`) and `text` (NULL = none).
+ The evidence (the contacts before it and the decisions that allowed them) is in the
+ log: `dialguard report` and `dialguard subject` read it.
+
+ Errors: `DG_STATUS_INVALID_ARGUMENT` (unknown channel), `DG_STATUS_IO_ERROR` (the
+ decision log could not keep it; the opt-out is recorded), and the argument errors of
+ `dg_check`. Without a decision log only the opt-out is kept (status OK). Thread
+ safety: any number of threads.
+
+ # Safety
+ As `dg_check`; `channel` and `text` are NULL or NUL-terminated (the guard copies
+ them; the caller keeps ownership).
+ */
+dg_status dg_record_complaint(const struct dg_guard *guard,
+                              const char *number,
+                              const struct dg_context *ctx,
+                              const char *channel,
+                              const char *text);
+
+/*
  Copies the id of rule `rule` (from `dg_decision.rule`) of the policy in force into
  `buf` (capacity `len` bytes) as a NUL-terminated string; `*out_len` (may be NULL)
  receives its length without the NUL. `DG_STATUS_BUFFER_TOO_SMALL` when it does not fit

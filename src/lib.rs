@@ -8,6 +8,7 @@
 //! raw number → [`number`] (E.164 + region + zones) → [`policy`] snapshot →
 //! checks ([`lists`], [`calendar`], [`history`]) → [`Decision`].
 
+pub mod audit;
 pub mod calendar;
 pub mod cluster;
 pub mod decision;

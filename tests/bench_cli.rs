@@ -17,7 +17,7 @@ fn us() -> String {
 fn bench(args: &[&str]) -> (i32, serde_json::Value, String) {
     let out = Command::new(BIN)
         .args(["bench", "--policy", &us(), "--at", "2026-11-27T16:00:00Z"])
-        .args(["--mode", "preview"])
+        .args(["--mode", "preview", "--machine-mb", "16"])
         .args(args)
         .output()
         .expect("run dialguard bench");
@@ -48,6 +48,7 @@ const TOP_KEYS: &[&str] = &[
     "panicked_threads",
     "setup_seconds",
     "verdicts_first_100k",
+    "machine",
     "results",
 ];
 
@@ -59,6 +60,9 @@ const RESULT_KEYS: &[&str] = &[
     "p50_ns",
     "p99_ns",
     "p999_ns",
+    "p50_dram_misses",
+    "p99_dram_misses",
+    "p50_map_lookups",
     "swaps",
     "wrong_verdicts",
     "panicked_threads",
@@ -181,6 +185,24 @@ fn bench_hot_swap_of_two_different_copies_gets_every_verdict_right() {
     assert_eq!(u(&json, "stale_after_swap"), 0, "{json}");
     assert_eq!(u(&json, "failed_swaps"), 0, "{json}");
     assert_eq!(u(&json, "panicked_threads"), 0, "{json}");
+}
+
+/// The machine's own yardsticks are measured in the same run, and every latency is also
+/// given as a multiple of them (issue 15).
+#[test]
+fn bench_prints_latencies_as_multiples_of_the_machines_dram_miss() {
+    let (code, json, stderr) = bench(&["--seconds", "0.2", "--threads", "1", "--queries", "1000"]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = &json["machine"];
+    let miss = m["dram_miss_ns"].as_f64().unwrap();
+    let lookup = m["map_lookup_ns"].as_f64().unwrap();
+    assert!(miss > 0.0 && lookup > 0.0, "{m}");
+    assert_eq!(m["memory_mb"], 16);
+    let r = &json["results"][0];
+    let p50 = r["p50_ns"].as_f64().unwrap();
+    let ratio = r["p50_dram_misses"].as_f64().unwrap();
+    assert!((ratio - p50 / miss).abs() <= 0.01 + 0.01 * ratio, "{r} {m}");
+    assert!(r["p50_map_lookups"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

@@ -61,7 +61,8 @@ fn header_declares_every_exported_function() {
         })
         .filter_map(|l| l.split('(').next())
         .collect();
-    assert_eq!(exported.len(), 18, "{exported:?}");
+    // At least the 17 of ABI version 1: a reader that found none would pass vacuously.
+    assert!(exported.len() >= 17, "{exported:?}");
     for f in exported {
         assert!(
             header.contains(&format!(" {f}(")) || header.contains(&format!("*{f}(")),

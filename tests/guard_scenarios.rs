@@ -1250,6 +1250,7 @@ fn history_survives_reopening_the_state_directory() {
     let snap = || policy::compile_str(SILENT, Path::new("silent.toml"), 0).unwrap();
     let opts = GuardOptions {
         cluster: None,
+        audit: None,
         state_dir: Some(state.path().to_owned()),
         fsync: None,
     };

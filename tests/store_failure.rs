@@ -57,6 +57,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
         &policy,
         GuardOptions {
             cluster: None,
+            audit: None,
             state_dir: Some(state.clone()),
             fsync: None,
         },
@@ -76,6 +77,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
         &policy,
         GuardOptions {
             cluster: None,
+            audit: None,
             state_dir: Some(tmp.path().join("never")),
             fsync: Some(FsyncPolicy::Never),
         },
@@ -93,6 +95,7 @@ fn every_record_is_synced_before_return_and_a_failed_write_denies() {
         &policy,
         GuardOptions {
             cluster: None,
+            audit: None,
             state_dir: Some(state.clone()),
             fsync: None,
         },

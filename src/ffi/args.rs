@@ -181,6 +181,7 @@ pub(super) fn guard_error(function: &str, what: &str, e: GuardError) -> FfiError
         GuardError::UnknownList(_) => dg_status::NotFound,
         // A `[cluster]` the policy file holds that cannot work: a policy error.
         GuardError::Cluster(_) => dg_status::PolicyError,
+        GuardError::Audit(_) | GuardError::AuditLost(_) => dg_status::IoError,
     };
     FfiError::new(status, format_args!("{function}: {what}: {e}"))
 }

@@ -98,3 +98,57 @@ pub unsafe extern "C" fn dg_opt_out(
 }
 
 // ---------------------------------------------------------------------------------------
+
+/// Records a citizen's complaint about calls to `number`, received at
+/// `ctx->now_unix_ms` (campaign and caller ID from `ctx` when the citizen named them):
+/// the number is opted out at once (every later check on every thread denies it,
+/// `DG_REASON_OPTOUT`) and the complaint is written to the decision log with `channel`
+/// (`phone`, `email`, `web`, `letter` or `app`; NULL = `phone`) and `text` (NULL = none).
+/// The evidence (the contacts before it and the decisions that allowed them) is in the
+/// log: `dialguard report` and `dialguard subject` read it.
+///
+/// Errors: `DG_STATUS_INVALID_ARGUMENT` (unknown channel), `DG_STATUS_IO_ERROR` (the
+/// decision log could not keep it; the opt-out is recorded), and the argument errors of
+/// `dg_check`. Without a decision log only the opt-out is kept (status OK). Thread
+/// safety: any number of threads.
+///
+/// # Safety
+/// As `dg_check`; `channel` and `text` are NULL or NUL-terminated (the guard copies
+/// them; the caller keeps ownership).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dg_record_complaint(
+    guard: *const dg_guard,
+    number: *const c_char,
+    ctx: *const dg_context,
+    channel: *const c_char,
+    text: *const c_char,
+) -> dg_status {
+    const F: &str = "dg_record_complaint";
+    boundary(
+        F,
+        || {
+            // SAFETY (five calls): forwarded contract.
+            let inner = unsafe { handle::inner(guard, F) }?;
+            let ctx = unsafe { context(ctx, inner, F) }?;
+            let n = unsafe { number_arg(inner, number, F) }?;
+            let channel =
+                unsafe { super::boundary::optional_str(channel, DG_MAX_ID_LEN, F, "channel") }?
+                    .unwrap_or("phone");
+            let text = unsafe { super::boundary::optional_str(text, DG_MAX_PATH_LEN, F, "text") }?;
+            if !["phone", "email", "web", "letter", "app"].contains(&channel) {
+                return Err(FfiError::new(
+                    dg_status::InvalidArgument,
+                    format_args!(
+                        "{F}: `channel` {channel:?} is not one of phone, email, web, letter, app"
+                    ),
+                ));
+            }
+            inner
+                .guard
+                .record_complaint(n, &ctx, channel, text)
+                .map(|_| ())
+                .map_err(|e| guard_error(F, "complaint not fully recorded", e))
+        },
+        |_| {},
+    )
+}

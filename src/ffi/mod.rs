@@ -96,6 +96,7 @@ pub unsafe extern "C" fn dg_guard_open(
                 fsync: None,
                 // The policy's `[cluster]`, if any, selects the shared store.
                 cluster: None,
+                audit: None,
             };
             let (guard, _report) = Guard::open(Path::new(path), options)
                 .map_err(|e| guard_error(F, &format!("cannot open policy {path:?}"), e))?;

@@ -80,6 +80,8 @@ pub(super) unsafe fn read<'a>(
             state_dir: dir.map(Into::into),
             fsync,
             cluster,
+            // The policy's `[audit]`, if any, selects the decision log.
+            audit: None,
         },
     })
 }

@@ -10,6 +10,7 @@
 //! - `evaluate`: the screens in order, then the gates to a fixed point;
 //! - `trace`: the steps `explain` shows. The hot path uses a trace the compiler removes.
 
+mod audit;
 mod callee;
 mod context;
 mod evaluate;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 
+use crate::audit::{AuditConfig, AuditError, AuditLog, RecordKind};
 use crate::cluster::{ClusterConfig, ClusterError, RedisStore};
 use crate::decision::{Decision, Reason};
 use crate::history::{
@@ -53,6 +55,8 @@ pub struct GuardOptions {
     /// A history shared by several dialer servers through Redis (docs/cluster.md);
     /// overrides the policy's `[cluster]`. With one, `state_dir` is not used.
     pub cluster: Option<ClusterConfig>,
+    /// The decision log (docs/report.md); overrides the policy's `[audit]`.
+    pub audit: Option<AuditConfig>,
 }
 
 /// Why a guard could not be opened or a call could not be recorded.
@@ -68,6 +72,27 @@ pub enum GuardError {
     UnknownList(String),
     #[error("{0}")]
     Cluster(ClusterError),
+    #[error("decision log: {0}")]
+    Audit(#[from] AuditError),
+    #[error("decision log: {0}; the event is in the contact history but not in the log")]
+    AuditLost(String),
+}
+
+/// How far back a complaint's evidence reaches in the decision log.
+const COMPLAINT_LOOKBACK: i64 = 90 * 86_400;
+
+/// What [`Guard::record_complaint`] did and found.
+#[derive(Debug)]
+pub struct ComplaintReceipt {
+    pub number: Number,
+    pub at: Timestamp,
+    /// Whether the complaint is in a decision log (without one only the opt-out is kept).
+    pub logged: bool,
+    /// The number's events in the contact history (attempts and outcomes still kept).
+    pub history: Vec<crate::history::Event>,
+    /// From the decision log: the contacts of the last 90 days with the decisions that
+    /// allowed them, the checks, and earlier complaints.
+    pub evidence: Option<crate::audit::ComplaintEvidence>,
 }
 
 /// A decision together with the attempt it reserved (for `check_and_reserve`).
@@ -125,6 +150,8 @@ pub struct Guard {
     store: Store,
     /// Opt-outs recorded at run time (here, or on another node of a shared store).
     overlay: Arc<OptOutOverlay>,
+    /// The decision log, when the policy or the options ask for one.
+    audit: Option<AuditLog>,
     /// The last contact-history failure (a full disk, a file-size limit), kept so that
     /// a `store_unavailable` deny can say why. Written on the failure path only.
     store_error: std::sync::Mutex<Option<String>>,
@@ -147,11 +174,16 @@ impl Guard {
     ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let overlay = Arc::new(OptOutOverlay::new());
         let (store, report) = Store::open(&snap, &options, &overlay)?;
+        let audit = match options.audit.as_ref().or(snap.audit()) {
+            Some(cfg) => Some(AuditLog::open(cfg)?),
+            None => None,
+        };
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
             writer: std::sync::Mutex::new(()),
             store,
             overlay,
+            audit,
             store_error: std::sync::Mutex::new(None),
         };
         Ok((guard, report))
@@ -218,15 +250,23 @@ impl Guard {
     pub fn check(&self, input: &str, ctx: &CallContext<'_>) -> Decision {
         let snap = self.snapshot.load();
         match number::parse(input, snap.default_country()) {
-            Ok(n) => self.decide(&snap, n, ctx, &mut NoTrace),
-            Err(_) => Decision::deny(Reason::InvalidNumber),
+            Ok(n) => {
+                let d = self.decide(&snap, n, ctx, &mut NoTrace);
+                self.logged(&snap, RecordKind::Check, Some(n), ctx, d, None)
+            }
+            Err(_) => {
+                let d = Decision::deny(Reason::InvalidNumber);
+                self.logged(&snap, RecordKind::Check, None, ctx, d, None)
+            }
         }
     }
 
-    /// Checks an already parsed number. Does not record anything.
+    /// Checks an already parsed number. Does not record anything in the history (the
+    /// decision log, when there is one, records the check).
     pub fn check_number(&self, n: Number, ctx: &CallContext<'_>) -> Decision {
         let snap = self.snapshot.load();
-        self.decide(&snap, n, ctx, &mut NoTrace)
+        let d = self.decide(&snap, n, ctx, &mut NoTrace);
+        self.logged(&snap, RecordKind::Check, Some(n), ctx, d, None)
     }
 
     /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
@@ -245,7 +285,8 @@ impl Guard {
                 std::hint::black_box(&hits);
             }
             for (n, d) in ns.iter().zip(ds.iter_mut()) {
-                *d = self.decide(&snap, *n, ctx, &mut NoTrace);
+                let decided = self.decide(&snap, *n, ctx, &mut NoTrace);
+                *d = self.logged(&snap, RecordKind::Check, Some(*n), ctx, decided, None);
             }
         }
     }
@@ -271,12 +312,105 @@ impl Guard {
             decision.is_allow().then(|| NewEvent::attempt(&q))
         });
         match res {
-            Ok(attempt) => Reservation { decision, attempt },
+            Ok(attempt) => {
+                let logged =
+                    self.logged(&snap, RecordKind::Reserve, Some(n), ctx, decision, attempt);
+                // Unlogged, the call must not be placed; the attempt stays counted.
+                let attempt = attempt.filter(|_| logged == decision);
+                Reservation {
+                    decision: logged,
+                    attempt,
+                }
+            }
             Err(e) => Reservation {
                 decision: self.store_failed(&e),
                 attempt: None,
             },
         }
+    }
+
+    /// `d`, once the decision log (if any) has it; a log that can no longer keep records
+    /// turns it into a deny (`store_unavailable`): no decision without its proof.
+    #[inline]
+    fn logged(
+        &self,
+        snap: &Snapshot,
+        kind: RecordKind,
+        n: Option<Number>,
+        ctx: &CallContext<'_>,
+        d: Decision,
+        attempt: Option<AttemptId>,
+    ) -> Decision {
+        let Some(log) = &self.audit else {
+            return d;
+        };
+        match audit::write(log, audit::decision(snap, kind, n, ctx, &d, attempt)) {
+            Ok(()) => d,
+            Err(e) => self.audit_failed(e),
+        }
+    }
+
+    #[cold]
+    fn audit_failed(&self, e: String) -> Decision {
+        *self.store_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(format!("decision log: {e}"));
+        Decision::deny(Reason::StoreUnavailable)
+    }
+
+    /// Logs a non-decision event (outcome, opt-out, complaint), if there is a log.
+    fn log_event(
+        &self,
+        r: impl FnOnce(&Snapshot) -> crate::audit::DecisionRecord,
+    ) -> Result<(), GuardError> {
+        let Some(log) = &self.audit else {
+            return Ok(());
+        };
+        let snap = self.snapshot.load();
+        audit::write(log, r(&snap)).map_err(GuardError::AuditLost)
+    }
+
+    /// The decision log, when the guard keeps one.
+    pub fn audit_log(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+
+    /// A citizen's complaint about calls to `n`: the number is opted out at once (seen by
+    /// the next check on every thread, and on every node of a shared store), the
+    /// complaint is written to the decision log, and the evidence is gathered: the
+    /// number's contacts in the contact history, and from the log the calls of the last
+    /// 90 days with the decisions that allowed them.
+    pub fn record_complaint(
+        &self,
+        n: Number,
+        ctx: &CallContext<'_>,
+        channel: &str,
+        text: Option<&str>,
+    ) -> Result<ComplaintReceipt, GuardError> {
+        self.opt_out(n, ctx.now)?;
+        self.log_event(|snap| audit::complaint(snap, n, ctx, channel, text))?;
+        let mut history = Vec::new();
+        let _ = self
+            .store
+            .seam()
+            .read(n, &mut |events| history.extend_from_slice(events));
+        let evidence = match &self.audit {
+            None => None,
+            Some(log) => {
+                log.flush().map_err(GuardError::AuditLost)?;
+                let since = ctx.now.as_second() - COMPLAINT_LOOKBACK;
+                Some(
+                    crate::audit::complaint_evidence(log.dir(), n.get(), since)
+                        .map_err(|e| GuardError::AuditLost(e.to_string()))?,
+                )
+            }
+        };
+        Ok(ComplaintReceipt {
+            number: n,
+            at: ctx.now,
+            logged: self.audit.is_some(),
+            history,
+            evidence,
+        })
     }
 
     /// Why the contact history last failed, if it ever did: the cause behind
@@ -309,6 +443,7 @@ impl Guard {
             .store
             .seam()
             .record_outcome(n, attempt, outcome, &query(ctx), now)?;
+        self.log_event(|snap| audit::outcome(snap, n, ctx, outcome, id))?;
         if outcome == Outcome::OptOut {
             self.opt_out(n, ctx.now)?;
         }
@@ -318,10 +453,12 @@ impl Guard {
     /// Adds a number to the live opt-out list: every later check on every thread denies it.
     /// Journaled with the history when the guard has a state directory.
     pub fn opt_out(&self, n: Number, at: Timestamp) -> Result<(), GuardError> {
-        let at = at.as_second();
-        self.store.seam().record_opt_out(n, at)?;
-        self.overlay.insert(n, at);
-        Ok(())
+        let t = at.as_second();
+        self.store.seam().record_opt_out(n, t)?;
+        self.overlay.insert(n, t);
+        self.log_event(|snap| {
+            audit::record(snap, RecordKind::OptOut, Some(n), &CallContext::new(at))
+        })
     }
 
     /// Every rule consulted for this number, in order, with what it said.

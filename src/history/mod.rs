@@ -20,7 +20,7 @@ mod event;
 mod journal;
 mod rules;
 mod slot;
-mod state_dir;
+pub(crate) mod state_dir;
 mod store;
 
 use std::path::PathBuf;

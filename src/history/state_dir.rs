@@ -140,7 +140,7 @@ pub(crate) fn private_file() -> OpenOptions {
 /// action kills the process without a word. Ignored, the write fails with EFBIG instead,
 /// which the journal reports (and the guard answers `store_unavailable`). Only a default
 /// disposition is changed: a handler the host program installed is left alone.
-fn ignore_file_size_signal() {
+pub(crate) fn ignore_file_size_signal() {
     #[cfg(unix)]
     // SAFETY: sigaction with a null new action only reads the current one into `old`,
     // a zeroed `sigaction` the call fills; `signal` with SIG_IGN installs no code.

@@ -353,6 +353,19 @@ pub struct Snapshot {
     pub(crate) cluster: Option<crate::cluster::ClusterConfig>,
     /// xxh3 of the policy text: the same file gives the same hash on every node.
     pub(crate) source_hash: u64,
+    /// `[audit]`, its `dir` resolved against the policy file's directory.
+    pub(crate) audit: Option<crate::audit::AuditConfig>,
+    /// What every decision-log record of this snapshot shares, built on first use.
+    pub(crate) audit_facts: std::sync::OnceLock<std::sync::Arc<AuditFacts>>,
+}
+
+/// The parts of a decision-log record that one snapshot shares: rule ids by index, the
+/// lists with their snapshot dates, the policy hash.
+#[derive(Debug)]
+pub(crate) struct AuditFacts {
+    pub rules: Vec<Arc<str>>,
+    pub lists: Arc<[crate::audit::ListAge]>,
+    pub hash: Arc<str>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -367,6 +380,60 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
+    /// Every list that holds `n` (by number or prefix): its id, kind and the day the
+    /// number was registered on it when the list has dates (days since 1970-01-01). For
+    /// a data subject's access request.
+    pub fn lists_holding(&self, n: Number) -> Vec<(&str, ListKind, Option<i32>)> {
+        self.lists
+            .iter()
+            .filter_map(|l| {
+                let day = match l.set.registered_on(n) {
+                    Some(day) => day,
+                    None => {
+                        l.prefixes.matches(n)?;
+                        None
+                    }
+                };
+                Some((self.rules[l.rule.index()].id.as_str(), l.kind, day))
+            })
+            .collect()
+    }
+
+    /// The consent, contract and EBR records on file for `n`.
+    pub fn consents_of(&self, n: Number) -> &[crate::lists::ConsentRecord] {
+        self.consents.lookup(n)
+    }
+
+    /// `[audit]`: the decision log this policy asks for, if any.
+    pub fn audit(&self) -> Option<&crate::audit::AuditConfig> {
+        self.audit.as_ref()
+    }
+
+    /// The record fields this snapshot shares (built once, on the first record).
+    pub(crate) fn audit_facts(&self) -> &Arc<AuditFacts> {
+        self.audit_facts.get_or_init(|| {
+            let lists: Vec<crate::audit::ListAge> = self
+                .lists
+                .iter()
+                .map(|l| crate::audit::ListAge {
+                    list: self.rules[l.rule.index()].id.as_str().into(),
+                    snapshot: l
+                        .snapshot
+                        .and_then(|s| i32::try_from(s.div_euclid(86_400)).ok()),
+                })
+                .collect();
+            Arc::new(AuditFacts {
+                rules: self
+                    .rules
+                    .iter()
+                    .map(|r| Arc::from(r.id.as_str()))
+                    .collect(),
+                lists: lists.into(),
+                hash: format!("{:016x}", self.source_hash).into(),
+            })
+        })
+    }
+
     /// `[cluster]`: the shared contact history this policy asks for, if any.
     pub fn cluster(&self) -> Option<&crate::cluster::ClusterConfig> {
         self.cluster.as_ref()
@@ -431,6 +498,7 @@ impl Snapshot {
     /// Adds a registry that applies to every number, with no snapshot date and no
     /// exemption (for `dialguard bench` and integrators' load tests with synthetic data).
     pub fn with_extra_registry(mut self, id: &str, set: NumberSet) -> Snapshot {
+        self.audit_facts = std::sync::OnceLock::new();
         self.rules.push(RuleMeta {
             id: id.to_owned(),
             kind: RuleKind::Registry,
@@ -462,6 +530,8 @@ impl Snapshot {
     ) -> Option<Snapshot> {
         let rule = self.rule_id(id)?;
         let mut next = self.clone();
+        // The list's date changes: the shared record fields are built anew.
+        next.audit_facts = std::sync::OnceLock::new();
         let list = next.lists.iter_mut().find(|l| l.rule == rule)?;
         list.set = Arc::new(set);
         if let Some(d) = snapshot_date {

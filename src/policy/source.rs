@@ -21,6 +21,9 @@ macro_rules! rule_tables {
             /// Several dialer servers, one history (docs/cluster.md).
             #[serde(default, skip_serializing)]
             pub cluster: Option<crate::cluster::ClusterConfig>,
+            /// The decision log (docs/report.md); `dir` relative to the policy file.
+            #[serde(default, skip_serializing)]
+            pub audit: Option<crate::audit::AuditConfig>,
             $($(#[$meta])* #[serde(default)] pub $field: Vec<Spanned<$ty>>,)*
         }
 

@@ -59,6 +59,10 @@ pub(crate) struct CheckArgs {
     /// The CSV delimiter (one ASCII character).
     #[arg(long, default_value = ",", requires = "csv_column")]
     pub delimiter: char,
+    /// Also append every decision to the decision log in this directory (else the
+    /// policy's [audit], if any).
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
     /// Print a summary object on stderr at the end (and a progress line while stderr is
     /// a terminal).
     #[arg(long)]
@@ -394,7 +398,12 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
         Purpose::names(),
     )?;
     let fsync = args.fsync.as_deref().map(parse_fsync).transpose()?;
-    let guard = open_guard(&args.policy, args.state.as_deref(), fsync)?;
+    let guard = open_guard(
+        &args.policy,
+        args.state.as_deref(),
+        fsync,
+        args.audit.as_deref(),
+    )?;
     let snap = guard.snapshot();
     let caller_id = match &args.caller_id {
         None => None,

@@ -14,11 +14,13 @@ use dialguard::policy::{self, Mode, Snapshot};
 use dialguard::{Decision, RuleId};
 use jiff::Timestamp;
 
+mod audit;
 mod bench;
 mod check;
 mod compile_list;
 mod demo;
 mod rules;
+mod subject;
 
 use check::CheckArgs;
 
@@ -41,6 +43,12 @@ enum Command {
     Explain(CheckArgs),
     /// Record placed attempts and their outcome in the history under --state.
     Record(RecordArgs),
+    /// Record a citizen's complaint: the number is opted out at once and the complaint
+    /// is logged with its evidence (the contacts and the decisions that allowed them).
+    Complaint(subject::ComplaintArgs),
+    /// Everything held about one number: lists, consents, contacts, opt-out, complaints
+    /// and logged decisions (a data subject's access request).
+    Subject(subject::SubjectArgs),
     /// Normalise numbers to E.164 with region and time zones (JSON Lines out).
     Normalize {
         /// Country whose national formats are accepted (ISO 3166-1, e.g. IT).
@@ -79,6 +87,11 @@ enum Command {
     },
     /// Measure checks/s and latency percentiles of a policy with synthetic data.
     Bench(bench::BenchArgs),
+    /// Read the decision log back: verify its hash chain, show its records.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// The compliance report over a period of the decision log (JSON, CSV or HTML).
+    Report(audit::ReportArgs),
 }
 
 #[derive(Args)]
@@ -112,6 +125,10 @@ struct RecordArgs {
     /// When history writes reach the disk: record (default), never, or e.g. 100ms.
     #[arg(long)]
     fsync: Option<String>,
+    /// Also write the outcomes to the decision log in this directory (else the policy's
+    /// [audit], if any).
+    #[arg(long)]
+    audit: Option<PathBuf>,
     #[arg(required = true)]
     numbers: Vec<String>,
 }
@@ -148,6 +165,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
         Command::Check(args) => check::check(&args, false),
         Command::Explain(args) => check::check(&args, true),
         Command::Record(args) => record(&args),
+        Command::Complaint(args) => subject::complaint(&args),
+        Command::Subject(args) => subject::subject(&args),
         Command::Normalize {
             default_country,
             numbers,
@@ -169,6 +188,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
         Command::Rules { pack } => rules::rules(pack.as_deref()),
         Command::Demo { policies } => demo::run(&policies).map_err(|e| Fail(e.to_string())),
         Command::Bench(args) => bench::run(&args).map_err(Fail),
+        Command::Audit(cmd) => audit::run(&cmd),
+        Command::Report(args) => audit::report(&args),
     }
 }
 
@@ -233,11 +254,13 @@ pub(crate) fn open_guard(
     policy: &Path,
     state: Option<&Path>,
     fsync: Option<FsyncPolicy>,
+    audit: Option<&Path>,
 ) -> Result<Guard, Fail> {
     let options = GuardOptions {
         state_dir: state.map(Path::to_owned),
         fsync,
         cluster: None,
+        audit: audit.map(dialguard::audit::AuditConfig::new),
     };
     let (guard, report) = Guard::open(policy, options)?;
     if let Some(r) = report
@@ -344,7 +367,12 @@ fn record(args: &RecordArgs) -> Result<(), Fail> {
             "--attempt names one reservation: give exactly one NUMBER".into(),
         ));
     }
-    let guard = open_guard(&args.policy, args.state.as_deref(), fsync)?;
+    let guard = open_guard(
+        &args.policy,
+        args.state.as_deref(),
+        fsync,
+        args.audit.as_deref(),
+    )?;
     if args.state.is_none() && guard.shared_store().is_none() {
         return Err(Fail(
             "record needs --state DIR (or a policy with a [cluster] table): without one the \

@@ -336,69 +336,7 @@ impl Journal {
             .map_err(io("creating checkpoint", &tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let werr = io("writing checkpoint", &tmp);
-        let res = (|| -> std::io::Result<()> {
-            out.write_all(&header(CHECKPOINT_MAGIC, new_gen))?;
-            let mut buf = Vec::with_capacity(256);
-            let (mut numbers, mut campaigns, mut opt_outs) = (0u64, 0u64, 0u64);
-            for entry in inner.map.iter() {
-                // Read under this entry's shard lock (held by the iterator).
-                let lsn = self.last_seq.load(Ordering::SeqCst);
-                buf.clear();
-                buf.extend_from_slice(&[0; 8]);
-                let mut e = Enc { buf: &mut buf };
-                e.u8(K_CP_NUMBER).u64(*entry.key()).u64(lsn);
-                entry.value().view(|evs| {
-                    e.u32(evs.len() as u32);
-                    for ev in evs {
-                        e.event(ev);
-                    }
-                });
-                frame(&mut buf);
-                out.write_all(&buf)?;
-                numbers += 1;
-            }
-            for entry in inner.campaigns.map.iter() {
-                let lsn = self.last_seq.load(Ordering::SeqCst);
-                let c = entry.value();
-                buf.clear();
-                buf.extend_from_slice(&[0; 8]);
-                let mut e = Enc { buf: &mut buf };
-                e.u8(K_CP_CAMPAIGN)
-                    .u32(entry.key().0)
-                    .u64(lsn)
-                    .u32(c.answered.len() as u32)
-                    .u32(c.abandoned.len() as u32);
-                for &x in c.answered.iter().chain(c.abandoned.iter()) {
-                    e.u32(x);
-                }
-                frame(&mut buf);
-                out.write_all(&buf)?;
-                campaigns += 1;
-            }
-            for entry in inner.opt_outs.iter() {
-                buf.clear();
-                buf.extend_from_slice(&[0; 8]);
-                Enc { buf: &mut buf }
-                    .u8(K_CP_OPTOUT)
-                    .u64(*entry.key())
-                    .u32(*entry.value());
-                frame(&mut buf);
-                out.write_all(&buf)?;
-                opt_outs += 1;
-            }
-            buf.clear();
-            buf.extend_from_slice(&[0; 8]);
-            Enc { buf: &mut buf }
-                .u8(K_CP_END)
-                .u64(self.last_seq.load(Ordering::SeqCst))
-                .u64(numbers)
-                .u64(campaigns)
-                .u64(opt_outs);
-            frame(&mut buf);
-            out.write_all(&buf)?;
-            out.flush()?;
-            out.get_ref().sync_all()
-        })();
+        let res = self.write_checkpoint(inner, &mut out, new_gen);
         if let Err(e) = res {
             drop(out);
             let _ = fs::remove_file(&tmp);
@@ -417,6 +355,77 @@ impl Journal {
             }
         }
         Ok(())
+    }
+
+    /// Step 2 of [`checkpoint`](Self::checkpoint): every number's events, every
+    /// campaign's counters and every opt-out, then an end record with their counts.
+    fn write_checkpoint(
+        &self,
+        inner: &Inner,
+        out: &mut BufWriter<File>,
+        new_gen: u64,
+    ) -> std::io::Result<()> {
+        out.write_all(&header(CHECKPOINT_MAGIC, new_gen))?;
+        let mut buf = Vec::with_capacity(256);
+        let (mut numbers, mut campaigns, mut opt_outs) = (0u64, 0u64, 0u64);
+        for entry in inner.map.iter() {
+            // Read under this entry's shard lock (held by the iterator).
+            let lsn = self.last_seq.load(Ordering::SeqCst);
+            buf.clear();
+            buf.extend_from_slice(&[0; 8]);
+            let mut e = Enc { buf: &mut buf };
+            e.u8(K_CP_NUMBER).u64(*entry.key()).u64(lsn);
+            entry.value().view(|evs| {
+                e.u32(evs.len() as u32);
+                for ev in evs {
+                    e.event(ev);
+                }
+            });
+            frame(&mut buf);
+            out.write_all(&buf)?;
+            numbers += 1;
+        }
+        for entry in inner.campaigns.map.iter() {
+            let lsn = self.last_seq.load(Ordering::SeqCst);
+            let c = entry.value();
+            buf.clear();
+            buf.extend_from_slice(&[0; 8]);
+            let mut e = Enc { buf: &mut buf };
+            e.u8(K_CP_CAMPAIGN)
+                .u32(entry.key().0)
+                .u64(lsn)
+                .u32(c.answered.len() as u32)
+                .u32(c.abandoned.len() as u32);
+            for &x in c.answered.iter().chain(c.abandoned.iter()) {
+                e.u32(x);
+            }
+            frame(&mut buf);
+            out.write_all(&buf)?;
+            campaigns += 1;
+        }
+        for entry in inner.opt_outs.iter() {
+            buf.clear();
+            buf.extend_from_slice(&[0; 8]);
+            Enc { buf: &mut buf }
+                .u8(K_CP_OPTOUT)
+                .u64(*entry.key())
+                .u32(*entry.value());
+            frame(&mut buf);
+            out.write_all(&buf)?;
+            opt_outs += 1;
+        }
+        buf.clear();
+        buf.extend_from_slice(&[0; 8]);
+        Enc { buf: &mut buf }
+            .u8(K_CP_END)
+            .u64(self.last_seq.load(Ordering::SeqCst))
+            .u64(numbers)
+            .u64(campaigns)
+            .u64(opt_outs);
+        frame(&mut buf);
+        out.write_all(&buf)?;
+        out.flush()?;
+        out.get_ref().sync_all()
     }
 }
 

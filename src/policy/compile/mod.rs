@@ -353,6 +353,12 @@ pub(crate) fn compile(
                 .hint("see docs/cluster.md for the keys and their defaults"),
         ]));
     }
+    let audit = src.audit.take().map(|mut a| {
+        if a.dir.is_relative() {
+            a.dir = cx.base_dir.join(&a.dir);
+        }
+        a
+    });
     let source_hash = xxhash_rust::xxh3::xxh3_64(origin.text.as_bytes());
     let version = source_hash ^ now.cast_unsigned().rotate_left(32);
     Ok(Snapshot {
@@ -377,6 +383,8 @@ pub(crate) fn compile(
         retention,
         cluster,
         source_hash,
+        audit,
+        audit_facts: std::sync::OnceLock::new(),
     })
 }
 
