@@ -338,6 +338,36 @@ typedef uint32_t dg_outcome;
 #endif // __cplusplus
 
 /*
+ Values of `dg_open_options.fsync`: when journal writes reach the disk (with a
+ `state_dir` only; ignored for an in-memory or shared history).
+ */
+enum dg_fsync
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   The default: `fdatasync` after every record; survives a power loss.
+   */
+  DG_FSYNC_RECORD = 0,
+  /*
+   Never forced (the OS writes back): survives a process crash, not a power loss.
+   */
+  DG_FSYNC_NEVER = 1,
+  /*
+   By a background thread at most `dg_open_options.fsync_ms` ms after a write.
+   */
+  DG_FSYNC_EVERY_MS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum dg_fsync dg_fsync;
+#else
+typedef uint32_t dg_fsync;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  An open guard, shared by every thread that calls with the handle.
 
  Under the hood this is an `Arc<Guard>` (plus a copy of the policy snapshot in force,
@@ -346,6 +376,42 @@ typedef uint32_t dg_outcome;
  `const dg_guard *` may be called from any number of threads at once.
  */
 typedef struct dg_guard dg_guard;
+
+/*
+ Options of `dg_guard_open_with`. Zero-initialise it, set `struct_size` to
+ `sizeof(dg_open_options)` (so a later library with more fields knows which ones the
+ caller has), then fill what you need. Read only during the call (no pointer is kept).
+ */
+typedef struct dg_open_options {
+  /*
+   `sizeof(dg_open_options)` as the caller compiled it; a smaller value is refused.
+   */
+  uint32_t struct_size;
+  /*
+   UTF-8 path of the policy TOML file (required; at most `DG_MAX_PATH_LEN` bytes).
+   */
+  const char *policy_path;
+  /*
+   Directory of the durable history journal, created if missing; NULL keeps the
+   history in memory. Not used when the history is shared (`redis_url` or the
+   policy's `[cluster]`).
+   */
+  const char *state_dir;
+  /*
+   URL of the Redis server holding the history shared by every dialer server
+   (`redis://host:port`, see docs/cluster.md); overrides the policy's
+   `[cluster] redis` and keeps its other `[cluster]` keys. NULL: as the policy says.
+   */
+  const char *redis_url;
+  /*
+   A `dg_fsync` value.
+   */
+  uint32_t fsync;
+  /*
+   With `DG_FSYNC_EVERY_MS`: the delay in milliseconds (1 and up); else 0.
+   */
+  uint32_t fsync_ms;
+} dg_open_options;
 
 /*
  Everything about one call attempt besides the number. Filled by the caller; read
@@ -440,6 +506,27 @@ extern "C" {
  or writable.
  */
 dg_status dg_guard_open(const char *policy_path, const char *state_dir, struct dg_guard **out);
+
+/*
+ Opens a guard like `dg_guard_open`, with the options in `opts`: the journal's fsync
+ policy and a Redis server for a contact history shared by every dialer server.
+
+ - `opts`: see `dg_open_options` (borrowed for the call). `struct_size` must be at
+   least `sizeof(dg_open_options)` of this library (a smaller one is refused with
+   `DG_STATUS_INVALID_ARGUMENT`); bytes beyond it, from a newer caller, are not read.
+   `opts->redis_url` replaces the policy's `[cluster] redis` (its other keys stay), or
+   shares the history with every default `[cluster]` key when the policy has none.
+ - `out`: receives the new handle, or NULL on failure.
+
+ Ownership, thread safety and errors: as `dg_guard_open`; also
+ `DG_STATUS_INVALID_ARGUMENT` for a bad `struct_size`, `fsync` or `fsync_ms`, and
+ `DG_STATUS_POLICY_ERROR` for a `redis_url` that `[cluster]` would refuse.
+
+ # Safety
+ `opts` is NULL or points to at least `opts->struct_size` readable bytes laid out as
+ `dg_open_options`, whose strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+dg_status dg_guard_open_with(const struct dg_open_options *opts, struct dg_guard **out);
 
 /*
  Closes a guard: releases the policy and the history (flushing its journal).

@@ -225,6 +225,16 @@ fn every_function_rejects_bad_arguments_and_fails_closed() {
     assert_eq!(stdout(&out), BAD_ARGS_OUTPUT);
 }
 
+/// `dg_guard_open_with`: bad struct_size and NULL policy refused, fsync never journals.
+#[test]
+fn open_with_refuses_bad_options_and_journals_with_fsync_never() {
+    let dir = LinkDir::new();
+    let exe = dir.build("cc", "tests/c/open_with.c", "open_with", C99);
+    let state = tempfile::tempdir().unwrap();
+    let out = run(Command::new(exe).arg(policy()).arg(state.path()));
+    assert_eq!(stdout(&out), "open_with: 15 checks, 0 failed\n");
+}
+
 #[test]
 fn loadgen_runs_two_threads_for_one_second() {
     let dir = LinkDir::new();

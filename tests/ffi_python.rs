@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// unittest's count: every test in python/tests/test_dialguard.py must have run.
-const RAN: &str = "Ran 9 tests";
+const RAN: &str = "Ran 11 tests";
 
 fn have_python(probe: &str) -> bool {
     Command::new("python3")
@@ -33,6 +33,14 @@ fn built_lib() -> PathBuf {
     lib
 }
 
+/// Starts a private redis-server for test_shared_store and points it there
+/// (DIALGUARD_TEST_REDIS_URL); without redis-server (outside CI) that one test is a no-op.
+fn with_redis(cmd: &mut Command, check: &str) -> Option<common::redis::RedisServer> {
+    let redis = common::redis::start(check)?;
+    cmd.env("DIALGUARD_TEST_REDIS_URL", redis.url());
+    Some(redis)
+}
+
 fn assert_all_passed(out: &Output) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python tests failed:\n{stderr}");
@@ -50,16 +58,16 @@ fn python_binding_tests_pass() {
         );
         return;
     }
-    let out = Command::new("python3")
-        .arg(Path::new(ROOT).join("python/tests/test_dialguard.py"))
+    let mut cmd = Command::new("python3");
+    cmd.arg(Path::new(ROOT).join("python/tests/test_dialguard.py"))
         .env("DIALGUARD_LIB", built_lib())
         .env(
             "DIALGUARD_POLICY",
             Path::new(ROOT).join("policies/it/policy.toml"),
         )
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run python3");
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let _redis = with_redis(&mut cmd, "the Python binding's shared-store test");
+    let out = cmd.output().expect("run python3");
     assert_all_passed(&out);
 }
 
@@ -124,8 +132,8 @@ fn pip_installed_package_with_bundled_library_passes_the_tests() {
     run_ok(pip.arg(&src));
     // The tree copy is gone: only the installed package can answer.
     std::fs::remove_dir_all(&src).expect("remove source copy");
-    let out = Command::new(&py)
-        .arg(Path::new(ROOT).join("python/tests/test_dialguard.py"))
+    let mut cmd = Command::new(&py);
+    cmd.arg(Path::new(ROOT).join("python/tests/test_dialguard.py"))
         .current_dir(tmp.path())
         .env_remove("DIALGUARD_LIB")
         .env("DIALGUARD_TEST_INSTALLED", "1")
@@ -133,9 +141,9 @@ fn pip_installed_package_with_bundled_library_passes_the_tests() {
             "DIALGUARD_POLICY",
             Path::new(ROOT).join("policies/it/policy.toml"),
         )
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run the venv's python");
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let _redis = with_redis(&mut cmd, "the installed package's shared-store test");
+    let out = cmd.output().expect("run the venv's python");
     assert_all_passed(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("test_library_path"), "{stderr}");

@@ -266,26 +266,47 @@ fn wait_for_log(svc: &mut Service, log: &Path, needle: &str, limit: Duration) {
     panic!("{} not ready after {limit:?}:\n{}", svc.name, read(log));
 }
 
-fn start_kamailio(dir: &Path, port: u16, carrier: u16) -> Service {
+/// Starts `serve` with `policy` (in integrations/kamailio/test), and `redis` (a URL) as
+/// its REDIS_URL when given; waits until `workers` guards are open.
+fn start_kamailio(
+    dir: &Path,
+    port: u16,
+    carrier: u16,
+    policy: &str,
+    redis: Option<&str>,
+    workers: usize,
+) -> Service {
     let log = dir.join("kamailio.log");
+    let mut cmd = Command::new(Path::new(ROOT).join("integrations/kamailio/serve"));
+    cmd.arg(scenario(policy))
+        .arg(port.to_string())
+        .arg(carrier.to_string());
+    if let Some(url) = redis {
+        cmd.arg(url).env("DIALGUARD_CHILDREN", workers.to_string());
+    }
     let mut k = Service::spawn(
         "kamailio",
-        Command::new(Path::new(ROOT).join("integrations/kamailio/serve"))
-            .arg(Path::new(ROOT).join("integrations/kamailio/test/policy.toml"))
-            .arg(port.to_string())
-            .arg(carrier.to_string())
-            .env("DIALGUARD_LIB", built_lib())
+        cmd.env("DIALGUARD_LIB", built_lib())
             .env("DIALGUARD_RUN_DIR", dir.join("run"))
             .env("DIALGUARD_NOW_MS", NOW_MS)
             .env("DIALGUARD_FR_INV_TIMER_MS", "1000"),
         &log,
     );
-    wait_for_log(
-        &mut k,
-        &log,
-        "guard open in worker rank",
-        Duration::from_secs(15),
-    );
+    let end = Instant::now() + Duration::from_secs(20);
+    while read(&log).matches("guard open in worker rank").count() < workers {
+        assert!(
+            Instant::now() < end,
+            "{workers} guards not open after 20 s:\n{}",
+            read(&log)
+        );
+        wait_for_log(
+            &mut k,
+            &log,
+            "guard open in worker rank",
+            Duration::from_secs(15),
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     k
 }
 
@@ -314,7 +335,7 @@ fn kamailio_asks_dialguard_before_every_invite() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
     let (proxy, carrier_port, dialer_port) = (free_udp_port(), free_udp_port(), free_udp_port());
-    let kamailio = start_kamailio(dir, proxy, carrier_port);
+    let kamailio = start_kamailio(dir, proxy, carrier_port, "policy.toml", None, 1);
     let carrier_log = dir.join("carrier-calls.log");
     let carrier = Service::spawn(
         "sipp carrier",
@@ -405,14 +426,142 @@ fn kamailio_asks_dialguard_before_every_invite() {
     }
 }
 
+/// Runs a sipp dialer over `calls` through the proxy, `limit` calls at once; returns its
+/// log lines sorted (concurrent calls end in any order).
+fn dial(dir: &Path, proxy: u16, name: &str, calls: &[Call], limit: usize) -> Vec<String> {
+    let csv = dir.join(format!("{name}.csv"));
+    write_csv(&csv, calls);
+    let log = dir.join(format!("{name}-calls.log"));
+    let errors = dir.join(format!("{name}-errors.log"));
+    let mut dialer = Service::spawn(
+        "sipp dialer",
+        Command::new("sipp")
+            .current_dir(dir)
+            .arg(format!("127.0.0.1:{proxy}"))
+            .arg("-sf")
+            .arg(scenario("dialer.xml"))
+            .arg("-inf")
+            .arg(&csv)
+            .args(["-i", "127.0.0.1", "-p", &free_udp_port().to_string()])
+            .args(["-m", &calls.len().to_string(), "-l", &limit.to_string()])
+            .args(["-r", "50", "-timeout", "40s", "-timeout_error", "-nostdin"])
+            .args(["-trace_logs", "-log_file"])
+            .arg(&log)
+            .args(["-trace_err", "-error_file"])
+            .arg(&errors),
+        &dir.join(format!("{name}.out")),
+    );
+    let status = dialer.wait(Duration::from_secs(45));
+    let report = format!(
+        "dialer log:\n{}\ndialer errors:\n{}\nkamailio log (tail):\n{}",
+        read(&log),
+        read(&errors),
+        tail(&read(&dir.join("kamailio.log")), 60)
+    );
+    let status = status.unwrap_or_else(|| panic!("{name} did not finish in 45 s\n{report}"));
+    assert!(status.success(), "{name} exited with {status}\n{report}");
+    let mut got: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    got.sort();
+    got
+}
+
+/// Four Kamailio workers, each with its own guard on one private Redis: eight INVITEs
+/// for one number at once (`-l 8`) under a cap of three a day reach the carrier exactly
+/// three times, the others get 480 with the cap's Retry-After; an opt-out recorded
+/// through one worker (the BYE's mark) is denied by all of them. With per-worker
+/// histories each worker would admit three. About 5 s; every process stopped on Drop.
+#[test]
+fn kamailio_workers_share_caps_and_opt_outs_through_redis() {
+    if !tools_present() {
+        return;
+    }
+    let Some(redis) = common::redis::start("sip_kamailio::workers_share_through_redis") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let (proxy, carrier_port) = (free_udp_port(), free_udp_port());
+    let url = redis.url();
+    let kamailio = start_kamailio(dir, proxy, carrier_port, "redis-policy.toml", Some(&url), 4);
+    let carrier_log = dir.join("carrier-calls.log");
+    let carrier = Service::spawn(
+        "sipp carrier",
+        Command::new("sipp")
+            .current_dir(dir)
+            .arg("-sf")
+            .arg(scenario("carrier.xml"))
+            .args(["-i", "127.0.0.1", "-p", &carrier_port.to_string()])
+            .args(["-nostdin", "-trace_logs", "-log_file"])
+            .arg(&carrier_log),
+        &dir.join("carrier.out"),
+    );
+
+    let opt_out = Call {
+        bye: "X-Dialguard-Outcome: opt_out",
+        ..call("0255550004", 200, "", "")
+    };
+    assert_eq!(
+        dial(dir, proxy, "optout", &[opt_out], 1),
+        ["0255550004|200||"]
+    );
+    // The other workers learn the opt-out from Redis's stream (milliseconds); until then
+    // they would still allow it, so give them a moment rather than race them.
+    std::thread::sleep(Duration::from_millis(500));
+
+    let mut calls: Vec<Call> = (0..8).map(|_| call("0255550003", 0, "", "")).collect();
+    calls.extend((0..8).map(|_| call("0255550004", 0, "", "")));
+    let got = dial(dir, proxy, "burst", &calls, 8);
+    let mut want: Vec<String> = Vec::new();
+    want.extend((0..3).map(|_| "0255550003|200||".to_owned()));
+    want.extend((0..5).map(|_| "0255550003|480|86402|cap three-a-day".to_owned()));
+    want.extend((0..8).map(|_| "0255550004|403||optout live-optout".to_owned()));
+    want.sort();
+    assert_eq!(
+        got,
+        want,
+        "kamailio log:\n{}",
+        tail(&read(&dir.join("kamailio.log")), 60)
+    );
+
+    let relayed: Vec<String> = read(&carrier_log).lines().map(str::to_owned).collect();
+    let mut expected = vec!["INVITE 0255550004".to_owned()];
+    expected.extend((0..3).map(|_| "INVITE 0255550003".to_owned()));
+    assert_eq!(
+        relayed, expected,
+        "the carrier must get exactly the allowed calls"
+    );
+
+    drop(carrier);
+    drop(kamailio);
+    let klog = read(&dir.join("kamailio.log"));
+    assert_eq!(
+        klog.matches("guard open in worker rank").count(),
+        4,
+        "{}",
+        tail(&klog, 40)
+    );
+    for bad in [
+        "Unhandled exception",
+        "NOT recorded",
+        "unknown call",
+        "cannot keep",
+    ] {
+        assert!(
+            !klog.contains(bad),
+            "kamailio log has {bad:?}:\n{}",
+            tail(&klog, 80)
+        );
+    }
+}
+
 fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// `serve` checks its arguments before it starts anything (no Kamailio needed): a bad
-/// port, a missing policy, and a REDIS_URL this build cannot honour yet (several workers
-/// on one Redis history) each stop it with a message saying what to do.
+/// port, a missing policy, several workers without a shared history, and a bad worker
+/// count each stop it with a message saying what to do.
 #[test]
 fn serve_rejects_bad_arguments() {
     let serve = Path::new(ROOT).join("integrations/kamailio/serve");
@@ -428,13 +577,37 @@ fn serve_rejects_bad_arguments() {
             "port '70000' is not a number in 1-65535",
         ),
         (vec!["/nonexistent.toml", "5060", "5070"], "no such file"),
+    ] {
+        let out = Command::new(&serve)
+            .args(&args)
+            .env_remove("DIALGUARD_CHILDREN")
+            .output()
+            .expect("run serve");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+    let redis = "redis://127.0.0.1:6379";
+    for (args, children, want) in [
         (
-            vec![policy.as_str(), "5060", "5070", "redis://127.0.0.1:6379"],
-            "no Redis store yet",
+            vec![policy.as_str(), "5060", "5070"],
+            "4",
+            "needs REDIS_URL",
+        ),
+        (
+            vec![policy.as_str(), "5060", "5070", redis],
+            "0",
+            "not a number of workers",
+        ),
+        (
+            vec![policy.as_str(), "5060", "5070", redis],
+            "x",
+            "not a number of workers",
         ),
     ] {
         let out = Command::new(&serve)
             .args(&args)
+            .env("DIALGUARD_CHILDREN", children)
             .output()
             .expect("run serve");
         let stderr = String::from_utf8_lossy(&out.stderr);

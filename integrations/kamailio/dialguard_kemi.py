@@ -6,6 +6,9 @@ worker opens the guard once in child_init and keeps it for its life, never per r
 Environment (set by `serve`):
   DIALGUARD_POLICY     policy file (required)
   DIALGUARD_STATE_DIR  contact history directory (":memory:": in memory, lost on restart)
+  DIALGUARD_REDIS_URL  Redis server of a history shared by every worker and proxy
+                       (docs/cluster.md); replaces the state directory
+  DIALGUARD_FSYNC      journal fsync: record (default), never, or a delay in ms
   DIALGUARD_LIB        libdialguard.so (else bundled with the package, else the system's)
   DIALGUARD_TRUSTED    comma-separated source IPs allowed to send outcome reports
                        (default 127.0.0.1)
@@ -37,6 +40,12 @@ POLICY = os.environ.get("DIALGUARD_POLICY")
 STATE_DIR = os.environ.get("DIALGUARD_STATE_DIR") or None
 if STATE_DIR == ":memory:":
     STATE_DIR = None  # history in this process's memory: lost on restart
+REDIS_URL = os.environ.get("DIALGUARD_REDIS_URL") or None
+if REDIS_URL:
+    STATE_DIR = None  # the shared store holds the history
+FSYNC = os.environ.get("DIALGUARD_FSYNC") or None
+if FSYNC is not None and FSYNC.isdigit():
+    FSYNC = int(FSYNC)
 NOW_MS = os.environ.get("DIALGUARD_NOW_MS")
 if NOW_MS is not None and not NOW_MS.isdigit():
     # Raised at load: Kamailio does not start, rather than decide at a wrong instant.
@@ -116,6 +125,14 @@ def _retry_after(until_ms, now_ms):
     return max(1, -((now_ms - until_ms) // 1000))
 
 
+def _where():
+    """Where the history lives, for log lines (no password: the library redacts its own
+    messages, this one names the host only)."""
+    if REDIS_URL:
+        return "shared store redis://%s" % REDIS_URL.rsplit("@", 1)[-1].split("://", 1)[-1]
+    return "state dir %s" % (STATE_DIR or "in memory")
+
+
 class Router:
     def child_init(self, rank):
         global _guard
@@ -124,13 +141,13 @@ class Router:
         if rank <= 0 or rank == 127 or _guard is not None or BYPASS:
             return 0
         try:
-            _guard = Guard(POLICY, STATE_DIR)
-        except (DialguardError, OSError, TypeError) as e:
-            KSR.err("dialguard: cannot open the guard (policy %s, state dir %s): %s\n"
-                    % (POLICY, STATE_DIR, e))
+            _guard = Guard(POLICY, STATE_DIR, redis_url=REDIS_URL, fsync=FSYNC)
+        except (DialguardError, OSError, TypeError, ValueError) as e:
+            KSR.err("dialguard: cannot open the guard (policy %s, %s): %s\n"
+                    % (POLICY, _where(), e))
             return -1  # Kamailio stops: better no proxy than an unguarded one
-        KSR.info("dialguard %s: guard open in worker rank %d (policy %s, state %s)\n"
-                 % (dialguard.version(), rank, POLICY, STATE_DIR or "in memory"))
+        KSR.info("dialguard %s: guard open in worker rank %d (policy %s, %s)\n"
+                 % (dialguard.version(), rank, POLICY, _where()))
         return 0
 
     # -- requests ---------------------------------------------------------------------

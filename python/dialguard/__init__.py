@@ -45,6 +45,37 @@ class _Context(ctypes.Structure):
     ]
 
 
+class _OpenOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("policy_path", ctypes.c_char_p),
+        ("state_dir", ctypes.c_char_p),
+        ("redis_url", ctypes.c_char_p),
+        ("fsync", ctypes.c_uint32),
+        ("fsync_ms", ctypes.c_uint32),
+    ]
+
+
+#: dg_fsync values by name; an int is DG_FSYNC_EVERY_MS with that delay.
+FSYNC = {"record": 0, "never": 1}
+_FSYNC_EVERY_MS = 2
+
+
+def _fsync(fsync):
+    """(code, ms) of the `fsync` argument of Guard."""
+    if fsync is None:
+        return FSYNC["record"], 0
+    if isinstance(fsync, str) and fsync in FSYNC:
+        return FSYNC[fsync], 0
+    # bool is an int in Python: refuse it rather than read True as 1 ms.
+    if isinstance(fsync, int) and not isinstance(fsync, bool) and 1 <= fsync <= 0xFFFFFFFF:
+        return _FSYNC_EVERY_MS, fsync
+    raise ValueError(
+        f"fsync={fsync!r} is not valid; use None or \"record\" (sync every record, survives "
+        "power loss), \"never\", or a delay in milliseconds (int, 1 to 4294967295)"
+    )
+
+
 class _Decision(ctypes.Structure):
     _fields_ = [
         ("verdict", ctypes.c_uint32),
@@ -87,6 +118,7 @@ def _load(path):
     S = ctypes.c_uint32
     sig = {
         "dg_guard_open": (S, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(G)]),
+        "dg_guard_open_with": (S, [ctypes.POINTER(_OpenOptions), ctypes.POINTER(G)]),
         "dg_guard_close": (S, [G]),
         "dg_guard_reload": (S, [G, ctypes.c_char_p]),
         "dg_policy_version": (ctypes.c_uint64, [G]),
@@ -155,13 +187,29 @@ def _enc(s):
 
 
 class Guard:
-    """An open guard (dg_guard). Close it with close() or use it as a context manager."""
+    """An open guard (dg_guard). Close it with close() or use it as a context manager.
 
-    def __init__(self, policy_path, state_dir=None):
+    state_dir: directory of the durable history journal (None: in memory).
+    redis_url: a Redis server holding the history shared by every dialer server
+    ("redis://127.0.0.1:6379"); replaces the policy's [cluster] redis, keeping its
+    other [cluster] keys (docs/cluster.md). None: as the policy says.
+    fsync: with state_dir, when journal writes reach the disk: None or "record" (every
+    record, the default), "never", or an int delay in milliseconds.
+    """
+
+    def __init__(self, policy_path, state_dir=None, redis_url=None, fsync=None):
+        self._h = None
+        code, ms = _fsync(fsync)
+        opts = _OpenOptions(
+            ctypes.sizeof(_OpenOptions),
+            _enc(str(policy_path)),
+            _enc(None if state_dir is None else str(state_dir)),
+            _enc(redis_url),
+            code,
+            ms,
+        )
         h = ctypes.c_void_p()
-        st = _lib.dg_guard_open(_enc(str(policy_path)),
-                                _enc(None if state_dir is None else str(state_dir)),
-                                ctypes.byref(h))
+        st = _lib.dg_guard_open_with(ctypes.byref(opts), ctypes.byref(h))
         if st != OK:
             raise DialguardError(st, _last_error())
         self._h = h

@@ -5,7 +5,9 @@ package (a venv's); otherwise the source tree beside them (python/dialguard)."""
 
 import os
 import sys
+import tempfile
 import threading
+import time
 import unittest
 
 if os.environ.get("DIALGUARD_TEST_INSTALLED") != "1":
@@ -128,6 +130,38 @@ class GuardTest(unittest.TestCase):
         for t in threads:
             t.join()
         self.assertEqual(results, [200, 200, 200, 200])
+
+    def test_open_options(self):
+        # fsync never, journaled: the opt-out is there for a guard reopened on the directory.
+        with tempfile.TemporaryDirectory() as state:
+            with Guard(POLICY, state_dir=state, fsync="never") as g:
+                g.opt_out("02 5555 4321", at_ms=FRI_10_ROME_MS)
+            with Guard(POLICY, state_dir=state, fsync=50) as g:
+                self.assertEqual(g.check("02 5555 4321", **CTX).reason, "optout")
+        for bad in ("sometimes", 0, -1, True, 1 << 32, 1.5):
+            with self.assertRaises(ValueError):
+                Guard(POLICY, fsync=bad)
+        # The URL reaches the library: one [cluster] refuses is a policy error.
+        with self.assertRaises(DialguardError) as e:
+            Guard(POLICY, redis_url="http://127.0.0.1:1")
+        self.assertEqual(e.exception.status, "policy_error")
+        self.assertIn("[cluster] redis", e.exception.message)
+
+    def test_shared_store(self):
+        # Two guards on one Redis (tests/ffi_python.rs starts a private server): an
+        # opt-out through one is denied by the other, and by a guard opened later.
+        url = os.environ.get("DIALGUARD_TEST_REDIS_URL")
+        if not url:
+            return  # no redis-server outside CI: tests/ffi_python.rs said so loudly
+        with Guard(POLICY, redis_url=url) as a, Guard(POLICY, redis_url=url) as b:
+            self.assertEqual(b.check("02 5555 6543", **CTX).verdict, "allow")
+            a.opt_out("02 5555 6543", at_ms=FRI_10_ROME_MS)
+            end = time.monotonic() + 5
+            while b.check("02 5555 6543", **CTX).reason != "optout":
+                self.assertLess(time.monotonic(), end, "the other guard never saw it")
+                time.sleep(0.005)
+        with Guard(POLICY, redis_url=url) as c:
+            self.assertEqual(c.check("02 5555 6543", **CTX).reason, "optout")
 
     def test_closed_guard(self):
         g = Guard(POLICY)

@@ -24,6 +24,7 @@
 mod args;
 mod boundary;
 mod handle;
+mod options;
 mod types;
 
 // The `dg_*` functions, by seam: the lifecycle below, the others in submodules. cbindgen
@@ -44,7 +45,7 @@ pub use self::types::*;
 mod tests;
 
 // ---------------------------------------------------------------------------------------
-// Lifecycle: dg_guard_open, dg_guard_close, dg_guard_reload, dg_policy_version
+// Lifecycle: dg_guard_open, dg_guard_open_with, dg_guard_close, dg_guard_reload, dg_policy_version
 // ---------------------------------------------------------------------------------------
 
 use std::ffi::c_char;
@@ -98,6 +99,58 @@ pub unsafe extern "C" fn dg_guard_open(
                 audit: None,
             };
             let (guard, _report) = Guard::open(Path::new(path), options)
+                .map_err(|e| guard_error(F, &format!("cannot open policy {path:?}"), e))?;
+            let raw = handle::into_raw(Inner::new(guard));
+            // SAFETY: as above.
+            unsafe { out.write(raw) };
+            Ok(())
+        },
+        |_| {},
+    )
+}
+
+/// Opens a guard like `dg_guard_open`, with the options in `opts`: the journal's fsync
+/// policy and a Redis server for a contact history shared by every dialer server.
+///
+/// - `opts`: see `dg_open_options` (borrowed for the call). `struct_size` must be at
+///   least `sizeof(dg_open_options)` of this library (a smaller one is refused with
+///   `DG_STATUS_INVALID_ARGUMENT`); bytes beyond it, from a newer caller, are not read.
+///   `opts->redis_url` replaces the policy's `[cluster] redis` (its other keys stay), or
+///   shares the history with every default `[cluster]` key when the policy has none.
+/// - `out`: receives the new handle, or NULL on failure.
+///
+/// Ownership, thread safety and errors: as `dg_guard_open`; also
+/// `DG_STATUS_INVALID_ARGUMENT` for a bad `struct_size`, `fsync` or `fsync_ms`, and
+/// `DG_STATUS_POLICY_ERROR` for a `redis_url` that `[cluster]` would refuse.
+///
+/// # Safety
+/// `opts` is NULL or points to at least `opts->struct_size` readable bytes laid out as
+/// `dg_open_options`, whose strings are NULL or NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dg_guard_open_with(
+    opts: *const dg_open_options,
+    out: *mut *mut dg_guard,
+) -> dg_status {
+    const F: &str = "dg_guard_open_with";
+    boundary(
+        F,
+        || {
+            required(out, F, "out")?;
+            // SAFETY: checked non-null; writable by contract.
+            unsafe { out.write(std::ptr::null_mut()) };
+            required(opts, F, "opts")?;
+            if !opts.is_aligned() {
+                return Err(FfiError::new(
+                    dg_status::InvalidArgument,
+                    format_args!(
+                        "{F}: `opts` is misaligned; pass the address of a dg_open_options"
+                    ),
+                ));
+            }
+            // SAFETY: non-null and aligned; the rest is the caller's contract.
+            let req = unsafe { options::read(opts, F) }?;
+            let path = req.policy_path;
+            let (guard, _report) = Guard::with_snapshot(req.snapshot, req.options)
                 .map_err(|e| guard_error(F, &format!("cannot open policy {path:?}"), e))?;
             let raw = handle::into_raw(Inner::new(guard));
             // SAFETY: as above.

@@ -330,3 +330,125 @@ fn history_persists_across_close_and_reopen() {
     );
     assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
 }
+
+fn open_options(policy: &CString) -> dg_open_options {
+    dg_open_options {
+        struct_size: u32::try_from(size_of::<dg_open_options>()).unwrap(),
+        policy_path: policy.as_ptr(),
+        state_dir: ptr::null(),
+        redis_url: ptr::null(),
+        fsync: dg_fsync::Record as u32,
+        fsync_ms: 0,
+    }
+}
+
+/// Opens with `opts`, expecting `want`; on failure `out` must be NULL again.
+fn open_with_fails(opts: &dg_open_options, want: dg_status, needle: &str) {
+    let mut g = ptr::dangling_mut::<dg_guard>();
+    // SAFETY: `opts` is a whole struct; `g` is writable.
+    let st = unsafe { dg_guard_open_with(opts, &mut g) };
+    assert_eq!(st, want, "{}", last_error());
+    assert!(g.is_null(), "a failed open must write NULL into out");
+    let e = last_error();
+    assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+}
+
+#[test]
+fn open_with_refuses_bad_options_and_writes_null() {
+    let p = policy();
+    let good = open_options(&p);
+    let mut g = ptr::dangling_mut::<dg_guard>();
+    assert_eq!(
+        unsafe { dg_guard_open_with(ptr::null(), &mut g) },
+        dg_status::NullParameter
+    );
+    assert!(g.is_null());
+    assert_eq!(
+        unsafe { dg_guard_open_with(&good, ptr::null_mut()) },
+        dg_status::NullParameter
+    );
+    let small = dg_open_options {
+        struct_size: good.struct_size - 1,
+        ..good
+    };
+    open_with_fails(
+        &small,
+        dg_status::InvalidArgument,
+        "sizeof(dg_open_options)",
+    );
+    let zero = dg_open_options {
+        struct_size: 0,
+        ..good
+    };
+    open_with_fails(&zero, dg_status::InvalidArgument, "struct_size` is 0");
+    let no_policy = dg_open_options {
+        policy_path: ptr::null(),
+        ..good
+    };
+    open_with_fails(&no_policy, dg_status::NullParameter, "opts->policy_path");
+    let bad_code = dg_open_options { fsync: 3, ..good };
+    open_with_fails(&bad_code, dg_status::InvalidArgument, "DG_FSYNC_NEVER (1)");
+    let no_ms = dg_open_options {
+        fsync: dg_fsync::EveryMs as u32,
+        ..good
+    };
+    open_with_fails(&no_ms, dg_status::InvalidArgument, "fsync_ms` is 0");
+    let stray_ms = dg_open_options {
+        fsync_ms: 5,
+        ..good
+    };
+    open_with_fails(
+        &stray_ms,
+        dg_status::InvalidArgument,
+        "only DG_FSYNC_EVERY_MS",
+    );
+    // The URL is used, not ignored: one `[cluster]` would refuse is a policy error.
+    let url = c"http://127.0.0.1:1";
+    let bad_url = dg_open_options {
+        redis_url: url.as_ptr(),
+        ..good
+    };
+    open_with_fails(&bad_url, dg_status::PolicyError, "[cluster] redis");
+}
+
+#[test]
+fn open_with_fsync_never_journals_to_the_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = CString::new(dir.path().to_str().unwrap()).unwrap();
+    let p = policy();
+    // A larger struct_size, from a newer caller, is accepted.
+    let opts = dg_open_options {
+        struct_size: u32::try_from(size_of::<dg_open_options>() + 8).unwrap(),
+        state_dir: state.as_ptr(),
+        fsync: dg_fsync::Never as u32,
+        ..open_options(&p)
+    };
+    #[repr(C)]
+    struct Newer {
+        opts: dg_open_options,
+        extra: u64,
+    }
+    let newer = Newer { opts, extra: 0 };
+    let mut g: *mut dg_guard = ptr::null_mut();
+    let st = unsafe { dg_guard_open_with(&newer.opts, &mut g) };
+    assert_eq!(st, dg_status::Ok, "{}", last_error());
+    let ctx = ctx_at(FRI_10_ROME_MS);
+    let st = unsafe { dg_opt_out(g, c"02 5555 4321".as_ptr(), FRI_10_ROME_MS) };
+    assert_eq!(st, dg_status::Ok, "{}", last_error());
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+
+    // Reopened with the plain entry point, the opt-out is in the journal.
+    let mut g: *mut dg_guard = ptr::null_mut();
+    assert_eq!(
+        unsafe { dg_guard_open(p.as_ptr(), state.as_ptr(), &mut g) },
+        dg_status::Ok
+    );
+    let mut d = dg_decision::deny(Reason::Internal, 0);
+    let st = unsafe { dg_check(g, c"02 5555 4321".as_ptr(), &ctx, &mut d) };
+    assert_eq!(st, dg_status::Ok);
+    assert_eq!(
+        (d.verdict, d.reason),
+        (dg_verdict::Deny as u32, Reason::OptOut as u32)
+    );
+    assert_eq!(unsafe { dg_guard_close(g) }, dg_status::Ok);
+}

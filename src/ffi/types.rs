@@ -219,6 +219,43 @@ pub enum dg_outcome {
     WrongNumber = 8,
 }
 
+/// Values of `dg_open_options.fsync`: when journal writes reach the disk (with a
+/// `state_dir` only; ignored for an in-memory or shared history).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum dg_fsync {
+    /// The default: `fdatasync` after every record; survives a power loss.
+    Record = 0,
+    /// Never forced (the OS writes back): survives a process crash, not a power loss.
+    Never = 1,
+    /// By a background thread at most `dg_open_options.fsync_ms` ms after a write.
+    EveryMs = 2,
+}
+
+/// Options of `dg_guard_open_with`. Zero-initialise it, set `struct_size` to
+/// `sizeof(dg_open_options)` (so a later library with more fields knows which ones the
+/// caller has), then fill what you need. Read only during the call (no pointer is kept).
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct dg_open_options {
+    /// `sizeof(dg_open_options)` as the caller compiled it; a smaller value is refused.
+    pub struct_size: u32,
+    /// UTF-8 path of the policy TOML file (required; at most `DG_MAX_PATH_LEN` bytes).
+    pub policy_path: *const c_char,
+    /// Directory of the durable history journal, created if missing; NULL keeps the
+    /// history in memory. Not used when the history is shared (`redis_url` or the
+    /// policy's `[cluster]`).
+    pub state_dir: *const c_char,
+    /// URL of the Redis server holding the history shared by every dialer server
+    /// (`redis://host:port`, see docs/cluster.md); overrides the policy's
+    /// `[cluster] redis` and keeps its other `[cluster]` keys. NULL: as the policy says.
+    pub redis_url: *const c_char,
+    /// A `dg_fsync` value.
+    pub fsync: u32,
+    /// With `DG_FSYNC_EVERY_MS`: the delay in milliseconds (1 and up); else 0.
+    pub fsync_ms: u32,
+}
+
 /// Everything about one call attempt besides the number. Filled by the caller; read
 /// only during the call (no pointer is kept). Zero-initialise it (`dg_context ctx = {0};`)
 /// for: now, no campaign, no subject, no caller ID, sales, predictive.
