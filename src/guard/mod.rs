@@ -33,6 +33,7 @@ use crate::history::{
     RecoveryReport, Retention, Tag,
 };
 use crate::lists::{NumberSet, OptOutOverlay};
+use crate::metrics::{Metrics, Op};
 use crate::number::{self, Number, NumberError, ZoneId};
 use crate::policy::{self, PolicyErrors, Snapshot};
 
@@ -128,6 +129,8 @@ pub struct Guard {
     /// The last contact-history failure (a full disk, a file-size limit), kept so that
     /// a `store_unavailable` deny can say why. Written on the failure path only.
     store_error: std::sync::Mutex<Option<String>>,
+    /// Counters and latency histograms (`metrics()`, `metrics_text()`).
+    metrics: Metrics,
 }
 
 impl Guard {
@@ -147,12 +150,14 @@ impl Guard {
     ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let overlay = Arc::new(OptOutOverlay::new());
         let (store, report) = Store::open(&snap, &options, &overlay)?;
+        let metrics = Metrics::new(&snap);
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
             writer: std::sync::Mutex::new(()),
             store,
             overlay,
             store_error: std::sync::Mutex::new(None),
+            metrics,
         };
         Ok((guard, report))
     }
@@ -205,6 +210,7 @@ impl Guard {
             forever: OutcomeSet(old.forever.0 | new.forever.0),
             campaign_keep: old.campaign_keep.max(new.campaign_keep),
         });
+        self.metrics.swapped(&snap);
         self.snapshot.swap(Arc::new(snap))
     }
 
@@ -216,17 +222,23 @@ impl Guard {
     /// Parses `input` (with the policy's default country) and checks it.
     /// A malformed number is denied with [`Reason::InvalidNumber`].
     pub fn check(&self, input: &str, ctx: &CallContext<'_>) -> Decision {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
-        match number::parse(input, snap.default_country()) {
+        let d = match number::parse(input, snap.default_country()) {
             Ok(n) => self.decide(&snap, n, ctx, &mut NoTrace),
             Err(_) => Decision::deny(Reason::InvalidNumber),
-        }
+        };
+        self.metrics.decided(&snap, &d, Op::Check, start);
+        d
     }
 
     /// Checks an already parsed number. Does not record anything.
     pub fn check_number(&self, n: Number, ctx: &CallContext<'_>) -> Decision {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
-        self.decide(&snap, n, ctx, &mut NoTrace)
+        let d = self.decide(&snap, n, ctx, &mut NoTrace);
+        self.metrics.decided(&snap, &d, Op::Check, start);
+        d
     }
 
     /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
@@ -246,6 +258,7 @@ impl Guard {
             }
             for (n, d) in ns.iter().zip(ds.iter_mut()) {
                 *d = self.decide(&snap, *n, ctx, &mut NoTrace);
+                self.metrics.decided(&snap, d, Op::Check, None);
             }
         }
     }
@@ -253,11 +266,21 @@ impl Guard {
     /// Decides and, when the answer is allow, records the attempt, all under the number's
     /// entry lock: with a cap of N, no interleaving of threads ever admits N+1.
     pub fn check_and_reserve(&self, n: Number, ctx: &CallContext<'_>) -> Reservation {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
+        let r = self.reserve(&snap, n, ctx);
+        self.metrics.decided(&snap, &r.decision, Op::Reserve, start);
+        if r.attempt.is_some() {
+            self.metrics.reserved();
+        }
+        r
+    }
+
+    fn reserve(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Reservation {
         let now = ctx.now.as_second();
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
-        let callee = Callee::new(&snap, n, ctx);
+        let callee = Callee::new(snap, n, ctx);
         if !self.store.ready(&self.overlay) {
             return Reservation {
                 decision: self.store_failed(&store::not_ready()),
@@ -266,7 +289,7 @@ impl Guard {
         }
         let local = self.store.local();
         let res = self.store.seam().with_events(n, now, &mut |events| {
-            let call = Call::new(&snap, ctx, &callee, events);
+            let call = Call::new(snap, ctx, &callee, events);
             decision = evaluate(&call, &self.overlay, local, &mut NoTrace);
             decision.is_allow().then(|| NewEvent::attempt(&q))
         });
@@ -291,6 +314,7 @@ impl Guard {
     /// Keeps the cause of a history failure; the answer is a fail-closed deny.
     #[cold]
     fn store_failed(&self, e: &HistoryError) -> Decision {
+        self.metrics.store_failed();
         *self.store_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
         Decision::deny(Reason::StoreUnavailable)
     }
@@ -322,6 +346,16 @@ impl Guard {
         self.store.seam().record_opt_out(n, at)?;
         self.overlay.insert(n, at);
         Ok(())
+    }
+
+    /// The guard's counters and latency histograms; `metrics().snapshot()` reads them.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The counters in the Prometheus text exposition format (docs/metrics.md).
+    pub fn metrics_text(&self) -> String {
+        self.metrics.snapshot().prometheus_text()
     }
 
     /// Every rule consulted for this number, in order, with what it said.
