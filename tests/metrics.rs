@@ -404,3 +404,32 @@ fn python_parses(text: &str) {
     assert!(stdout.contains("histogram dialguard_check_duration_seconds_count [('op', 'check')]"));
     assert!(stdout.contains("gauge dialguard_policy_info"), "{stdout}");
 }
+
+#[test]
+fn cli_check_prints_the_metrics_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dialguard"))
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--at", SATURDAY, "--metrics", "+1 212 555 0101", "garbage"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let text = String::from_utf8(out.stderr).unwrap();
+    let s = strict_parse(&text);
+    let dec = "dialguard_decisions_total";
+    assert_eq!(
+        value(
+            &s,
+            dec,
+            r#"verdict="defer",reason="outside_window",rule="weekdays""#
+        ),
+        1.0
+    );
+    // "garbage" is rejected by the CLI's own parser before it reaches the guard, so the
+    // guard counted one decision (docs/metrics.md says so).
+    assert_eq!(s.iter().filter(|x| x.0 == dec).count(), 1, "{text}");
+}
