@@ -53,6 +53,15 @@ fn bench_guard(c: &mut Criterion) {
             black_box(it.check(black_box(inputs[i]), &ctx_it))
         })
     });
+    // The cost of the metrics (docs/metrics.md): the same checks with counting off.
+    it.metrics().set_enabled(false);
+    g.bench_function("parse+check metrics-off", |b| {
+        b.iter(|| {
+            i = (i + 1) % inputs.len();
+            black_box(it.check(black_box(inputs[i]), &ctx_it))
+        })
+    });
+    it.metrics().set_enabled(true);
     g.finish();
 
     // US: synthetic registry and history at scale.
@@ -111,6 +120,14 @@ fn bench_guard(c: &mut Criterion) {
             black_box(us.check_number(queries[i], &ctx_us))
         })
     });
+    us.metrics().set_enabled(false);
+    g.bench_function("check metrics-off", |b| {
+        b.iter(|| {
+            i = (i + 1) & (queries.len() - 1);
+            black_box(us.check_number(queries[i], &ctx_us))
+        })
+    });
+    us.metrics().set_enabled(true);
     let mut i = 0usize;
     g.bench_function("check_and_reserve", |b| {
         b.iter(|| {

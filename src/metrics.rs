@@ -5,17 +5,16 @@
 //! writes them in the Prometheus text exposition format with `prometheus-client`.
 //!
 //! The hot path takes no lock: relaxed atomic increments on a per-rule table that is
-//! rebuilt at each snapshot swap. Rule ids are indices into one snapshot, so counters are
+//! built at each snapshot swap and carried by the snapshot. Rule ids are indices into one snapshot, so counters are
 //! kept by rule *name* (a slot shared by every snapshot that has the rule) and a reload
 //! never resets or misattributes them. Latency is sampled (one call in
 //! [`LATENCY_SAMPLE`] per thread) because two clock reads cost more than the 5 % of a
 //! check the metrics may take.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -88,12 +87,11 @@ fn cell(d: &Decision) -> usize {
     v * REASONS + r
 }
 
-/// The slots of one snapshot, indexed by its rule ids.
-#[derive(Debug)]
-struct RuleTable {
-    version: u64,
-    slots: Vec<Arc<RuleSlot>>,
-}
+/// The counter slots of one snapshot, indexed by its rule ids. The snapshot carries them
+/// (attached when the guard swaps it in), so a check reaches its counters through the
+/// snapshot it already holds: no second shared load on the hot path.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RuleSlots(Arc<[Arc<RuleSlot>]>);
 
 /// A latency histogram with log-scale buckets and atomic counts.
 #[derive(Debug)]
@@ -135,7 +133,8 @@ impl Histogram {
 /// The counters of one guard. Read them with [`snapshot`](Self::snapshot).
 #[derive(Debug)]
 pub struct Metrics {
-    table: ArcSwap<RuleTable>,
+    /// Off only to measure what the metrics cost (`cargo bench --bench guard`).
+    enabled: AtomicBool,
     /// Every slot ever made, by rule name (first is [`NO_RULE`]); written at swaps and
     /// on the rare check that raced a swap.
     named: Mutex<Vec<(String, Arc<RuleSlot>)>>,
@@ -155,14 +154,11 @@ thread_local! {
 }
 
 impl Metrics {
-    /// Counters for a guard starting on `snap`.
+    /// Counters for a guard starting on `snap` (then [`attach`](Self::attach) it).
     pub(crate) fn new(snap: &Snapshot) -> Metrics {
         let none = RuleSlot::new();
         let m = Metrics {
-            table: ArcSwap::from_pointee(RuleTable {
-                version: snap.version(),
-                slots: Vec::new(),
-            }),
+            enabled: AtomicBool::new(true),
             named: Mutex::new(vec![(NO_RULE.to_owned(), none.clone())]),
             none,
             reservations: AtomicU64::new(0),
@@ -174,27 +170,26 @@ impl Metrics {
             check: Histogram::new(),
             reserve: Histogram::new(),
         };
-        m.set_snapshot(snap);
+        *lock(&m.policy) = (snap.name().to_owned(), snap.version());
         m
     }
 
-    /// A snapshot was swapped in (reload, swap, swap_list).
-    pub(crate) fn swapped(&self, snap: &Snapshot) {
-        self.reloads.fetch_add(1, Relaxed);
-        self.set_snapshot(snap);
+    /// Gives `snap` the counter slots of its rules, by rule name; call it before the
+    /// snapshot goes into service.
+    pub(crate) fn attach(&self, snap: &mut Snapshot) {
+        let mut named = lock(&self.named);
+        snap.metric_slots = RuleSlots(
+            snap.rules()
+                .iter()
+                .map(|r| slot_named(&mut named, &r.id))
+                .collect(),
+        );
     }
 
-    fn set_snapshot(&self, snap: &Snapshot) {
-        let mut named = lock(&self.named);
-        let slots = snap
-            .rules()
-            .iter()
-            .map(|r| slot_named(&mut named, &r.id))
-            .collect();
-        self.table.store(Arc::new(RuleTable {
-            version: snap.version(),
-            slots,
-        }));
+    /// A snapshot (already [`attach`](Self::attach)ed) was swapped in (reload, swap,
+    /// swap_list).
+    pub(crate) fn swapped(&self, snap: &Snapshot) {
+        self.reloads.fetch_add(1, Relaxed);
         *lock(&self.last_swap) = Instant::now();
         *lock(&self.policy) = (snap.name().to_owned(), snap.version());
     }
@@ -202,6 +197,9 @@ impl Metrics {
     /// Starts a latency sample when this call is one of the sampled ones.
     #[inline]
     pub(crate) fn start(&self) -> Option<Instant> {
+        if !self.enabled.load(Relaxed) {
+            return None;
+        }
         TICK.with(|t| {
             let n = t.get().wrapping_add(1);
             t.set(n);
@@ -212,14 +210,16 @@ impl Metrics {
     /// Counts one decision taken on `snap`, and its latency when sampled.
     #[inline]
     pub(crate) fn decided(&self, snap: &Snapshot, d: &Decision, op: Op, start: Option<Instant>) {
-        let table = self.table.load();
+        if !self.enabled.load(Relaxed) {
+            return;
+        }
         let slot = match d.rule() {
             None => &self.none,
-            Some(id) if table.version == snap.version() => {
-                table.slots.get(id.index()).unwrap_or(&self.none)
-            }
-            // The check ran on a snapshot swapped out meanwhile: find the rule by name.
-            Some(id) => return self.decided_raced(snap, id, d, op, start),
+            Some(id) => match snap.metric_slots.0.get(id.index()) {
+                Some(s) => s,
+                // A snapshot that was not attached (a bug): find the rule by name.
+                None => return self.decided_raced(snap, id, d, op, start),
+            },
         };
         slot.cells[cell(d)].fetch_add(1, Relaxed);
         if let Some(t) = start {
@@ -251,6 +251,13 @@ impl Metrics {
             Op::Check => &self.check,
             Op::Reserve => &self.reserve,
         }
+    }
+
+    /// Stops (`false`) or resumes counting decisions and timing calls; on by default.
+    /// Meant for measuring what the metrics cost in one benchmark run; a dashboard
+    /// watching a guard with counting off sees its decision counts stand still.
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Relaxed);
     }
 
     /// An allowed attempt was recorded.

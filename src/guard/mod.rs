@@ -145,12 +145,13 @@ impl Guard {
 
     /// A guard over an already compiled snapshot.
     pub fn with_snapshot(
-        snap: Snapshot,
+        mut snap: Snapshot,
         options: GuardOptions,
     ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let overlay = Arc::new(OptOutOverlay::new());
         let (store, report) = Store::open(&snap, &options, &overlay)?;
         let metrics = Metrics::new(&snap);
+        metrics.attach(&mut snap);
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
             writer: std::sync::Mutex::new(()),
@@ -200,7 +201,7 @@ impl Guard {
         self.store.local().sweep(now.as_second())
     }
 
-    fn swap_locked(&self, snap: Snapshot) -> Arc<Snapshot> {
+    fn swap_locked(&self, mut snap: Snapshot) -> Arc<Snapshot> {
         // Keep what the longest of the old and new policies needs: history pruned too
         // early could let a longer cap admit too many calls.
         let history = self.store.local();
@@ -210,6 +211,7 @@ impl Guard {
             forever: OutcomeSet(old.forever.0 | new.forever.0),
             campaign_keep: old.campaign_keep.max(new.campaign_keep),
         });
+        self.metrics.attach(&mut snap);
         self.metrics.swapped(&snap);
         self.snapshot.swap(Arc::new(snap))
     }

@@ -377,6 +377,7 @@ pub(crate) fn compile(
         retention,
         cluster,
         source_hash,
+        metric_slots: Default::default(),
     })
 }
 
