@@ -11,6 +11,7 @@
 //! [`LATENCY_SAMPLE`] per thread) because two clock reads cost more than the 5 % of a
 //! check the metrics may take.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -135,9 +136,9 @@ impl Histogram {
 pub struct Metrics {
     /// Off only to measure what the metrics cost (`cargo bench --bench guard`).
     enabled: AtomicBool,
-    /// Every slot ever made, by rule name (first is [`NO_RULE`]); written at swaps and
+    /// Every slot ever made, by rule name (and [`NO_RULE`]); written at swaps and
     /// on the rare check that raced a swap.
-    named: Mutex<Vec<(String, Arc<RuleSlot>)>>,
+    named: Mutex<BTreeMap<String, Arc<RuleSlot>>>,
     none: Arc<RuleSlot>,
     reservations: AtomicU64,
     store_failures: AtomicU64,
@@ -159,7 +160,7 @@ impl Metrics {
         let none = RuleSlot::new();
         let m = Metrics {
             enabled: AtomicBool::new(true),
-            named: Mutex::new(vec![(NO_RULE.to_owned(), none.clone())]),
+            named: Mutex::new(BTreeMap::from([(NO_RULE.to_owned(), none.clone())])),
             none,
             reservations: AtomicU64::new(0),
             store_failures: AtomicU64::new(0),
@@ -315,14 +316,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn slot_named(named: &mut Vec<(String, Arc<RuleSlot>)>, name: &str) -> Arc<RuleSlot> {
-    // Named slots are few (the distinct rule names ever loaded); a scan is enough for a
-    // path taken at swaps only.
-    if let Some((_, s)) = named.iter().find(|(n, _)| n == name) {
+/// A map, not a scan: policies with tens of thousands of rules exist (tests/fail_open.rs),
+/// and the text lists rules sorted by name.
+fn slot_named(named: &mut BTreeMap<String, Arc<RuleSlot>>, name: &str) -> Arc<RuleSlot> {
+    if let Some(s) = named.get(name) {
         return s.clone();
     }
     let s = RuleSlot::new();
-    named.push((name.to_owned(), s.clone()));
+    named.insert(name.to_owned(), s.clone());
     s
 }
 
