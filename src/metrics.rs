@@ -137,7 +137,7 @@ pub struct Metrics {
     /// Off only to measure what the metrics cost (`cargo bench --bench guard`).
     enabled: AtomicBool,
     /// Every slot ever made, by rule name (and [`NO_RULE`]); written at swaps and
-    /// on the rare check that raced a swap.
+    /// for a snapshot not attached (a bug, counted by name rather than lost).
     named: Mutex<BTreeMap<String, Arc<RuleSlot>>>,
     none: Arc<RuleSlot>,
     reservations: AtomicU64,
@@ -219,7 +219,7 @@ impl Metrics {
             Some(id) => match snap.metric_slots.0.get(id.index()) {
                 Some(s) => s,
                 // A snapshot that was not attached (a bug): find the rule by name.
-                None => return self.decided_raced(snap, id, d, op, start),
+                None => return self.decided_by_name(snap, id, d, op, start),
             },
         };
         slot.cells[cell(d)].fetch_add(1, Relaxed);
@@ -229,7 +229,7 @@ impl Metrics {
     }
 
     #[cold]
-    fn decided_raced(
+    fn decided_by_name(
         &self,
         snap: &Snapshot,
         id: RuleId,
