@@ -6,6 +6,7 @@
 
 use std::hint::black_box;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dialguard::guard::{CallContext, Guard, GuardOptions};
@@ -53,6 +54,15 @@ fn bench_guard(c: &mut Criterion) {
             black_box(it.check(black_box(inputs[i]), &ctx_it))
         })
     });
+    // The cost of the metrics (docs/metrics.md): the same checks with counting off.
+    it.metrics().set_enabled(false);
+    g.bench_function("parse+check metrics-off", |b| {
+        b.iter(|| {
+            i = (i + 1) % inputs.len();
+            black_box(it.check(black_box(inputs[i]), &ctx_it))
+        })
+    });
+    it.metrics().set_enabled(true);
     g.finish();
 
     // US: synthetic registry and history at scale.
@@ -111,6 +121,54 @@ fn bench_guard(c: &mut Criterion) {
             black_box(us.check_number(queries[i], &ctx_us))
         })
     });
+    us.metrics().set_enabled(false);
+    g.bench_function("check metrics-off", |b| {
+        b.iter(|| {
+            i = (i + 1) & (queries.len() - 1);
+            black_box(us.check_number(queries[i], &ctx_us))
+        })
+    });
+    us.metrics().set_enabled(true);
+    // The same pair interleaved in blocks of 64 checks, so that a machine whose load
+    // changes during the run (other builds) slows both sides alike: criterion reports the
+    // metrics-on time, and the on/off ratio of the whole run is printed at the end.
+    let (mut on_ns, mut off_ns, mut blocks) = (0u128, 0u128, 0u128);
+    g.bench_function("check metrics on, interleaved with off", |b| {
+        b.iter_custom(|iters| {
+            let mut on = Duration::ZERO;
+            let mut done = 0u64;
+            while done < iters {
+                for enabled in [true, false] {
+                    us.metrics().set_enabled(enabled);
+                    let t = Instant::now();
+                    for _ in 0..64 {
+                        i = (i + 1) & (queries.len() - 1);
+                        black_box(us.check_number(queries[i], &ctx_us));
+                    }
+                    let e = t.elapsed();
+                    if enabled {
+                        on += e;
+                        on_ns += e.as_nanos();
+                    } else {
+                        off_ns += e.as_nanos();
+                    }
+                }
+                blocks += 1;
+                done += 64;
+            }
+            us.metrics().set_enabled(true);
+            on.mul_f64(iters as f64 / done as f64)
+        })
+    });
+    if blocks > 0 {
+        let per = |ns: u128| ns as f64 / (blocks * 64) as f64;
+        eprintln!(
+            "metrics cost, interleaved: check {:.1} ns with metrics, {:.1} ns without: {:.3}x",
+            per(on_ns),
+            per(off_ns),
+            on_ns as f64 / off_ns.max(1) as f64
+        );
+    }
     let mut i = 0usize;
     g.bench_function("check_and_reserve", |b| {
         b.iter(|| {

@@ -690,6 +690,23 @@ dg_status dg_record_complaint(const struct dg_guard *guard,
                               const char *text);
 
 /*
+ Copies the guard's metrics in the Prometheus text exposition format (version 0.0.4;
+ the families are listed in docs/metrics.md) into `buf` (capacity `cap` bytes) as a
+ NUL-terminated string, for a dialer that serves `/metrics` itself. `*len` (may be
+ NULL) receives its length without the NUL. `DG_STATUS_BUFFER_TOO_SMALL` when it does
+ not fit: `*len` then says how much is needed (`buf = NULL, cap = 0` is a size query).
+ The text grows with new rules and reasons between two calls: leave some room (e.g.
+ twice the size the query gave), and retry on `DG_STATUS_BUFFER_TOO_SMALL`.
+
+ Thread safety: any thread, concurrently with checks (the counters are read without
+ stopping them, so one text may be a few decisions behind another thread's checks).
+
+ # Safety
+ `guard` is a handle; `buf` is NULL or writable for `cap` bytes; `len` NULL or writable.
+ */
+dg_status dg_metrics_text(const struct dg_guard *guard, char *buf, size_t cap, size_t *len);
+
+/*
  Copies the id of rule `rule` (from `dg_decision.rule`) of the policy in force into
  `buf` (capacity `len` bytes) as a NUL-terminated string; `*out_len` (may be NULL)
  receives its length without the NUL. `DG_STATUS_BUFFER_TOO_SMALL` when it does not fit

@@ -16,6 +16,7 @@ pub mod ffi;
 pub mod guard;
 pub mod history;
 pub mod lists;
+pub mod metrics;
 pub mod number;
 pub mod policy;
 

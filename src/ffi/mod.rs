@@ -33,11 +33,13 @@ mod types;
 // file name decides where its functions land in the header.
 mod check;
 mod history;
+mod metrics;
 mod names;
 
 pub use self::check::*;
 pub use self::handle::dg_guard;
 pub use self::history::*;
+pub use self::metrics::*;
 pub use self::names::*;
 pub use self::types::*;
 

@@ -88,10 +88,19 @@ pub(super) fn complaint(
     r
 }
 
-/// Hands `r` to the log; `Err` with the reason when the log can no longer keep it.
-pub(super) fn write(log: &AuditLog, r: DecisionRecord) -> Result<(), String> {
+/// Hands `r` to the log; `Err` with the reason when the log can no longer keep it. A
+/// record dropped under `when_full = "drop"` is counted in `metrics` (and in the log).
+pub(super) fn write(
+    log: &AuditLog,
+    r: DecisionRecord,
+    metrics: &crate::metrics::Metrics,
+) -> Result<(), String> {
     match log.record(r) {
-        Logged::Queued | Logged::Synced | Logged::Dropped => Ok(()),
+        Logged::Queued | Logged::Synced => Ok(()),
+        Logged::Dropped => {
+            metrics.add_audit_drops(1);
+            Ok(())
+        }
         Logged::Lost => Err(log
             .failure()
             .unwrap_or_else(|| "the decision log's writer has stopped".into())),

@@ -35,6 +35,7 @@ use crate::history::{
     RecoveryReport, Retention, Tag,
 };
 use crate::lists::{NumberSet, OptOutOverlay};
+use crate::metrics::{Metrics, Op};
 use crate::number::{self, Number, NumberError, ZoneId};
 use crate::policy::{self, PolicyErrors, Snapshot};
 
@@ -155,6 +156,8 @@ pub struct Guard {
     /// The last contact-history failure (a full disk, a file-size limit), kept so that
     /// a `store_unavailable` deny can say why. Written on the failure path only.
     store_error: std::sync::Mutex<Option<String>>,
+    /// Counters and latency histograms (`metrics()`, `metrics_text()`).
+    metrics: Metrics,
 }
 
 impl Guard {
@@ -169,7 +172,7 @@ impl Guard {
 
     /// A guard over an already compiled snapshot.
     pub fn with_snapshot(
-        snap: Snapshot,
+        mut snap: Snapshot,
         options: GuardOptions,
     ) -> Result<(Guard, Option<RecoveryReport>), GuardError> {
         let overlay = Arc::new(OptOutOverlay::new());
@@ -178,6 +181,8 @@ impl Guard {
             Some(cfg) => Some(AuditLog::open(cfg)?),
             None => None,
         };
+        let metrics = Metrics::new(&snap);
+        metrics.attach(&mut snap);
         let guard = Guard {
             snapshot: ArcSwap::from_pointee(snap),
             writer: std::sync::Mutex::new(()),
@@ -185,6 +190,7 @@ impl Guard {
             overlay,
             audit,
             store_error: std::sync::Mutex::new(None),
+            metrics,
         };
         Ok((guard, report))
     }
@@ -227,7 +233,7 @@ impl Guard {
         self.store.local().sweep(now.as_second())
     }
 
-    fn swap_locked(&self, snap: Snapshot) -> Arc<Snapshot> {
+    fn swap_locked(&self, mut snap: Snapshot) -> Arc<Snapshot> {
         // Keep what the longest of the old and new policies needs: history pruned too
         // early could let a longer cap admit too many calls.
         let history = self.store.local();
@@ -237,6 +243,8 @@ impl Guard {
             forever: OutcomeSet(old.forever.0 | new.forever.0),
             campaign_keep: old.campaign_keep.max(new.campaign_keep),
         });
+        self.metrics.attach(&mut snap);
+        self.metrics.swapped(&snap);
         self.snapshot.swap(Arc::new(snap))
     }
 
@@ -248,25 +256,26 @@ impl Guard {
     /// Parses `input` (with the policy's default country) and checks it.
     /// A malformed number is denied with [`Reason::InvalidNumber`].
     pub fn check(&self, input: &str, ctx: &CallContext<'_>) -> Decision {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
-        match number::parse(input, snap.default_country()) {
-            Ok(n) => {
-                let d = self.decide(&snap, n, ctx, &mut NoTrace);
-                self.logged(&snap, RecordKind::Check, Some(n), ctx, d, None)
-            }
-            Err(_) => {
-                let d = Decision::deny(Reason::InvalidNumber);
-                self.logged(&snap, RecordKind::Check, None, ctx, d, None)
-            }
-        }
+        let (n, d) = match number::parse(input, snap.default_country()) {
+            Ok(n) => (Some(n), self.decide(&snap, n, ctx, &mut NoTrace)),
+            Err(_) => (None, Decision::deny(Reason::InvalidNumber)),
+        };
+        let d = self.logged(&snap, RecordKind::Check, n, ctx, d, None);
+        self.metrics.decided(&snap, &d, Op::Check, start);
+        d
     }
 
     /// Checks an already parsed number. Does not record anything in the history (the
     /// decision log, when there is one, records the check).
     pub fn check_number(&self, n: Number, ctx: &CallContext<'_>) -> Decision {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
         let d = self.decide(&snap, n, ctx, &mut NoTrace);
-        self.logged(&snap, RecordKind::Check, Some(n), ctx, d, None)
+        let d = self.logged(&snap, RecordKind::Check, Some(n), ctx, d, None);
+        self.metrics.decided(&snap, &d, Op::Check, start);
+        d
     }
 
     /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
@@ -287,6 +296,7 @@ impl Guard {
             for (n, d) in ns.iter().zip(ds.iter_mut()) {
                 let decided = self.decide(&snap, *n, ctx, &mut NoTrace);
                 *d = self.logged(&snap, RecordKind::Check, Some(*n), ctx, decided, None);
+                self.metrics.decided(&snap, d, Op::Check, None);
             }
         }
     }
@@ -294,11 +304,21 @@ impl Guard {
     /// Decides and, when the answer is allow, records the attempt, all under the number's
     /// entry lock: with a cap of N, no interleaving of threads ever admits N+1.
     pub fn check_and_reserve(&self, n: Number, ctx: &CallContext<'_>) -> Reservation {
+        let start = self.metrics.start();
         let snap = self.snapshot.load();
+        let r = self.reserve(&snap, n, ctx);
+        self.metrics.decided(&snap, &r.decision, Op::Reserve, start);
+        if r.attempt.is_some() {
+            self.metrics.reserved();
+        }
+        r
+    }
+
+    fn reserve(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Reservation {
         let now = ctx.now.as_second();
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
-        let callee = Callee::new(&snap, n, ctx);
+        let callee = Callee::new(snap, n, ctx);
         if !self.store.ready(&self.overlay) {
             return Reservation {
                 decision: self.store_failed(&store::not_ready()),
@@ -307,7 +327,7 @@ impl Guard {
         }
         let local = self.store.local();
         let res = self.store.seam().with_events(n, now, &mut |events| {
-            let call = Call::new(&snap, ctx, &callee, events);
+            let call = Call::new(snap, ctx, &callee, events);
             decision = evaluate(&call, &self.overlay, local, &mut NoTrace);
             decision.is_allow().then(|| NewEvent::attempt(&q))
         });
@@ -344,7 +364,11 @@ impl Guard {
         let Some(log) = &self.audit else {
             return d;
         };
-        match audit::write(log, audit::decision(snap, kind, n, ctx, &d, attempt)) {
+        match audit::write(
+            log,
+            audit::decision(snap, kind, n, ctx, &d, attempt),
+            &self.metrics,
+        ) {
             Ok(()) => d,
             Err(e) => self.audit_failed(e),
         }
@@ -366,7 +390,7 @@ impl Guard {
             return Ok(());
         };
         let snap = self.snapshot.load();
-        audit::write(log, r(&snap)).map_err(GuardError::AuditLost)
+        audit::write(log, r(&snap), &self.metrics).map_err(GuardError::AuditLost)
     }
 
     /// The decision log, when the guard keeps one.
@@ -425,6 +449,7 @@ impl Guard {
     /// Keeps the cause of a history failure; the answer is a fail-closed deny.
     #[cold]
     fn store_failed(&self, e: &HistoryError) -> Decision {
+        self.metrics.store_failed();
         *self.store_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
         Decision::deny(Reason::StoreUnavailable)
     }
@@ -459,6 +484,16 @@ impl Guard {
         self.log_event(|snap| {
             audit::record(snap, RecordKind::OptOut, Some(n), &CallContext::new(at))
         })
+    }
+
+    /// The guard's counters and latency histograms; `metrics().snapshot()` reads them.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The counters in the Prometheus text exposition format (docs/metrics.md).
+    pub fn metrics_text(&self) -> String {
+        self.metrics.snapshot().prometheus_text()
     }
 
     /// Every rule consulted for this number, in order, with what it said.

@@ -353,6 +353,8 @@ pub struct Snapshot {
     pub(crate) cluster: Option<crate::cluster::ClusterConfig>,
     /// xxh3 of the policy text: the same file gives the same hash on every node.
     pub(crate) source_hash: u64,
+    /// The guard's decision counters for these rules (`metrics`), attached at swap-in.
+    pub(crate) metric_slots: crate::metrics::RuleSlots,
     /// `[audit]`, its `dir` resolved against the policy file's directory.
     pub(crate) audit: Option<crate::audit::AuditConfig>,
     /// What every decision-log record of this snapshot shares, built on first use.

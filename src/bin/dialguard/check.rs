@@ -67,6 +67,10 @@ pub(crate) struct CheckArgs {
     /// a terminal).
     #[arg(long)]
     pub summary: bool,
+    /// Print the guard's metrics (Prometheus text format, docs/metrics.md) on stderr at
+    /// the end.
+    #[arg(long)]
+    pub metrics: bool,
     /// Numbers, or "-" to read them from stdin, one a line; with --csv-column, one CSV
     /// file or "-".
     #[arg(required = true)]
@@ -422,16 +426,18 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
         let [input] = args.numbers.as_slice() else {
             return Err(Fail("explain takes exactly one number".into()));
         };
-        return match number::parse(input, snap.default_country()) {
-            Ok(n) => print_explain(&mut out, &guard, input, n, &ctx),
-            Err(e) => {
-                writeln!(
-                    out,
-                    "{input}: invalid number: {e}\nverdict: deny (invalid_number)"
-                )?;
-                Ok(())
-            }
+        match number::parse(input, snap.default_country()) {
+            Ok(n) => print_explain(&mut out, &guard, input, n, &ctx)?,
+            Err(e) => writeln!(
+                out,
+                "{input}: invalid number: {e}\nverdict: deny (invalid_number)"
+            )?,
         };
+        out.flush()?;
+        if args.metrics {
+            eprint!("{}", guard.metrics_text());
+        }
+        return Ok(());
     }
     let mut checker = Checker {
         guard: &guard,
@@ -492,6 +498,9 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
     out.flush()?;
     if let Some(s) = summary {
         eprintln!("{}", serde_json::to_string(&s.out())?);
+    }
+    if args.metrics {
+        eprint!("{}", guard.metrics_text());
     }
     Ok(())
 }

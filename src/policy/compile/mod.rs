@@ -385,6 +385,7 @@ pub(crate) fn compile(
         source_hash,
         audit,
         audit_facts: std::sync::OnceLock::new(),
+        metric_slots: Default::default(),
     })
 }
 
