@@ -334,7 +334,7 @@ impl Guard {
         match res {
             Ok(attempt) => {
                 let logged =
-                    self.logged(&snap, RecordKind::Reserve, Some(n), ctx, decision, attempt);
+                    self.logged(snap, RecordKind::Reserve, Some(n), ctx, decision, attempt);
                 // Unlogged, the call must not be placed; the attempt stays counted.
                 let attempt = attempt.filter(|_| logged == decision);
                 Reservation {
