@@ -138,6 +138,9 @@ pub(crate) struct Ctx<'a> {
     bad_lines: BadLinePolicy,
     /// Size limit of list and consent files.
     max_list_bytes: u64,
+    /// Some rule's scope names a number prefix (`applies_to = ["+1212"]`), so the rules
+    /// that apply depend on the number itself, not only on its region and zones.
+    number_scopes: bool,
 }
 
 impl Ctx<'_> {
@@ -314,6 +317,7 @@ pub(crate) fn compile(
         default_country,
         bad_lines,
         max_list_bytes,
+        number_scopes: false,
     };
 
     let mut builder = Builder::default();
@@ -386,6 +390,7 @@ pub(crate) fn compile(
         audit,
         audit_facts: std::sync::OnceLock::new(),
         metric_slots: Default::default(),
+        scopes_read_number: cx.number_scopes,
     })
 }
 
@@ -410,8 +415,10 @@ impl Builder {
                 default_country: cx.default_country,
                 bad_lines: cx.bad_lines,
                 max_list_bytes: cx.max_list_bytes,
+                number_scopes: cx.number_scopes,
             };
             self.add(&mut pcx, pack, Some(&overridden));
+            cx.number_scopes |= pcx.number_scopes;
             cx.rules = pcx.rules;
             cx.ids = pcx.ids;
             cx.errors.extend(pcx.errors);
