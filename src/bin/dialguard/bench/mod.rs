@@ -61,9 +61,13 @@ pub(crate) struct BenchArgs {
     /// Use check_and_reserve instead of check (allowed attempts are recorded).
     #[arg(long, conflicts_with = "swap_every_ms")]
     pub(super) reserve: bool,
-    /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
+    /// Use the batch API (`check_batch`, --batch-size numbers a call) instead of one
+    /// check per call; latency is then per batch / batch size.
     #[arg(long)]
     pub(super) batch: bool,
+    /// Numbers per `check_batch` call with --batch.
+    #[arg(long, default_value_t = 4096, requires = "batch")]
+    pub(super) batch_size: usize,
     /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
     pub(super) campaign: String,
