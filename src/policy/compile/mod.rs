@@ -226,6 +226,19 @@ impl Ctx<'_> {
         let country = self.default_country;
         move |s: &str| number::parse(s, country.as_ref()).map_err(|e| e.to_string())
     }
+
+    /// Reads the list file `p` (relative to the policy) under the policy's bad-line
+    /// policy and size limit; returns the resolved path with the result.
+    fn load_list(&self, p: &str) -> (PathBuf, Result<lists::LoadedList, lists::ListError>) {
+        let path = self.path(p);
+        let loaded = lists::load_list_limited(
+            &path,
+            &self.parse_number(),
+            self.bad_lines,
+            self.max_list_bytes,
+        );
+        (path, loaded)
+    }
 }
 
 /// What every scoped rule starts with: its label for errors, its id in the rule table,
