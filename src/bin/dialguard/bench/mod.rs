@@ -123,11 +123,10 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     let mode = Mode::from_name(&a.mode)
         .ok_or_else(|| format!("--mode {:?}: use {}", a.mode, Mode::names()))?;
     if !a.compare.is_empty() && (a.synthetic == 0 || a.compare_numbers == 0) {
-        return Err(
-            "--compare needs --synthetic N and --compare-numbers above 0 (the registry \
-                    the peers hold)"
-                .into(),
-        );
+        let what = "the registry the peers hold";
+        return Err(format!(
+            "--compare needs --synthetic N and --compare-numbers > 0 ({what})"
+        ));
     }
     if a.swap_every_ms > 0 && a.synthetic == 0 {
         return Err("--swap-every-ms needs --synthetic N (the registry that is swapped)".into());
