@@ -205,6 +205,57 @@ fn bench_prints_latencies_as_multiples_of_the_machines_dram_miss() {
     assert!(r["p50_map_lookups"].as_f64().unwrap() > 0.0);
 }
 
+/// `--suite`: the three APIs on the same data in one run, and the ratios computed from
+/// the figures printed beside them.
+#[test]
+fn bench_suite_runs_the_batch_and_reservations_and_prints_the_ratios() {
+    let (code, json, stderr) = bench(&[
+        "--synthetic",
+        "20000",
+        "--history",
+        "2000",
+        "--queries",
+        "5000",
+        "--threads",
+        "1",
+        "--seconds",
+        "0.2",
+        "--suite",
+        "--batch-size",
+        "1000",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut rest = json.clone();
+    rest.as_object_mut().unwrap().remove("suite");
+    assert_keys(&rest);
+    let suite = &json["suite"];
+    let batch = &suite["check_batch"][0];
+    let reserve = &suite["check_and_reserve"][0];
+    assert!(u(batch, "checks") >= 1000, "{suite}");
+    assert_eq!(u(batch, "wrong_verdicts"), 0, "{suite}");
+    assert!(reserve["wrong_verdicts"].is_null(), "{suite}");
+    assert!(u(reserve, "checks") > 0, "{suite}");
+    let r = &suite["ratios"];
+    let miss = json["machine"]["dram_miss_ns"].as_f64().unwrap();
+    let check_p50 = json["results"][0]["p50_ns"].as_f64().unwrap();
+    let got = r["check_p50_dram_misses"].as_f64().unwrap();
+    assert!((got - check_p50 / miss).abs() <= 0.01 + 0.01 * got, "{r}");
+    let reserve_p50 = reserve["p50_ns"].as_f64().unwrap();
+    let got = r["reserve_p50_dram_misses"].as_f64().unwrap();
+    assert!((got - reserve_p50 / miss).abs() <= 0.01 + 0.01 * got, "{r}");
+    let check_per_s = json["results"][0]["checks_per_s"].as_f64().unwrap();
+    let batch_per_s = batch["checks_per_s"].as_f64().unwrap();
+    let got = r["batch_per_s_over_check_per_s"].as_f64().unwrap();
+    assert!(
+        (got - batch_per_s / check_per_s).abs() <= 0.01 + 0.01 * got,
+        "{r}"
+    );
+    assert!(
+        r["registry_bytes_per_number"].as_f64().unwrap() > 0.5,
+        "{r}"
+    );
+}
+
 #[test]
 fn bench_refuses_reserve_with_swaps_and_swaps_without_a_registry() {
     let out = Command::new(BIN)

@@ -28,6 +28,23 @@ pub(super) struct Run {
 }
 
 impl Run {
+    pub(super) fn p50(&self) -> u32 {
+        percentile(&self.latencies, 0.50)
+    }
+
+    pub(super) fn p99(&self) -> u32 {
+        percentile(&self.latencies, 0.99)
+    }
+
+    /// Checks (numbers) per second over all threads.
+    pub(super) fn per_s(&self) -> f64 {
+        self.checks as f64 / self.seconds
+    }
+
+    pub(super) fn wrong(&self) -> u64 {
+        self.wrong
+    }
+
     pub(super) fn json(&self, reserve: bool, machine: Option<&Machine>) -> serde_json::Value {
         let (p50, p99, p999) = (
             percentile(&self.latencies, 0.50),

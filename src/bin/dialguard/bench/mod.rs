@@ -22,6 +22,7 @@ mod compare;
 mod machine;
 mod measure;
 mod setup;
+mod suite;
 
 use std::path::PathBuf;
 
@@ -30,7 +31,7 @@ use dialguard::Verdict;
 use dialguard::guard::CallContext;
 use dialguard::policy::{Mode, Purpose};
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub(crate) struct BenchArgs {
     /// The policy file (TOML or JSON; docs/policy.md); not needed with --cluster.
     #[arg(long, required_unless_present = "cluster")]
@@ -68,8 +69,12 @@ pub(crate) struct BenchArgs {
     /// check per call; latency is then per batch / batch size.
     #[arg(long)]
     pub(super) batch: bool,
-    /// Numbers per `check_batch` call with --batch.
-    #[arg(long, default_value_t = 4096, requires = "batch")]
+    /// After the `check` runs, run `check_batch` and then `check_and_reserve` on the same
+    /// data, and print every figure as a ratio measured in this run (`suite`).
+    #[arg(long, conflicts_with_all = ["batch", "reserve", "swap_every_ms"])]
+    pub(super) suite: bool,
+    /// Numbers per `check_batch` call with --batch (and --suite).
+    #[arg(long, default_value_t = 4096)]
     pub(super) batch_size: usize,
     /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
@@ -154,6 +159,15 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     let runs = measure::Runs::new(a, &s, &ctx, &expected, &probes);
     let results: Vec<measure::Run> = (1..=a.threads).map(|t| runs.run(t)).collect();
     let mut out = report(a, &s, verdicts, &results, &runs, machine.as_ref());
+    let mut suite_wrong = 0;
+    if a.suite {
+        let suite = suite::Suite::run(a, &s, &ctx, &expected);
+        let bytes = out["synthetic_registry_bytes_per_number"]
+            .as_f64()
+            .unwrap_or(0.0);
+        out["suite"] = suite.json(&results, machine.as_ref(), bytes);
+        suite_wrong = suite.wrong();
+    }
     let mut disagreements = 0;
     if !a.compare.is_empty() {
         let snap = s.guard.snapshot();
@@ -164,6 +178,7 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     }
     println!("{out}");
     let (wrong, failed, stale, panicked) = runs.failures(&results);
+    let wrong = wrong + suite_wrong;
     if wrong + failed + stale + panicked + disagreements > 0 {
         return Err(format!(
             "bench: {wrong} wrong verdicts, {stale} stale after a swap, {failed} failed swaps, \
