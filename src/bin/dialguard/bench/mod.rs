@@ -78,6 +78,13 @@ pub(crate) struct BenchArgs {
     /// their numbers). 0 = never.
     #[arg(long, default_value_t = 0)]
     pub(super) swap_every_ms: u64,
+    /// Journal the history to this state directory (created if missing; use a fresh one:
+    /// the bench records into it), so reservations pay the journal write.
+    #[arg(long)]
+    pub(super) state: Option<PathBuf>,
+    /// With --state: record (sync every record), never, or a delay such as 10ms.
+    #[arg(long, requires = "state", default_value = "10ms")]
+    pub(super) fsync: String,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     pub(super) seed: u64,
@@ -159,6 +166,7 @@ fn report(
         "registry_numbers": s.registry_len,
         "synthetic_registry_bytes_per_number": if a.synthetic > 0 { s.registry_bytes as f64 / a.synthetic as f64 } else { 0.0 },
         "history_numbers": s.guard.history().len(),
+        "history_bytes_per_number": s.history_bytes_per_number,
         "queries": s.queries.len(),
         "swaps": results.iter().map(|r| r.swaps).sum::<u64>(),
         "failed_swaps": failed,
