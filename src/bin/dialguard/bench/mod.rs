@@ -70,6 +70,13 @@ pub(crate) struct BenchArgs {
     /// The caller ID the checks present (for policies with caller-ID rules).
     #[arg(long)]
     pub(super) caller_id: Option<String>,
+    /// The purpose of the calls (sales, collection, …: the policy's purposes).
+    #[arg(long, default_value = "sales")]
+    pub(super) purpose: String,
+    /// Check the numbers that have a synthetic history (--history), in random order,
+    /// instead of fresh ones: every check then finds a tracked number's events.
+    #[arg(long, requires = "history")]
+    pub(super) query_tracked: bool,
     /// predictive | preview | manual
     #[arg(long, default_value = "preview")]
     pub(super) mode: String,
@@ -122,7 +129,9 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     // The machine first, before the bench's own data fills the memory.
     let machine = (a.machine_mb > 0).then(|| machine::measure(a.machine_mb, a.seed));
     let s = setup::Setup::build(a, policy_path, now)?;
-    let mut ctx = CallContext::new(now).mode(mode).purpose(Purpose::Sales);
+    let purpose = Purpose::from_name(&a.purpose)
+        .ok_or_else(|| format!("--purpose {:?}: use {}", a.purpose, Purpose::names()))?;
+    let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
     ctx.campaign = Some(&a.campaign);
     ctx.caller_id = s.caller_id;
     let verdicts = s.verdicts_first_100k(&ctx);

@@ -53,7 +53,7 @@ impl Setup {
                 number::parse(c, snap.default_country()).map_err(|e| format!("--caller-id: {e}"))
             })
             .transpose()?;
-        let queries = queries(a, &snap, &registry, country, &mut rng)?;
+        let mut queries = queries(a, &snap, &registry, country, &mut rng)?;
         drop(registry);
         let options = GuardOptions {
             state_dir: a.state.clone(),
@@ -65,13 +65,16 @@ impl Setup {
         };
         let (guard, _) = Guard::with_snapshot(snap, options).map_err(|e| e.to_string())?;
         let rss = resident_bytes();
-        add_history(a, &guard, country, &mut rng, now.as_second());
+        let tracked = add_history(a, &guard, country, &mut rng, now.as_second());
         let history_bytes_per_number = match (rss, resident_bytes(), guard.history().len()) {
             (Some(before), Some(after), n) if n > 0 => {
                 Some(after.saturating_sub(before) as f64 / n as f64)
             }
             _ => None,
         };
+        if a.query_tracked {
+            queries = shuffled(tracked, a.queries, &mut rng);
+        }
         Ok(Setup {
             guard,
             queries,
@@ -216,10 +219,29 @@ fn resident_bytes() -> Option<u64> {
     pages.checked_mul(page)
 }
 
-/// `--history N` numbers with 1–3 past attempts each, in the last hours before `t0`.
-fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut SplitMix, t0: i64) {
+/// `n` of `numbers` in random order (all of them when fewer): map lookups then land
+/// anywhere in the table, as a dialer's do.
+fn shuffled(mut numbers: Vec<Number>, n: usize, rng: &mut SplitMix) -> Vec<Number> {
+    for i in (1..numbers.len()).rev() {
+        let j = usize::try_from(rng.below(u64::try_from(i + 1).unwrap_or(u64::MAX))).unwrap_or(0);
+        numbers.swap(i, j.min(i));
+    }
+    numbers.truncate(n);
+    numbers
+}
+
+/// `--history N` numbers with 1–3 past attempts each, in the last hours before `t0`;
+/// returns the numbers.
+fn add_history(
+    a: &BenchArgs,
+    guard: &Guard,
+    country: Option<&str>,
+    rng: &mut SplitMix,
+    t0: i64,
+) -> Vec<Number> {
+    let mut tracked = Vec::new();
     if a.history == 0 {
-        return;
+        return tracked;
     }
     let q = Query {
         campaign: Tag::of(&a.campaign),
@@ -230,6 +252,9 @@ fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut Sp
         let Some(n) = Number::from_e164_digits(*d) else {
             continue;
         };
+        if a.query_tracked {
+            tracked.push(n);
+        }
         let i = i64::try_from(i).unwrap_or(i64::MAX);
         for k in 0..(1 + i % 3) {
             let at = t0 - 3600 * (k + 1) - (i % 3600);
@@ -238,6 +263,7 @@ fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut Sp
                 .with_events(n, at, &mut |_| Some(NewEvent::attempt(&q)));
         }
     }
+    tracked
 }
 
 /// Numbers whose answer differs between the copies: right after each swap they must
