@@ -14,6 +14,7 @@ use super::campaign::CampaignCounters;
 use super::event::{AttemptId, Event, FLAG_LIVE_AGENT, NewEvent, Outcome, Tag, stamp};
 use super::journal::{self, FsyncPolicy, Journal, JournalOptions, Record, RecoveryReport};
 use super::rules::{Query, Retention};
+use super::slot::Slot;
 use super::{HistoryError, HistoryStore};
 use crate::Number;
 
@@ -74,6 +75,20 @@ impl Hasher for KeyHasher {
 }
 
 pub(crate) type TagHasher = NumberHasher;
+
+/// Asks the CPU to load the cache line holding `p` (a hint: any address is fine, none is
+/// dereferenced).
+#[inline(always)]
+fn prefetch_line(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing the program sees.
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// Shards of the number map: more shards than the default (4 × cores) so that a
 /// checkpoint, which holds one shard's read lock while it serialises it, stalls writers
@@ -214,6 +229,51 @@ impl History {
             },
             report,
         ))
+    }
+
+    /// Starts loading the cache lines a lookup of `number` (E.164 digits) reads first:
+    /// the control bytes of its probe group and the buckets where the probe starts, which
+    /// a plain lookup reads one after the other (two dependent DRAM misses). Issued early
+    /// (or just before the lookup), both misses overlap; see [`super::HistoryStore::prefetch`].
+    /// Takes the shard's read lock only if free, never waits.
+    #[inline]
+    pub fn prefetch(&self, number: u64) {
+        let map = &self.inner.map;
+        let hash = map.hasher().hash_one(number);
+        // hashbrown's own reduction of the hash to an index (h1): the low bits.
+        let h1 = hash as usize;
+        let Some(shard) = map.shards().get(map.determine_shard(h1)) else {
+            return;
+        };
+        let Some(table) = shard.try_read() else {
+            return;
+        };
+        let pos = h1 & (table.buckets() - 1);
+        // The control bytes follow the buckets; bucket `i` ends `i` buckets before them.
+        let end = table.data_end().as_ptr();
+        let ctrl = end.cast::<u8>().cast_const();
+        prefetch_line(ctrl.wrapping_add(pos));
+        // A 16-byte probe group may cross into the next line.
+        prefetch_line(ctrl.wrapping_add(pos + 15));
+        // The bucket at `pos` and the next two (most entries sit at or just after it).
+        prefetch_line(end.wrapping_sub(pos + 1).cast::<u8>().cast_const());
+        prefetch_line(end.wrapping_sub(pos + 3).cast::<u8>().cast_const());
+    }
+
+    /// Bytes the number map holds: its tables at their current capacity (buckets and
+    /// control bytes, whatever their load) and the events spilled out of line. Divided
+    /// by [`History::len`], the memory a tracked number costs.
+    pub fn heap_bytes(&self) -> usize {
+        let map = &self.inner.map;
+        // A bucket and its control byte, plus one probe group of trailing control bytes.
+        let bucket = std::mem::size_of::<(u64, dashmap::SharedValue<Slot>)>() + 1;
+        let tables: usize = map
+            .shards()
+            .iter()
+            .map(|s| s.read().buckets() * bucket + 16)
+            .sum();
+        let spilled: usize = map.iter().map(|e| e.value().heap_bytes()).sum();
+        tables + spilled
     }
 
     /// Number of tracked numbers.
@@ -382,6 +442,8 @@ impl HistoryStore for History {
             outcome: ne.outcome.map_or(0, Outcome::code),
             flags: if ne.live_agent { FLAG_LIVE_AGENT } else { 0 },
         };
+        // The control bytes and the bucket load together rather than one after the other.
+        self.prefetch(key);
         // The entry holds the shard's write lock from the decision to the insert: no
         // other thread can decide on this number in between.
         match inner.map.entry(key) {
@@ -465,6 +527,7 @@ impl HistoryStore for History {
     }
 
     fn read(&self, n: Number, f: &mut dyn FnMut(&[Event])) -> Result<(), HistoryError> {
+        self.prefetch(n.get());
         match self.inner.map.get(&n.get()) {
             Some(slot) => slot.view(|evs| f(evs)),
             None => f(&[]),
@@ -491,6 +554,11 @@ impl HistoryStore for History {
 
     fn abandon_rate(&self, campaign: Tag, within: i64, t: i64) -> Result<(u32, u32), HistoryError> {
         Ok(History::abandon_rate(self, campaign, within, t))
+    }
+
+    #[inline]
+    fn prefetch(&self, number: u64) {
+        History::prefetch(self, number);
     }
 }
 

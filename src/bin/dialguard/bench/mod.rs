@@ -158,6 +158,13 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The history map's own bytes (tables and spilled events) per tracked number, now
+/// (after the runs: reservations add events).
+fn map_bytes_per_number(g: &dialguard::guard::Guard) -> Option<f64> {
+    let h = g.history();
+    (!h.is_empty()).then(|| h.heap_bytes() as f64 / h.len() as f64)
+}
+
 /// The JSON the command prints (docs/cli.md).
 fn report(
     a: &BenchArgs,
@@ -176,6 +183,7 @@ fn report(
         "synthetic_registry_bytes_per_number": if a.synthetic > 0 { s.registry_bytes as f64 / a.synthetic as f64 } else { 0.0 },
         "history_numbers": s.guard.history().len(),
         "history_bytes_per_number": s.history_bytes_per_number,
+        "history_map_bytes_per_number": map_bytes_per_number(&s.guard),
         "queries": s.queries.len(),
         "swaps": results.iter().map(|r| r.swaps).sum::<u64>(),
         "failed_swaps": failed,
