@@ -158,9 +158,9 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The history map's own bytes (tables and spilled events) per tracked number, now
-/// (after the runs: reservations add events).
-fn map_bytes_per_number(g: &dialguard::guard::Guard) -> Option<f64> {
+/// The history map's bytes (tables at their capacity, spilled events) per tracked
+/// number, after the runs (reservations add events); null without a history.
+fn history_bytes_per_number(g: &dialguard::guard::Guard) -> Option<f64> {
     let h = g.history();
     (!h.is_empty()).then(|| h.heap_bytes() as f64 / h.len() as f64)
 }
@@ -182,8 +182,7 @@ fn report(
         "registry_numbers": s.registry_len,
         "synthetic_registry_bytes_per_number": if a.synthetic > 0 { s.registry_bytes as f64 / a.synthetic as f64 } else { 0.0 },
         "history_numbers": s.guard.history().len(),
-        "history_bytes_per_number": s.history_bytes_per_number,
-        "history_map_bytes_per_number": map_bytes_per_number(&s.guard),
+        "history_bytes_per_number": history_bytes_per_number(&s.guard),
         "queries": s.queries.len(),
         "swaps": results.iter().map(|r| r.swaps).sum::<u64>(),
         "failed_swaps": failed,

@@ -28,9 +28,6 @@ pub(super) struct Setup {
     pub registry_len: usize,
     pub registry_bytes: usize,
     pub setup_seconds: f64,
-    /// Resident memory the synthetic history added, per tracked number (None without
-    /// `--history` or where /proc/self/statm cannot be read).
-    pub history_bytes_per_number: Option<f64>,
 }
 
 impl Setup {
@@ -64,14 +61,7 @@ impl Setup {
             ..GuardOptions::default()
         };
         let (guard, _) = Guard::with_snapshot(snap, options).map_err(|e| e.to_string())?;
-        let rss = resident_bytes();
         let tracked = add_history(a, &guard, country, &mut rng, now.as_second());
-        let history_bytes_per_number = match (rss, resident_bytes(), guard.history().len()) {
-            (Some(before), Some(after), n) if n > 0 => {
-                Some(after.saturating_sub(before) as f64 / n as f64)
-            }
-            _ => None,
-        };
         if a.query_tracked {
             queries = shuffled(tracked, a.queries, &mut rng);
         }
@@ -83,7 +73,6 @@ impl Setup {
             registry_len,
             registry_bytes,
             setup_seconds: built.elapsed().as_secs_f64(),
-            history_bytes_per_number,
         })
     }
 
@@ -208,15 +197,6 @@ fn queries(
         return Err("no valid numbers to check".into());
     }
     Ok(queries)
-}
-
-/// This process's resident memory (bytes), from /proc/self/statm (Linux).
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf only reads a configuration value.
-    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
-    pages.checked_mul(page)
 }
 
 /// `n` of `numbers` in random order (all of them when fewer): map lookups then land
