@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "registry_numbers",
     "synthetic_registry_bytes_per_number",
     "history_numbers",
+    "history_bytes_per_number",
     "queries",
     "swaps",
     "failed_swaps",
@@ -111,6 +112,13 @@ fn bench_prints_every_documented_key_with_sizes_and_counts() {
     assert!(u(&json, "registry_numbers") >= 1500, "{json}");
     let h = u(&json, "history_numbers");
     assert!((900..=1000).contains(&h), "history_numbers {h} in {json}");
+    // A 24-byte slot and its key in a hashbrown table: 33 bytes a bucket at a load of
+    // 7/16 to 7/8 (64 shards of at least 16 buckets here: a small map is mostly empty).
+    let per = json["history_bytes_per_number"].as_f64().unwrap();
+    assert!(
+        (37.0..=200.0).contains(&per),
+        "history_bytes_per_number {per}"
+    );
     assert!(
         json["synthetic_registry_bytes_per_number"]
             .as_f64()
@@ -157,6 +165,46 @@ fn bench_batch_and_reserve_name_their_api() {
     assert_eq!(json["api"], "check_and_reserve");
     // Reservations change the answers as they go: not checked, and said so.
     assert!(json["wrong_verdicts"].is_null(), "{json}");
+}
+
+#[test]
+fn bench_reserves_tracked_numbers_into_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (code, json, stderr) = bench(&[
+        "--history",
+        "300",
+        "--query-tracked",
+        "--purpose",
+        "collection",
+        "--reserve",
+        "--state",
+        state.to_str().unwrap(),
+        "--fsync",
+        "never",
+        "--threads",
+        "1",
+        "--seconds",
+        "0.1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_keys(&json);
+    assert_eq!(json["api"], "check_and_reserve");
+    // The queries are the tracked numbers themselves (a number drawn twice is tracked once).
+    let h = u(&json, "history_numbers");
+    assert!((250..=300).contains(&h), "history_numbers {h} in {json}");
+    let q = u(&json, "queries");
+    assert!((h..=300).contains(&q), "queries {q} in {json}");
+    // The synthetic history and the reservations went to the journal.
+    let journaled: u64 = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        journaled > 300 * 16,
+        "{journaled} bytes in {}",
+        state.display()
+    );
 }
 
 #[test]

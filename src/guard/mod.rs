@@ -312,6 +312,8 @@ impl Guard {
     }
 
     fn reserve(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Reservation {
+        // The number's history loads while the call is located (see `decide`).
+        self.store.prefetch(n);
         let now = ctx.now.as_second();
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
@@ -527,7 +529,11 @@ impl Guard {
         trace: &mut T,
     ) -> Decision {
         // The history is a DRAM miss in a map of millions: read it only when a cap or
-        // cool-off can apply to this number.
+        // cool-off can apply to this number. Its load starts now, overlapping the work
+        // before the read (a hint, a no-op for the shared store).
+        if !snap.caps.is_empty() || !snap.cooloffs.is_empty() {
+            self.store.prefetch(n);
+        }
         let callee = Callee::new(snap, n, ctx);
         if !self.store.ready(&self.overlay) {
             return self.store_failed(&store::not_ready());

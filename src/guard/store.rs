@@ -82,6 +82,14 @@ impl Store {
         }
     }
 
+    /// Starts loading `n`'s history (a hint, see [`HistoryStore::prefetch`]): the local
+    /// store's, or the shared store's replica, which its checks read (its reservations
+    /// are round trips to Redis, which a prefetch cannot shorten).
+    #[inline]
+    pub(super) fn prefetch(&self, n: Number) {
+        self.local().prefetch(n.get());
+    }
+
     /// The in-process history: the store itself, or the shared store's replica (abandon
     /// counters, retention, sweeping, inspection).
     #[inline]

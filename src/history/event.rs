@@ -219,7 +219,7 @@ pub(crate) const FLAG_LIVE_AGENT: u8 = 1;
 
 /// One contact-history record: an attempt, when it happened, for which campaign and
 /// subject, and (once known) how it ended. 16 bytes in the spilled form; the store keeps
-/// up to three events of one campaign/subject in 24 bytes.
+/// up to four events of one campaign/subject in 24 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Event {
     pub(crate) at: u32,

@@ -79,6 +79,13 @@ pub trait HistoryStore: Send + Sync {
 
     /// `(abandoned, answered)` calls of the campaign within `(t - within, t]`.
     fn abandon_rate(&self, campaign: Tag, within: i64, t: i64) -> Result<(u32, u32), HistoryError>;
+
+    /// A hint: starts loading the memory that holds `number`'s (E.164 digits) events, so
+    /// that a lookup issued a little later does not wait for it. Never blocks, never
+    /// changes anything; the default does nothing (stores whose lookups are not memory).
+    fn prefetch(&self, number: u64) {
+        let _ = number;
+    }
 }
 
 /// What went wrong in the history, and what to do about it.

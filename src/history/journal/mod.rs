@@ -376,11 +376,12 @@ impl Journal {
             let mut e = Enc { buf: &mut buf };
             e.u8(K_CP_NUMBER).u64(*entry.key()).u64(lsn);
             entry.value().view(|evs| {
-                e.u32(evs.len() as u32);
+                e.u32(count_u32(evs.len(), "events of one number")?);
                 for ev in evs {
                     e.event(ev);
                 }
-            });
+                Ok::<(), std::io::Error>(())
+            })?;
             frame(&mut buf);
             out.write_all(&buf)?;
             numbers += 1;
@@ -394,8 +395,14 @@ impl Journal {
             e.u8(K_CP_CAMPAIGN)
                 .u32(entry.key().0)
                 .u64(lsn)
-                .u32(c.answered.len() as u32)
-                .u32(c.abandoned.len() as u32);
+                .u32(count_u32(
+                    c.answered.len(),
+                    "answered calls of one campaign",
+                )?)
+                .u32(count_u32(
+                    c.abandoned.len(),
+                    "abandoned calls of one campaign",
+                )?);
             for &x in c.answered.iter().chain(c.abandoned.iter()) {
                 e.u32(x);
             }
@@ -429,6 +436,21 @@ impl Journal {
     }
 }
 
+/// A checkpoint record's count as the format's `u32`; a larger count fails the
+/// checkpoint (nothing is lost: the journal it would have replaced stays).
+fn count_u32(n: usize, what: &str) -> std::io::Result<u32> {
+    u32::try_from(n).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{n} {what} exceed the checkpoint format's limit of {}; the checkpoint was not \
+                 written and the journal keeps every record — shorten the retention or sweep",
+                u32::MAX
+            ),
+        )
+    })
+}
+
 fn create_journal(dir: &Path, path: &Path, g: u64) -> Result<File, HistoryError> {
     let mut f = super::state_dir::private_file()
         .create_new(true)
@@ -441,4 +463,23 @@ fn create_journal(dir: &Path, path: &Path, g: u64) -> Result<File, HistoryError>
         .map_err(io("writing journal header", path))?;
     sync_dir(dir)?;
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_count_beyond_u32_fails_the_checkpoint_with_a_reason() {
+        assert_eq!(super::count_u32(7, "events").unwrap(), 7);
+        let max = usize::try_from(u32::MAX).unwrap();
+        assert_eq!(super::count_u32(max, "events").unwrap(), u32::MAX);
+        let err = super::count_u32(max + 1, "events of one number").unwrap_err();
+        assert!(
+            err.to_string().contains("4294967296 events of one number"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("journal keeps every record"),
+            "{err}"
+        );
+    }
 }

@@ -82,6 +82,13 @@ pub(crate) struct BenchArgs {
     /// The caller ID the checks present (for policies with caller-ID rules).
     #[arg(long)]
     pub(super) caller_id: Option<String>,
+    /// The purpose of the calls (sales, collection, …: the policy's purposes).
+    #[arg(long, default_value = "sales")]
+    pub(super) purpose: String,
+    /// Check the numbers that have a synthetic history (--history), in random order,
+    /// instead of fresh ones: every check then finds a tracked number's events.
+    #[arg(long, requires = "history")]
+    pub(super) query_tracked: bool,
     /// predictive | preview | manual
     #[arg(long, default_value = "preview")]
     pub(super) mode: String,
@@ -90,6 +97,13 @@ pub(crate) struct BenchArgs {
     /// their numbers). 0 = never.
     #[arg(long, default_value_t = 0)]
     pub(super) swap_every_ms: u64,
+    /// Journal the history to this state directory (created if missing; use a fresh one:
+    /// the bench records into it), so reservations pay the journal write.
+    #[arg(long)]
+    pub(super) state: Option<PathBuf>,
+    /// With --state: record (sync every record), never, or a delay such as 10ms.
+    #[arg(long, requires = "state", default_value = "10ms")]
+    pub(super) fsync: String,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     pub(super) seed: u64,
@@ -143,7 +157,9 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     // The machine first, before the bench's own data fills the memory.
     let machine = (a.machine_mb > 0).then(|| machine::measure(a.machine_mb, a.seed));
     let s = setup::Setup::build(a, policy_path, now)?;
-    let mut ctx = CallContext::new(now).mode(mode).purpose(Purpose::Sales);
+    let purpose = Purpose::from_name(&a.purpose)
+        .ok_or_else(|| format!("--purpose {:?}: use {}", a.purpose, Purpose::names()))?;
+    let mut ctx = CallContext::new(now).mode(mode).purpose(purpose);
     ctx.campaign = Some(&a.campaign);
     ctx.caller_id = s.caller_id;
     let verdicts = s.verdicts_first_100k(&ctx);
@@ -189,6 +205,13 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The history map's bytes (tables at their capacity, spilled events) per tracked
+/// number, after the runs (reservations add events); null without a history.
+fn history_bytes_per_number(g: &dialguard::guard::Guard) -> Option<f64> {
+    let h = g.history();
+    (!h.is_empty()).then(|| h.heap_bytes() as f64 / h.len() as f64)
+}
+
 /// The JSON the command prints (docs/cli.md).
 fn report(
     a: &BenchArgs,
@@ -206,6 +229,7 @@ fn report(
         "registry_numbers": s.registry_len,
         "synthetic_registry_bytes_per_number": if a.synthetic > 0 { s.registry_bytes as f64 / a.synthetic as f64 } else { 0.0 },
         "history_numbers": s.guard.history().len(),
+        "history_bytes_per_number": history_bytes_per_number(&s.guard),
         "queries": s.queries.len(),
         "swaps": results.iter().map(|r| r.swaps).sum::<u64>(),
         "failed_swaps": failed,

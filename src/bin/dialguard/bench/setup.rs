@@ -52,7 +52,7 @@ impl Setup {
                 number::parse(c, snap.default_country()).map_err(|e| format!("--caller-id: {e}"))
             })
             .transpose()?;
-        let queries = queries(a, &snap, &registry, country, &mut rng)?;
+        let mut queries = queries(a, &snap, &registry, country, &mut rng)?;
         let compare_sample = if a.compare.is_empty() {
             Vec::new()
         } else {
@@ -62,9 +62,19 @@ impl Setup {
             )
         };
         drop(registry);
-        let (guard, _) =
-            Guard::with_snapshot(snap, GuardOptions::default()).map_err(|e| e.to_string())?;
-        add_history(a, &guard, country, &mut rng, now.as_second());
+        let options = GuardOptions {
+            state_dir: a.state.clone(),
+            fsync: match &a.state {
+                Some(_) => Some(crate::parse_fsync(&a.fsync).map_err(|e| e.0)?),
+                None => None,
+            },
+            ..GuardOptions::default()
+        };
+        let (guard, _) = Guard::with_snapshot(snap, options).map_err(|e| e.to_string())?;
+        let tracked = add_history(a, &guard, country, &mut rng, now.as_second());
+        if a.query_tracked {
+            queries = shuffled(tracked, a.queries, &mut rng);
+        }
         Ok(Setup {
             guard,
             queries,
@@ -200,10 +210,29 @@ fn queries(
     Ok(queries)
 }
 
-/// `--history N` numbers with 1–3 past attempts each, in the last hours before `t0`.
-fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut SplitMix, t0: i64) {
+/// `n` of `numbers` in random order (all of them when fewer): map lookups then land
+/// anywhere in the table, as a dialer's do.
+fn shuffled(mut numbers: Vec<Number>, n: usize, rng: &mut SplitMix) -> Vec<Number> {
+    for i in (1..numbers.len()).rev() {
+        let j = usize::try_from(rng.below(u64::try_from(i + 1).unwrap_or(u64::MAX))).unwrap_or(0);
+        numbers.swap(i, j.min(i));
+    }
+    numbers.truncate(n);
+    numbers
+}
+
+/// `--history N` numbers with 1–3 past attempts each, in the last hours before `t0`;
+/// returns the numbers.
+fn add_history(
+    a: &BenchArgs,
+    guard: &Guard,
+    country: Option<&str>,
+    rng: &mut SplitMix,
+    t0: i64,
+) -> Vec<Number> {
+    let mut tracked = Vec::new();
     if a.history == 0 {
-        return;
+        return tracked;
     }
     let q = Query {
         campaign: Tag::of(&a.campaign),
@@ -214,6 +243,9 @@ fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut Sp
         let Some(n) = Number::from_e164_digits(*d) else {
             continue;
         };
+        if a.query_tracked {
+            tracked.push(n);
+        }
         let i = i64::try_from(i).unwrap_or(i64::MAX);
         for k in 0..(1 + i % 3) {
             let at = t0 - 3600 * (k + 1) - (i % 3600);
@@ -222,6 +254,7 @@ fn add_history(a: &BenchArgs, guard: &Guard, country: Option<&str>, rng: &mut Sp
                 .with_events(n, at, &mut |_| Some(NewEvent::attempt(&q)));
         }
     }
+    tracked
 }
 
 /// Numbers whose answer differs between the copies: right after each swap they must
