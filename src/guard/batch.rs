@@ -119,6 +119,16 @@ impl Places {
 }
 
 impl Guard {
+    /// Starts loading what judging `ns` will read from memory: each number's contact
+    /// history, when some cap or cool-off may read it (a hint: it never blocks).
+    pub(super) fn prefetch_group(&self, snap: &Snapshot, ns: &[Number]) {
+        if !snap.caps.is_empty() || !snap.cooloffs.is_empty() {
+            for n in ns {
+                self.store.prefetch(*n);
+            }
+        }
+    }
+
     /// One group of at most [`GROUP`] numbers: probe, sort, judge (module doc).
     pub(super) fn check_group(
         &self,

@@ -290,10 +290,18 @@ impl Guard {
         let snap = self.snapshot.load();
         let mut places = batch::Places::new();
         let len = numbers.len().min(out.len());
-        for (ns, ds) in numbers[..len]
+        let mut groups = numbers[..len]
             .chunks(batch::GROUP)
             .zip(out[..len].chunks_mut(batch::GROUP))
-        {
+            .peekable();
+        if let Some((first, _)) = groups.peek() {
+            self.prefetch_group(&snap, first);
+        }
+        // Each group's lines are requested while the group before it is judged.
+        while let Some((ns, ds)) = groups.next() {
+            if let Some((next, _)) = groups.peek() {
+                self.prefetch_group(&snap, next);
+            }
             self.check_group(&snap, ns, ctx, ds, &mut places);
         }
     }
