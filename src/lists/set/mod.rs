@@ -7,6 +7,7 @@
 //! The layout is described on [`NumberSet`].
 
 mod build;
+mod ef;
 mod layout;
 mod raw;
 #[cfg(test)]
@@ -137,11 +138,10 @@ impl fmt::Debug for NumberSet {
 struct Hit {
     part: usize,
     slot: u32,
-    /// Byte offset of the container's first word, and its length in words.
-    base: usize,
-    len: usize,
+    /// Byte offset of the container's first word, its length in words, its kind.
+    con: (usize, usize, Container),
     low: u16,
-    /// Index in the sorted array (array containers only).
+    /// Rank in the container (array and Elias–Fano containers; bitmaps count it).
     idx: usize,
 }
 
@@ -228,13 +228,12 @@ impl NumberSet {
         let p = self.parts.get(part)?;
         let (chunk, low) = p.radix.cut(v);
         let slot = raw::slot(b, p, chunk)?;
-        let (base, len) = raw::container(b, p, slot)?;
-        let idx = raw::search(b, base, len, p.bitmap, low)?;
+        let con = raw::container(b, p, slot)?;
+        let idx = raw::search(b, p, con, low)?;
         Some(Hit {
             part,
             slot,
-            base,
-            len,
+            con,
             low,
             idx,
         })
@@ -261,9 +260,9 @@ impl NumberSet {
         let b = self.arena();
         let p = self.parts.get(hit.part)?;
         let first = rd64(b, p.ranks + 8 * hit.slot as usize)?;
-        let within = match Container::of_len(hit.len, p.bitmap)? {
-            Container::Bitmap => u64::from(raw::bitmap_rank(b, hit.base, hit.low)?),
-            Container::Array => hit.idx as u64,
+        let within = match hit.con.2 {
+            Container::Bitmap => u64::from(raw::bitmap_rank(b, hit.con.0, hit.low)?),
+            Container::Array | Container::EliasFano => hit.idx as u64,
         };
         let rank = p.rank_base.wrapping_add(first).wrapping_add(within);
         let rank = usize::try_from(rank).ok()?;
@@ -305,7 +304,7 @@ impl NumberSet {
                 }
             }
             // Stage 2: resolve slots and container addresses; prefetch the containers.
-            let mut con = [(0usize, 0usize, 0usize, 0u16); G];
+            let mut con = [None; G];
             for (c, &(pi, chunk, low)) in con.iter_mut().zip(&loc) {
                 let Some(p) = self.parts.get(pi) else {
                     continue;
@@ -313,14 +312,16 @@ impl NumberSet {
                 let Some(slot) = raw::slot(b, p, chunk) else {
                     continue;
                 };
-                if let Some((base, len)) = raw::container(b, p, slot) {
-                    *c = (base, len, p.bitmap, low);
-                    raw::prefetch(b, raw::search_probe(base, len, p.bitmap, low));
+                if let Some(found) = raw::container(b, p, slot) {
+                    *c = Some((p, found, low));
+                    raw::prefetch_search(b, p, found, low);
                 }
             }
             // Stage 3: search.
-            for (o, &(base, len, bitmap, low)) in out.iter_mut().zip(&con) {
-                *o = len != 0 && raw::search(b, base, len, bitmap, low).is_some();
+            for (o, c) in out.iter_mut().zip(&con) {
+                *o = c.is_some_and(|(p, found, low)| {
+                    found.1 != 0 && raw::search(b, p, found, low).is_some()
+                });
             }
         }
     }
@@ -336,9 +337,10 @@ impl NumberSet {
             let h = key & ((1 << 56) - 1);
             let span = POW10[l.min(10) as usize];
             let mut emit = |chunk: u32, slot: u32| {
-                let Some((base, len)) = raw::container(b, p, slot) else {
+                let Some(con) = raw::container(b, p, slot) else {
                     return;
                 };
+                let (base, len, kind) = con;
                 let prefix = h * span;
                 let mut push = |low: u16, idx: usize| {
                     let n = prefix + p.radix.join(chunk, low);
@@ -348,8 +350,7 @@ impl NumberSet {
                         let hit = Hit {
                             part: pi,
                             slot,
-                            base,
-                            len,
+                            con,
                             low,
                             idx,
                         };
@@ -357,19 +358,27 @@ impl NumberSet {
                     };
                     out.push((n, date));
                 };
-                if Container::of_len(len, p.bitmap) == Some(Container::Bitmap) {
-                    for word in 0..len {
-                        let w = rd16(b, base + 2 * word).unwrap_or(0);
-                        for bit in 0..16 {
-                            if w >> bit & 1 == 1 {
-                                push((word * 16 + bit) as u16, 0);
+                match kind {
+                    Container::Bitmap => {
+                        for word in 0..len {
+                            let w = rd16(b, base + 2 * word).unwrap_or(0);
+                            for bit in 0..16 {
+                                if w >> bit & 1 == 1 {
+                                    push((word * 16 + bit) as u16, 0);
+                                }
                             }
                         }
                     }
-                } else {
-                    for i in 0..len {
-                        if let Some(low) = rd16(b, base + 2 * i) {
-                            push(low, i);
+                    Container::Array => {
+                        for i in 0..len {
+                            if let Some(low) = rd16(b, base + 2 * i) {
+                                push(low, i);
+                            }
+                        }
+                    }
+                    Container::EliasFano => {
+                        if len != 0 {
+                            ef::for_each(b, base, p.radix.universe(), push);
                         }
                     }
                 }
