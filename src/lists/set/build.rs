@@ -5,7 +5,7 @@
 
 use super::layout::{
     BODY_HEADER, Container, Dates, KIND_SHIFT, NO_DATE16, NO_DATE32, OFF_MASK, PART_RECORD, Radix,
-    TOP_MASK, TOP_SHIFT, head, part_kind, rec, split,
+    TOP_MASK, TOP_SHIFT, Tuning, head, part_kind, rec, split,
 };
 use super::{Backing, ef};
 use crate::lists::prefix::POW10;
@@ -40,7 +40,7 @@ struct Sections {
 }
 
 /// The arena of the sorted, distinct, valid `numbers` with optional parallel `dates`.
-pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>) -> Backing {
+pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>, t: Tuning) -> Backing {
     let mut s = Sections::default();
     let dated = dates.is_some_and(|d| d.iter().any(Option::is_some));
     let mut i = 0;
@@ -53,7 +53,15 @@ pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>) -> Bac
         let upper = base + POW10[l.min(10) as usize];
         let start = i;
         i += numbers[i..].partition_point(|&n| n < upper);
-        build_part(&mut s, key, &numbers[start..i], base, start as u64, dated);
+        build_part(
+            &mut s,
+            key,
+            &numbers[start..i],
+            base,
+            start as u64,
+            dated,
+            t,
+        );
     }
     let date_kind = date_kind(dates, dated);
 
@@ -146,7 +154,7 @@ struct Plan {
     bytes: usize,
 }
 
-fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
+fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool, t: Tuning) -> Option<Plan> {
     let mut chunks: Vec<(u32, usize, usize)> = Vec::new();
     for (i, &n) in ns.iter().enumerate() {
         let c = radix.cut(n - base).0;
@@ -166,7 +174,7 @@ fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
     let sparse = dense_bytes > 2 * sparse_bytes;
     let words: usize = chunks
         .iter()
-        .map(|&(_, a, z)| Container::for_count(z - a, radix).1)
+        .map(|&(_, a, z)| Container::for_count(z - a, radix, t).1)
         .sum();
     let bytes = 2 * words + if sparse { sparse_bytes } else { dense_bytes };
     Some(Plan {
@@ -183,10 +191,19 @@ fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
 /// 6.5 times wider, so where decimal is already compact they only make the
 /// containers longer to search (measured: 10 M evenly spread NANP numbers are
 /// 2.32 B/number decimal, 2.05 binary, but binary lookups were ~3× slower).
-fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dated: bool) {
+#[allow(clippy::too_many_arguments)]
+fn build_part(
+    s: &mut Sections,
+    key: u64,
+    ns: &[u64],
+    base: u64,
+    rank0: u64,
+    dated: bool,
+    t: Tuning,
+) {
     let (Some(dec), Some(bin)) = (
-        plan(ns, base, Radix::Dec, dated),
-        plan(ns, base, Radix::Bin, dated),
+        plan(ns, base, Radix::Dec, dated, t),
+        plan(ns, base, Radix::Bin, dated, t),
     ) else {
         return;
     };
@@ -219,7 +236,7 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dat
         offs.push((s.u16s.len() - words) as u32);
         lows.clear();
         lows.extend(ns[a..z].iter().map(|&n| radix.cut(n - base).1));
-        let (kind, _) = Container::for_count(z - a, radix);
+        let (kind, _) = Container::for_count(z - a, radix, t);
         kinds.push(kind.code() << KIND_SHIFT);
         match kind {
             Container::Bitmap => {
@@ -230,7 +247,10 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dat
                 }
             }
             Container::Array => s.u16s.extend_from_slice(&lows),
-            Container::EliasFano => s.u16s.extend(ef::encode(&lows, radix.universe())),
+            Container::EliasFano => {
+                s.u16s
+                    .extend(ef::encode(&lows, radix.universe(), t.ef_block_bits))
+            }
         }
     }
     let n_words = s.u16s.len() - words;

@@ -188,9 +188,13 @@ impl Container {
     /// The kind and words for a chunk of `count` numbers under `radix` (what the writer
     /// picks): the smallest, the faster kind on a tie (bitmap, array, then Elias–Fano;
     /// an array as long as a bitmap would read as one, so the bitmap must win that tie).
-    pub(super) fn for_count(count: usize, radix: Radix) -> (Container, usize) {
+    pub(super) fn for_count(count: usize, radix: Radix, t: Tuning) -> (Container, usize) {
         let bitmap = radix.bitmap_words();
-        let ef = super::ef::words(count, radix.universe()).unwrap_or(usize::MAX);
+        let ef = t
+            .elias_fano
+            .then(|| super::ef::words(count, radix.universe(), t.ef_block_bits))
+            .flatten()
+            .unwrap_or(usize::MAX);
         if bitmap <= count.min(ef) {
             (Container::Bitmap, bitmap)
         } else if count <= ef {
@@ -221,6 +225,26 @@ impl Container {
             },
             1 => Some(Container::EliasFano),
             _ => None,
+        }
+    }
+}
+
+/// The containers the writer may choose from. The default is what sets are built
+/// with; the others are for measuring what each layout costs (`benches/lists.rs`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Whether Elias–Fano containers may be chosen (else arrays and bitmaps only).
+    pub elias_fano: bool,
+    /// Expected bits of an Elias–Fano block (`usize::MAX`: one block per container).
+    pub ef_block_bits: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            elias_fano: true,
+            ef_block_bits: 448,
         }
     }
 }

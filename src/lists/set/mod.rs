@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::Number;
 use crate::lists::prefix::POW10;
+pub use layout::Tuning;
 use layout::{
     Container, Dates, NO_DATE16, NO_DATE32, Part, Radix, TOP_SHIFT, rd16, rd32, rd64, split,
 };
@@ -148,13 +149,8 @@ struct Hit {
 impl NumberSet {
     /// Builds a set from E.164 digit values (any order, duplicates allowed). Values
     /// that are not numbers (0, or more than 15 digits) are dropped.
-    pub fn from_numbers(mut numbers: Vec<u64>) -> NumberSet {
-        numbers.retain(|&n| Number::from_e164_digits(n).is_some());
-        if !numbers.is_sorted() {
-            numbers.sort_unstable();
-        }
-        numbers.dedup();
-        Self::build(&numbers, None)
+    pub fn from_numbers(numbers: Vec<u64>) -> NumberSet {
+        Self::from_numbers_tuned(numbers, Tuning::default())
     }
 
     /// Builds a set with registration dates. A number listed twice keeps the
@@ -173,7 +169,23 @@ impl NumberSet {
 
     /// Builds from sorted, distinct, valid numbers and optional parallel dates.
     pub(crate) fn build(numbers: &[u64], dates: Option<&[Option<i32>]>) -> NumberSet {
-        let arena = build::build_arena(numbers, dates);
+        Self::build_tuned(numbers, dates, Tuning::default())
+    }
+
+    /// [`from_numbers`](Self::from_numbers) with a choice of containers other than the
+    /// default, to measure what each layout costs (benches); not a stable API.
+    #[doc(hidden)]
+    pub fn from_numbers_tuned(mut numbers: Vec<u64>, tuning: Tuning) -> NumberSet {
+        numbers.retain(|&n| Number::from_e164_digits(n).is_some());
+        if !numbers.is_sorted() {
+            numbers.sort_unstable();
+        }
+        numbers.dedup();
+        Self::build_tuned(&numbers, None, tuning)
+    }
+
+    fn build_tuned(numbers: &[u64], dates: Option<&[Option<i32>]>, t: Tuning) -> NumberSet {
+        let arena = build::build_arena(numbers, dates, t);
         match NumberSet::from_backing(Arc::new(arena)) {
             Ok(set) => set,
             // Only a bug in the builder can get here; a wrong set must not serve.

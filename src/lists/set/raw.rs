@@ -85,6 +85,7 @@ pub(super) fn search(
         Container::EliasFano => {
             // The block's lines are requested with the header's, so their misses overlap.
             let at = ef::probe(base, len, p.radix.universe(), low);
+            prefetch(b, at.saturating_sub(64));
             prefetch(b, at);
             prefetch(b, at + 64);
             ef::search(b, base, len, p.radix.universe(), low)
@@ -107,6 +108,7 @@ pub(super) fn prefetch_search(
         Container::EliasFano => {
             let at = ef::probe(base, len, p.radix.universe(), low);
             prefetch(b, base);
+            prefetch(b, at.saturating_sub(64));
             prefetch(b, at);
             prefetch(b, at + 64);
         }
