@@ -312,8 +312,8 @@ fn layouts_follow_the_data() {
         &Reference::new(&clusters.iter().map(|&n| (n, None)).collect::<Vec<_>>()),
         &[],
     );
-    // Thin spread plus one full binary window: binary chunks, one of them a
-    // 4096-word bitmap, with dates found by rank.
+    // Thin spread plus one busy binary window: binary chunks, one of them an
+    // Elias–Fano container of 7 282 numbers, with dates found by rank.
     let mut window: Vec<(u64, Option<i32>)> = (0..1u64 << 16)
         .step_by(9)
         .map(|x| (10_000_000_000 + (77_777 << 16) + x, Some((x % 1000) as i32)))

