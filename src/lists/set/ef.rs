@@ -59,7 +59,9 @@ impl Shape {
             l,
             g,
             buckets,
-            blocks: buckets.div_ceil(1 << g),
+            // A shift, not a division: this runs on every lookup (a `div` was the
+            // hottest instruction of the lookup loop, measured).
+            blocks: (buckets + (1 << g) - 1) >> g,
         }
     }
 
@@ -211,12 +213,28 @@ pub(super) fn select(x: u64, k: usize) -> usize {
     } else {
         (cum >> (8 * (byte - 1)) & 0xFF) as usize
     };
-    let mut w = x >> (8 * byte.min(7)) & 0xFF;
-    for _ in before..k {
-        w &= w - 1;
-    }
-    8 * byte + w.trailing_zeros() as usize
+    let w = (x >> (8 * byte.min(7)) & 0xFF) as usize;
+    8 * byte + usize::from(SELECT_IN_BYTE[w][k.saturating_sub(before) & 7])
 }
+
+/// `SELECT_IN_BYTE[w][k]`: position of the `k`-th set bit of byte `w` (a table, not a
+/// loop: the loop's unpredictable trip count cost more than the table's cache line).
+static SELECT_IN_BYTE: [[u8; 8]; 256] = {
+    let mut t = [[0u8; 8]; 256];
+    let mut w = 0;
+    while w < 256 {
+        let (mut bit, mut k) = (0, 0);
+        while bit < 8 {
+            if w >> bit & 1 == 1 {
+                t[w][k] = bit as u8;
+                k += 1;
+            }
+            bit += 1;
+        }
+        w += 1;
+    }
+    t
+};
 
 /// Length of the run of ones starting at bit `from`, at most `max`.
 #[inline(always)]
@@ -291,7 +309,13 @@ pub(super) fn search(b: &[u8], base: usize, len: usize, universe: u32, low: u16)
 /// container's length alone (members spread evenly): for prefetching beside it.
 #[inline(always)]
 pub(super) fn probe(base: usize, len: usize, universe: u32, low: u16) -> usize {
-    base + 2 * len * usize::from(low) / universe as usize
+    let at = 2 * len * usize::from(low);
+    // Constant divisors (the two universes), so no `div` on the lookup path.
+    base + if universe == 1 << 16 {
+        at >> 16
+    } else {
+        at / 10_000
+    }
 }
 
 /// Calls `f(low, rank)` for every member of the container at `base`, ascending.

@@ -100,7 +100,7 @@ impl Backing {
 ///   so a lookup reads that line and one block, prefetched together. On the synthetic
 ///   registry this takes the set from 1.30 to 0.72 B/number at 20 M numbers and from
 ///   1.17 to 0.68 at 100 M (1.45 instead of 2.16 on numbers spread evenly), for about
-///   40 ns more work per lookup (benches/lists.rs, `DIALGUARD_BENCH_LAYOUT=1`).
+///   30 ns more work per lookup (benches/lists.rs, `DIALGUARD_BENCH_LAYOUT=1`).
 ///
 /// A container's length is the difference of two consecutive offsets; an array or
 /// bitmap (code 0) is told apart by it, a length equal to the bitmap size meaning bitmap.
