@@ -191,7 +191,6 @@ fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool, t: Tuning) -> Option<P
 /// 6.5 times wider, so where decimal is already compact they only make the
 /// containers longer to search (measured: 10 M evenly spread NANP numbers are
 /// 2.32 B/number decimal, 2.05 binary, but binary lookups were ~3× slower).
-#[allow(clippy::too_many_arguments)]
 fn build_part(
     s: &mut Sections,
     key: u64,
