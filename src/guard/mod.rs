@@ -11,6 +11,7 @@
 //! - `trace`: the steps `explain` shows. The hot path uses a trace the compiler removes.
 
 mod audit;
+mod batch;
 mod callee;
 mod context;
 mod evaluate;
@@ -281,23 +282,19 @@ impl Guard {
     /// Checks many numbers against one snapshot (list scrubbing, hopper filling).
     /// `out[i]` receives the decision for `numbers[i]`; extra slots are left as they are.
     ///
-    /// Registry lookups are the DRAM misses of a check; the batch first runs each list's
-    /// overlapped lookup (`NumberSet::contains_batch`, software-prefetched) over a group,
-    /// which brings the lines into cache, then decides each number.
+    /// Each answer is the one [`check_number`](Guard::check_number) gives, made faster
+    /// by software pipelining (module `batch`): a group's registry lookups are issued
+    /// together so their DRAM misses overlap, and numbers that no list, opt-out, consent
+    /// or history singles out share one judgement of their place's windows and rules.
     pub fn check_batch(&self, numbers: &[Number], ctx: &CallContext<'_>, out: &mut [Decision]) {
-        const GROUP: usize = 16;
         let snap = self.snapshot.load();
-        let mut hits = [false; GROUP];
-        for (ns, ds) in numbers.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-            for l in snap.lists.iter().filter(|l| !l.set.is_empty()) {
-                l.set.contains_batch(ns, &mut hits);
-                std::hint::black_box(&hits);
-            }
-            for (n, d) in ns.iter().zip(ds.iter_mut()) {
-                let decided = self.decide(&snap, *n, ctx, &mut NoTrace);
-                *d = self.logged(&snap, RecordKind::Check, Some(*n), ctx, decided, None);
-                self.metrics.decided(&snap, d, Op::Check, None);
-            }
+        let mut places = batch::Places::new();
+        let len = numbers.len().min(out.len());
+        for (ns, ds) in numbers[..len]
+            .chunks(batch::GROUP)
+            .zip(out[..len].chunks_mut(batch::GROUP))
+        {
+            self.check_group(&snap, ns, ctx, ds, &mut places);
         }
     }
 

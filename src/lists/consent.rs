@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use xxhash_rust::xxh3::Xxh3Builder;
-
 use super::date::parse_ymd;
 use super::text::{for_each_line, reject};
 use super::{BadLine, BadLinePolicy, ListError};
 use crate::Number;
+use crate::history::NumberHasher;
 
 /// What a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,7 +73,7 @@ impl ConsentRecord {
 #[derive(Clone, Debug, Default)]
 pub struct ConsentIndex {
     /// number → (start, len) in `records`.
-    index: HashMap<u64, (u32, u32), Xxh3Builder>,
+    index: HashMap<u64, (u32, u32), NumberHasher>,
     records: Vec<ConsentRecord>,
 }
 
@@ -232,12 +231,10 @@ impl ConsentIndex {
     }
 }
 
-/// An xxh3 hasher with a per-process random seed (so crafted inputs cannot aim at
-/// one bucket), taken from std's randomly keyed `RandomState`.
-pub(crate) fn seeded_hasher() -> Xxh3Builder {
-    use std::hash::BuildHasher;
-    let seed = std::collections::hash_map::RandomState::new().hash_one(0x6469_616c_u64);
-    Xxh3Builder::new().with_seed(seed)
+/// The seeded xxh3 hasher of number keys (a per-process random seed, so crafted inputs
+/// cannot aim at one bucket): one-shot xxh3 of the key, not the streaming hasher.
+pub(crate) fn seeded_hasher() -> NumberHasher {
+    NumberHasher::default()
 }
 
 fn parse_header(fields: &[String]) -> Result<Columns, String> {

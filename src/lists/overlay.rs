@@ -3,10 +3,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dashmap::DashMap;
-use xxhash_rust::xxh3::Xxh3Builder;
 
 use super::consent::seeded_hasher;
 use crate::Number;
+use crate::history::NumberHasher;
 
 /// Opt-outs added at run time. An insert is visible to the next `contains` on every
 /// thread (DashMap shard locks give the ordering), without recompiling a set. The
@@ -23,7 +23,7 @@ use crate::Number;
 #[derive(Debug)]
 pub struct OptOutOverlay {
     /// number → when the opt-out was received (Unix seconds).
-    map: DashMap<u64, i64, Xxh3Builder>,
+    map: DashMap<u64, i64, NumberHasher>,
     /// Entry count, so the common case (an empty overlay) costs one atomic load.
     count: AtomicUsize,
 }

@@ -359,6 +359,9 @@ pub struct Snapshot {
     pub(crate) audit: Option<crate::audit::AuditConfig>,
     /// What every decision-log record of this snapshot shares, built on first use.
     pub(crate) audit_facts: std::sync::OnceLock<std::sync::Arc<AuditFacts>>,
+    /// Some rule's scope matches number prefixes: which rules apply then depends on the
+    /// number, not only on its region and zones (the batch path's memo needs to know).
+    pub(crate) scopes_read_number: bool,
 }
 
 /// The parts of a decision-log record that one snapshot shares: rule ids by index, the

@@ -111,13 +111,7 @@ fn list_file(
         }
         None => NumberSet::from_numbers(Vec::new()),
         Some(p) => {
-            let path = cx.path(p);
-            let loaded = lists::load_list_limited(
-                &path,
-                &cx.parse_number(),
-                cx.bad_lines,
-                cx.max_list_bytes,
-            );
+            let (path, loaded) = cx.load_list(p);
             match loaded {
                 // A registry copy is never empty: an empty file is one being
                 // rewritten in place (or truncated), and loading it would allow

@@ -138,6 +138,9 @@ pub(crate) struct Ctx<'a> {
     bad_lines: BadLinePolicy,
     /// Size limit of list and consent files.
     max_list_bytes: u64,
+    /// Some rule's scope names a number prefix (`applies_to = ["+1212"]`), so the rules
+    /// that apply depend on the number itself, not only on its region and zones.
+    number_scopes: bool,
 }
 
 impl Ctx<'_> {
@@ -222,6 +225,19 @@ impl Ctx<'_> {
     fn parse_number(&self) -> impl Fn(&str) -> Result<Number, String> + 'static {
         let country = self.default_country;
         move |s: &str| number::parse(s, country.as_ref()).map_err(|e| e.to_string())
+    }
+
+    /// Reads the list file `p` (relative to the policy) under the policy's bad-line
+    /// policy and size limit; returns the resolved path with the result.
+    fn load_list(&self, p: &str) -> (PathBuf, Result<lists::LoadedList, lists::ListError>) {
+        let path = self.path(p);
+        let loaded = lists::load_list_limited(
+            &path,
+            &self.parse_number(),
+            self.bad_lines,
+            self.max_list_bytes,
+        );
+        (path, loaded)
     }
 }
 
@@ -314,6 +330,7 @@ pub(crate) fn compile(
         default_country,
         bad_lines,
         max_list_bytes,
+        number_scopes: false,
     };
 
     let mut builder = Builder::default();
@@ -386,6 +403,7 @@ pub(crate) fn compile(
         audit,
         audit_facts: std::sync::OnceLock::new(),
         metric_slots: Default::default(),
+        scopes_read_number: cx.number_scopes,
     })
 }
 
@@ -410,8 +428,10 @@ impl Builder {
                 default_country: cx.default_country,
                 bad_lines: cx.bad_lines,
                 max_list_bytes: cx.max_list_bytes,
+                number_scopes: cx.number_scopes,
             };
             self.add(&mut pcx, pack, Some(&overridden));
+            cx.number_scopes |= pcx.number_scopes;
             cx.rules = pcx.rules;
             cx.ids = pcx.ids;
             cx.errors.extend(pcx.errors);

@@ -408,22 +408,13 @@ impl Builder {
         }
         let allow = match &c.allow_list {
             None => NumberSet::from_numbers(Vec::new()),
-            Some(p) => {
-                let path = cx.path(p);
-                let loaded = lists::load_list_limited(
-                    &path,
-                    &cx.parse_number(),
-                    cx.bad_lines,
-                    cx.max_list_bytes,
-                );
-                match loaded {
-                    Ok(l) => l.set,
-                    Err(e) => {
-                        cx.err(line, &label, "allow_list", e.to_string(), "");
-                        NumberSet::from_numbers(Vec::new())
-                    }
+            Some(p) => match cx.load_list(p).1 {
+                Ok(l) => l.set,
+                Err(e) => {
+                    cx.err(line, &label, "allow_list", e.to_string(), "");
+                    NumberSet::from_numbers(Vec::new())
                 }
-            }
+            },
         };
         if prefixes.is_empty() && c.allow_list.is_none() {
             cx.err(

@@ -23,7 +23,10 @@ pub(super) fn scope(
         }
         if let Some(p) = r.strip_prefix('+') {
             match lists::parse_prefix(r) {
-                Ok((digits, len)) => regions.push(RegionMatch::Prefix(digits, len)),
+                Ok((digits, len)) => {
+                    cx.number_scopes = true;
+                    regions.push(RegionMatch::Prefix(digits, len));
+                }
                 Err(_) => cx.err(
                     line,
                     label,

@@ -163,10 +163,15 @@ impl<'a> Runs<'a> {
         let (mut count, mut wrong) = (0u64, 0u64);
         let mut i = (t * queries.len() / threads.max(1)) % queries.len();
         let start = Instant::now();
-        let mut out = vec![Decision::ALLOW; 256];
+        let size = if self.a.batch {
+            self.a.batch_size.max(1)
+        } else {
+            1
+        };
+        let mut out = vec![Decision::ALLOW; size];
         loop {
             let end = if self.a.batch {
-                (i + 256).min(queries.len())
+                (i + size).min(queries.len())
             } else {
                 i + 1
             };
@@ -195,7 +200,7 @@ impl<'a> Runs<'a> {
             }
             count += (end - i) as u64;
             i = if end == queries.len() { 0 } else { end };
-            if count % 1024 < 256 && start.elapsed() >= run_for {
+            if count % 1024 < size as u64 && start.elapsed() >= run_for {
                 break;
             }
         }

@@ -13,9 +13,12 @@
 //! (exit 2) after printing the JSON. With `--reserve` verdicts change as attempts are
 //! recorded, so they are not checked (`wrong_verdicts` is null).
 //!
-//! `--cluster URL` measures the shared Redis store instead (see `bench/cluster.rs`).
+//! `--cluster URL` measures the shared Redis store instead (see `bench/cluster.rs`);
+//! `--compare PEER` adds, after dialguard's own results, the same questions put to a
+//! Redis or SQLite peer, with dialguard's figures as ratios to theirs (`bench/compare/`).
 
 mod cluster;
+mod compare;
 mod machine;
 mod measure;
 mod setup;
@@ -61,9 +64,13 @@ pub(crate) struct BenchArgs {
     /// Use check_and_reserve instead of check (allowed attempts are recorded).
     #[arg(long, conflicts_with = "swap_every_ms")]
     pub(super) reserve: bool,
-    /// Use the batch API (groups of 256) instead of one check per call; latency is then per batch / 256.
+    /// Use the batch API (`check_batch`, --batch-size numbers a call) instead of one
+    /// check per call; latency is then per batch / batch size.
     #[arg(long)]
     pub(super) batch: bool,
+    /// Numbers per `check_batch` call with --batch.
+    #[arg(long, default_value_t = 4096, requires = "batch")]
+    pub(super) batch_size: usize,
     /// The campaign the checks are made for.
     #[arg(long, default_value = "bench")]
     pub(super) campaign: String,
@@ -86,6 +93,16 @@ pub(crate) struct BenchArgs {
     /// 0 skips it.
     #[arg(long, default_value_t = 2048)]
     pub(super) machine_mb: usize,
+    /// Also ask a peer the same questions in this run and print dialguard's figures as
+    /// ratios to its: redis://HOST:PORT (a test server; it writes under a key prefix of
+    /// its own and deletes it) or sqlite (in process; builds with --features
+    /// sqlite-peer). Repeat for several peers. Needs --synthetic N.
+    #[arg(long, conflicts_with_all = ["cluster", "swap_every_ms"])]
+    pub(super) compare: Vec<String>,
+    /// Registry numbers loaded into each --compare peer: an even sample of the synthetic
+    /// registry when it is larger; dialguard is compared on the same sample and queries.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub(super) compare_numbers: usize,
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {
@@ -109,6 +126,12 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     };
     let mode = Mode::from_name(&a.mode)
         .ok_or_else(|| format!("--mode {:?}: use {}", a.mode, Mode::names()))?;
+    if !a.compare.is_empty() && (a.synthetic == 0 || a.compare_numbers == 0) {
+        let what = "the registry the peers hold";
+        return Err(format!(
+            "--compare needs --synthetic N and --compare-numbers > 0 ({what})"
+        ));
+    }
     if a.swap_every_ms > 0 && a.synthetic == 0 {
         return Err("--swap-every-ms needs --synthetic N (the registry that is swapped)".into());
     }
@@ -130,13 +153,22 @@ pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
     }
     let runs = measure::Runs::new(a, &s, &ctx, &expected, &probes);
     let results: Vec<measure::Run> = (1..=a.threads).map(|t| runs.run(t)).collect();
-    let out = report(a, &s, verdicts, &results, &runs, machine.as_ref());
+    let mut out = report(a, &s, verdicts, &results, &runs, machine.as_ref());
+    let mut disagreements = 0;
+    if !a.compare.is_empty() {
+        let snap = s.guard.snapshot();
+        let country = snap.default_country().map(|c| c.iso());
+        let (v, bad) = compare::run(&a.compare, &s.compare_sample, a, country, now)?;
+        out["compare"] = v;
+        disagreements = bad;
+    }
     println!("{out}");
     let (wrong, failed, stale, panicked) = runs.failures(&results);
-    if wrong + failed + stale + panicked > 0 {
+    if wrong + failed + stale + panicked + disagreements > 0 {
         return Err(format!(
             "bench: {wrong} wrong verdicts, {stale} stale after a swap, {failed} failed swaps, \
-             {panicked} panicked threads"
+             {panicked} panicked threads, {disagreements} --compare answers wrong or not \
+             agreeing with dialguard's"
         ));
     }
     Ok(())

@@ -28,6 +28,8 @@ pub(super) struct Setup {
     pub registry_len: usize,
     pub registry_bytes: usize,
     pub setup_seconds: f64,
+    /// The registry sample `--compare` peers hold (empty without `--compare`).
+    pub compare_sample: Vec<u64>,
 }
 
 impl Setup {
@@ -51,6 +53,14 @@ impl Setup {
             })
             .transpose()?;
         let queries = queries(a, &snap, &registry, country, &mut rng)?;
+        let compare_sample = if a.compare.is_empty() {
+            Vec::new()
+        } else {
+            super::compare::sample(
+                registry.get(..a.synthetic).unwrap_or(&registry),
+                a.compare_numbers,
+            )
+        };
         drop(registry);
         let (guard, _) =
             Guard::with_snapshot(snap, GuardOptions::default()).map_err(|e| e.to_string())?;
@@ -63,6 +73,7 @@ impl Setup {
             registry_len,
             registry_bytes,
             setup_seconds: built.elapsed().as_secs_f64(),
+            compare_sample,
         })
     }
 

@@ -1,6 +1,8 @@
 //! `dialguard check` and `explain`: numbers from the command line, stdin or a CSV
 //! export, one JSON line per input (per data row for a CSV), and an optional summary.
 
+mod pending;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -8,13 +10,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dialguard::guard::{CallContext, Guard};
-use dialguard::number::{self, Number};
+use dialguard::number::{self, Extension, Number};
 use dialguard::policy::{Mode, Purpose, Snapshot};
 use dialguard::{Decision, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::{Fail, open_guard, parse_at, parse_enum, parse_fsync, print_explain, ts};
+use pending::Pending;
 
 #[derive(Args, Clone)]
 pub(crate) struct CheckArgs {
@@ -79,7 +82,7 @@ pub(crate) struct CheckArgs {
 
 /// One output line of `check`.
 #[derive(Serialize)]
-struct CheckLine<'a> {
+pub(super) struct CheckLine<'a> {
     /// 1-based data row (CSV) or line (stdin) the input came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     row: Option<u64>,
@@ -304,7 +307,7 @@ impl Summary {
 }
 
 /// Everything a check needs besides the input.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     guard: &'a Guard,
     snap: &'a Snapshot,
     /// Extension text of the current row (reused: no allocation per row).
@@ -315,6 +318,7 @@ struct Checker<'a> {
 }
 
 impl<'s> Checker<'s> {
+    /// Parses and decides one input (one check per call: `--reserve`, or arguments).
     fn line<'i>(&'i mut self, row: Option<u64>, input: &'i str) -> CheckLine<'i>
     where
         's: 'i,
@@ -330,6 +334,22 @@ impl<'s> Checker<'s> {
         } else {
             (self.guard.check_number(n, &self.ctx), None)
         };
+        self.render(row, input, n, extension, decision, attempt)
+    }
+
+    /// The output line of a decided number.
+    fn render<'i>(
+        &'i mut self,
+        row: Option<u64>,
+        input: &'i str,
+        n: Number,
+        extension: Option<Extension>,
+        decision: Decision,
+        attempt: Option<u64>,
+    ) -> CheckLine<'i>
+    where
+        's: 'i,
+    {
         // A fail-closed deny for a broken history says why, once on stderr and on the line.
         let store_error = (decision.reason() == Some(Reason::StoreUnavailable))
             .then(|| self.guard.store_error())
@@ -368,7 +388,7 @@ impl<'s> Checker<'s> {
     }
 }
 
-fn invalid(row: Option<u64>, input: &str, error: String) -> CheckLine<'_> {
+pub(super) fn invalid(row: Option<u64>, input: &str, error: String) -> CheckLine<'_> {
     CheckLine {
         row,
         input,
@@ -478,13 +498,16 @@ pub(crate) fn check(args: &CheckArgs, explain: bool) -> Result<(), Fail> {
             None => {
                 for input in &args.numbers {
                     if input == "-" {
+                        let mut pending = Pending::new();
                         for (i, line) in io::stdin().lock().lines().enumerate() {
                             let line = line.map_err(|e| Fail(format!("cannot read stdin: {e}")))?;
                             let line = line.trim();
                             if !line.is_empty() {
-                                emit(checker.line(Some(i as u64 + 1), line))?;
+                                let row = Some(i as u64 + 1);
+                                pending.add(&mut checker, row, line, &mut emit)?;
                             }
                         }
+                        pending.flush(&mut checker, &mut emit)?;
                     } else {
                         emit(checker.line(None, input))?;
                     }
@@ -540,6 +563,7 @@ fn scrub_csv(
     let index = column_index(&mut reader, column, args.no_header, path)?;
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
+    let mut pending = Pending::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -549,18 +573,17 @@ fn scrub_csv(
         row += 1;
         let cell = record.get(index).unwrap_or(b"");
         match std::str::from_utf8(cell) {
-            Ok(text) => emit(checker.line(Some(row), text.trim()))?,
-            Err(_) => {
-                let text = String::from_utf8_lossy(cell);
-                emit(invalid(
-                    Some(row),
-                    &text,
-                    "the cell is not valid UTF-8: save the export as UTF-8".into(),
-                ))?;
-            }
+            Ok(text) => pending.add(checker, Some(row), text.trim(), emit)?,
+            Err(_) => pending.add_invalid(
+                checker,
+                Some(row),
+                &String::from_utf8_lossy(cell),
+                "the cell is not valid UTF-8: save the export as UTF-8",
+                emit,
+            )?,
         }
     }
-    Ok(())
+    pending.flush(checker, emit)
 }
 
 /// The 0-based index of `column`: a header name, or a 1-based index.
