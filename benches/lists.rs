@@ -12,8 +12,10 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dialguard::Number;
+use dialguard::lists::synthetic::{self, SplitMix};
 use dialguard::lists::{
-    LineFormat, NumberSet, compile_list_file, compile_text_list, open_compiled, write_compiled,
+    LineFormat, NumberSet, SetTuning, compile_list_file, compile_text_list, open_compiled,
+    write_compiled,
 };
 
 /// Deterministic generator (splitmix64).
@@ -137,7 +139,14 @@ fn sizes() -> Vec<usize> {
     v
 }
 
+fn layout_only() -> bool {
+    std::env::var_os("DIALGUARD_BENCH_LAYOUT").is_some_and(|x| x == "1")
+}
+
 fn lookups(c: &mut Criterion) {
+    if layout_only() {
+        return;
+    }
     for kind in ["clustered", "uniform"] {
         for target in sizes() {
             let case = make_case(kind, target);
@@ -186,6 +195,9 @@ fn lookups(c: &mut Criterion) {
 }
 
 fn build_and_files(c: &mut Criterion) {
+    if layout_only() {
+        return;
+    }
     // Registration dates: what they add, reported apart from the set itself.
     for target in [1_000_000, 10_000_000] {
         let (nums, _) = clustered(target, 11);
@@ -298,5 +310,189 @@ fn build_and_files(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, build_and_files);
+/// Registry layouts side by side (issue 15, point 4), with `DIALGUARD_BENCH_LAYOUT=1`
+/// (20 M numbers; `DIALGUARD_BENCH_BIG=1` adds 100 M): for each data shape (the
+/// registry `dialguard bench --synthetic` uses, and numbers spread evenly over the same
+/// exchanges) and each container choice, bytes per number and the p50 of single
+/// lookups timed one by one (timer cost subtracted), as a ratio to a dependent DRAM
+/// miss measured in the same run over 2 GiB (huge-page advised, like the arena; and
+/// plain 4 KiB pages, like `dialguard bench`). Printed as `# layout ...` lines; the
+/// other benches are skipped in such a run.
+/// Needs about 4 GiB free (6 GiB with the 100 M case).
+fn layout_report(_c: &mut Criterion) {
+    if !layout_only() {
+        return;
+    }
+    let chase_thp = chase_ns(2 << 30, true);
+    let chase_4k = chase_ns(2 << 30, false);
+    eprintln!(
+        "# layout dependent miss over 2 GiB: {chase_thp:.1} ns (huge pages), {chase_4k:.1} ns (4 KiB pages)"
+    );
+    let timer = timer_ns();
+    // 1 M fits in the caches: what the container code costs, without misses.
+    let mut shapes = vec![
+        ("clustered", 1_000_000usize),
+        ("clustered", 20_000_000),
+        ("uniform", 20_000_000),
+    ];
+    if std::env::var_os("DIALGUARD_BENCH_BIG").is_some_and(|x| x == "1") {
+        shapes.push(("clustered", 100_000_000));
+    }
+    let tunings = [
+        (
+            "array+bitmap",
+            SetTuning {
+                elias_fano: false,
+                ..SetTuning::default()
+            },
+        ),
+        (
+            "ef-block-128",
+            SetTuning {
+                ef_block_bits: 128,
+                ..SetTuning::default()
+            },
+        ),
+        (
+            "ef-block-224",
+            SetTuning {
+                ef_block_bits: 224,
+                ..SetTuning::default()
+            },
+        ),
+        ("ef-block-448", SetTuning::default()),
+        (
+            "ef-block-960",
+            SetTuning {
+                ef_block_bits: 960,
+                ..SetTuning::default()
+            },
+        ),
+        (
+            "ef-one-block",
+            SetTuning {
+                ef_block_bits: usize::MAX,
+                ..SetTuning::default()
+            },
+        ),
+    ];
+    for (shape, n) in shapes {
+        let draw = |n: usize, seed: u64| match shape {
+            "clustered" => synthetic::clustered(n, None, &mut SplitMix(seed)),
+            _ => synthetic::uniform(n, None, &mut SplitMix(seed)),
+        };
+        let mut nums = draw(n, 1);
+        nums.sort_unstable();
+        nums.dedup();
+        let mut rng = Rng(5);
+        let hits: Vec<Number> = (0..1 << 18)
+            .filter_map(|_| Number::from_e164_digits(nums[rng.below(nums.len() as u64) as usize]))
+            .collect();
+        // Misses: unlisted numbers in a listed number's exchange (a miss in an empty
+        // exchange stops at the directory and costs nothing to compare).
+        let mut misses = Vec::with_capacity(1 << 18);
+        while misses.len() < 1 << 18 {
+            let n = nums[rng.below(nums.len() as u64) as usize];
+            let cand = n - n % 10_000 + rng.below(10_000);
+            if nums.binary_search(&cand).is_err()
+                && let Some(q) = Number::from_e164_digits(cand)
+            {
+                misses.push(q);
+            }
+        }
+        for (name, tuning) in tunings {
+            let set = NumberSet::from_numbers_tuned(nums.clone(), tuning);
+            let bpn = set.arena_bytes() as f64 / set.len() as f64;
+            let mut line = format!(
+                "# layout {shape}/{}M {name}: {} numbers, {bpn:.3} B/number",
+                n / 1_000_000,
+                set.len()
+            );
+            for (what, qs) in [("hit", &hits), ("miss", &misses)] {
+                let p50 = (single_p50(&set, qs) - timer).max(0.0);
+                // The best of five passes: one pass is at the mercy of the neighbours.
+                let mut out = vec![false; qs.len()];
+                let batch = (0..5)
+                    .map(|_| {
+                        let t = Instant::now();
+                        set.contains_batch(qs, &mut out);
+                        black_box(&out);
+                        t.elapsed().as_nanos() as f64 / qs.len() as f64
+                    })
+                    .fold(f64::MAX, f64::min);
+                line += &format!(
+                    "; {what} p50 {p50:.0} ns = {:.2} misses (4 KiB: {:.2}), batch {batch:.0} ns",
+                    p50 / chase_thp,
+                    p50 / chase_4k
+                );
+            }
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// p50 nanoseconds of `set.contains` timed one lookup at a time.
+fn single_p50(set: &NumberSet, qs: &[Number]) -> f64 {
+    let mut ns: Vec<u64> = Vec::with_capacity(qs.len());
+    let mut found = 0usize;
+    for &q in qs {
+        let t = Instant::now();
+        found += usize::from(set.contains(q));
+        ns.push(t.elapsed().as_nanos() as u64);
+    }
+    black_box(found);
+    ns.sort_unstable();
+    ns[ns.len() / 2] as f64
+}
+
+/// p50 nanoseconds of timing nothing (subtracted from the timed lookups).
+fn timer_ns() -> f64 {
+    let mut ns: Vec<u64> = (0..100_000)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(0);
+            t.elapsed().as_nanos() as u64
+        })
+        .collect();
+    ns.sort_unstable();
+    ns[ns.len() / 2] as f64
+}
+
+/// Nanoseconds per step of a pointer chase through one random cycle over `bytes` of
+/// cache lines (Sattolo's shuffle), optionally on huge-page-advised memory.
+fn chase_ns(bytes: usize, huge: bool) -> f64 {
+    const LINE: usize = 8; // u64 words per 64-byte line
+    let nodes = bytes / 64;
+    let mut map = memmap2::MmapOptions::new()
+        .len(bytes)
+        .map_anon()
+        .expect("map 2 GiB for the chase");
+    if huge {
+        let _ = map.advise(memmap2::Advice::HugePage);
+    }
+    let (_, lines, _) = unsafe { map.align_to_mut::<u64>() };
+    let mut rng = Rng(3);
+    let mut order: Vec<u32> = (0..nodes as u32).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64) as usize);
+    }
+    for (k, next) in order.iter().enumerate() {
+        lines[k * LINE] = u64::from(*next);
+    }
+    drop(order);
+    let mut at = 0usize;
+    for _ in 0..100_000 {
+        at = lines[at * LINE] as usize;
+    }
+    const STEPS: usize = 2_000_000;
+    let t = Instant::now();
+    for _ in 0..STEPS {
+        at = lines[at * LINE] as usize;
+    }
+    let ns = t.elapsed().as_nanos() as f64 / STEPS as f64;
+    black_box(at);
+    ns
+}
+
+criterion_group!(benches, layout_report, lookups, build_and_files);
 criterion_main!(benches);

@@ -149,7 +149,7 @@ fn flipped_bytes_are_refused() {
             8..12 => assert_eq!(
                 p,
                 CompiledProblem::NewerVersion {
-                    found: 1 ^ (0x10 << (8 * (i - 8))),
+                    found: FORMAT_VERSION ^ (0x10 << (8 * (i - 8))),
                     supported: FORMAT_VERSION
                 }
             ),
@@ -207,6 +207,31 @@ fn resealed_damage_is_caught_or_harmless() {
         }
     }
     assert!(refused > 500, "only {refused} refused");
+}
+
+/// Version 1 files (before Elias–Fano containers: arrays and bitmaps only, every
+/// directory entry's kind code 0) still open and answer as written.
+#[test]
+fn version_1_files_still_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.dgl");
+    // Sparse chunks (arrays) and one full exchange (a bitmap): no Elias–Fano container.
+    let mut numbers: Vec<u64> = (0..300u64)
+        .map(|i| 12_000_000_000 + i * 26_666_667)
+        .collect();
+    numbers.extend((0..10_000u64).map(|x| 12_125_550_000 + x));
+    let set = NumberSet::from_numbers(numbers.clone());
+    write_compiled(&set, None, &path).unwrap();
+    let mut b = std::fs::read(&path).unwrap();
+    b[8..12].copy_from_slice(&1u32.to_le_bytes());
+    reseal(&mut b);
+    write_bytes(&path, &b);
+    let opened = open_compiled(&path).unwrap();
+    assert_eq!(opened.format_version, 1);
+    assert_eq!(opened.set.to_entries(), set.to_entries());
+    for n in numbers {
+        assert!(opened.set.contains(num(n)), "{n}");
+    }
 }
 
 /// Found by the `open_list` fuzzer: a resealed file whose partition key has a leading
@@ -290,13 +315,14 @@ fn foreign_and_newer_files() {
     write_compiled(&NumberSet::from_numbers(vec![5]), None, &path).unwrap();
     let mut b = std::fs::read(&path).unwrap();
     assert_eq!(&b[..8], &MAGIC);
-    b[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let newer = FORMAT_VERSION + 1;
+    b[8..12].copy_from_slice(&newer.to_le_bytes());
     reseal(&mut b);
     write_bytes(&path, &b);
     let err = open_compiled(&path).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("version 2") && msg.contains("upgrade"),
+        msg.contains(&format!("version {newer}")) && msg.contains("upgrade"),
         "{msg}"
     );
     let missing = dir.path().join("missing.dgl");

@@ -71,15 +71,45 @@ fn dense_chunk() -> impl Strategy<Value = Vec<u64>> {
     })
 }
 
-/// A 65 536-wide binary window with ≥ 4 096 numbers: a binary-radix bitmap.
+/// A 65 536-wide binary window with ≥ 4 096 numbers: a binary-radix Elias–Fano
+/// container, or a bitmap when 16 384 or more.
 fn bin_window() -> impl Strategy<Value = Vec<u64>> {
-    (0u64..150_000, 12u64..=15, 0u64..8).prop_map(|(w, stride, off)| {
+    let stride = prop_oneof![3u64..=4, 12u64..=15];
+    (0u64..150_000, stride, 0u64..8).prop_map(|(w, stride, off)| {
         let base = 10_000_000_000 + (w << 16);
         (off..1 << 16)
             .step_by(stride as usize)
             .map(|x| base + x)
             .collect()
     })
+}
+
+/// A decimal chunk (or, with `bin`, a 65 536-wide binary window of a thinly spread
+/// partition) holding `count` numbers drawn from a sub-range of `width` lows: every
+/// density from one number to full, spread or bunched, so each container kind (array,
+/// bitmap, Elias–Fano with every low-bit width and block size) is built and read.
+fn any_density_chunk() -> impl Strategy<Value = Vec<u64>> {
+    (
+        0u32..14,
+        1u64..=10_000,
+        any::<u64>(),
+        200u64..1000,
+        200u64..1000,
+    )
+        .prop_map(|(log, width, seed, npa, nxx)| {
+            let count = (1u64 << log).min(width);
+            let start = seed % (10_001 - width);
+            let base = 10_000_000_000 + npa * 10_000_000 + nxx * 10_000 + start;
+            let mut x = seed | 1;
+            (0..count)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    base + x % width
+                })
+                .collect()
+        })
 }
 
 fn date() -> impl Strategy<Value = Option<i32>> {
@@ -95,9 +125,10 @@ fn numbers() -> impl Strategy<Value = Vec<u64>> {
         vec(number(), 0..200),
         vec(dense_chunk(), 0..3),
         proptest::option::weighted(0.3, bin_window()),
+        vec(any_density_chunk(), 0..4),
     )
-        .prop_map(|(mut a, dense, bin)| {
-            for d in dense.into_iter().chain(bin) {
+        .prop_map(|(mut a, dense, bin, any)| {
+            for d in dense.into_iter().chain(bin).chain(any) {
                 a.extend(d);
             }
             a
@@ -281,8 +312,8 @@ fn layouts_follow_the_data() {
         &Reference::new(&clusters.iter().map(|&n| (n, None)).collect::<Vec<_>>()),
         &[],
     );
-    // Thin spread plus one full binary window: binary chunks, one of them a
-    // 4096-word bitmap, with dates found by rank.
+    // Thin spread plus one busy binary window: binary chunks, one of them an
+    // Elias–Fano container of 7 282 numbers, with dates found by rank.
     let mut window: Vec<(u64, Option<i32>)> = (0..1u64 << 16)
         .step_by(9)
         .map(|x| (10_000_000_000 + (77_777 << 16) + x, Some((x % 1000) as i32)))

@@ -1,12 +1,12 @@
 //! Compiled list files: a [`NumberSet`] arena behind a checksummed header, written
 //! once by `dialguard compile-list` and loaded with one read and one checksum pass.
 //!
-//! # Format (version 1, little-endian)
+//! # Format (version 2, little-endian)
 //!
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `DGNUMSET` |
-//! | 8 | 4 | format version (1) |
+//! | 8 | 4 | format version (2) |
 //! | 12 | 4 | header length (64) |
 //! | 16 | 8 | distinct numbers |
 //! | 24 | 8 | body length in bytes |
@@ -39,8 +39,11 @@ use crate::Number;
 
 /// First bytes of every compiled list file.
 pub const MAGIC: [u8; 8] = *b"DGNUMSET";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the newest it reads. Version 2 added
+/// Elias–Fano containers (a kind code in each directory entry); version 1 files, which
+/// hold arrays and bitmaps only, read unchanged, and a version 1 reader refuses a
+/// version 2 file as newer instead of misreading it.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 64;
 const NO_SNAPSHOT: i32 = i32::MIN;
 

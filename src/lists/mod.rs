@@ -28,7 +28,7 @@ pub use input::DEFAULT_MAX_LIST_BYTES;
 pub(crate) use input::{bounded, open_regular};
 pub use overlay::OptOutOverlay;
 pub use prefix::{PrefixSet, parse_prefix};
-pub use set::NumberSet;
+pub use set::{NumberSet, Tuning as SetTuning};
 pub use text::{BadLinePolicy, MAX_LINE_BYTES, ParseFn, TextList, read_text_list};
 
 /// A list file loaded for a policy: text or compiled, told apart by the compiled magic.

@@ -1,7 +1,8 @@
 //! Synthetic registry-like numbers for benchmarks and load tests (`dialguard bench`,
 //! `benches/`): deterministic, clustered the way real do-not-call registries are
 //! (numbers gather in active exchanges of 10 000 numbers each: a NANP
-//! exchange NPA-NXX, an Italian district block).
+//! exchange NPA-NXX, an Italian district block), or spread evenly over the same
+//! exchanges (`uniform`, the layout's worst case).
 
 /// A small deterministic generator (splitmix64), so every run sees the same data.
 #[derive(Clone, Debug)]
@@ -49,27 +50,12 @@ fn plan(country: Option<&str>) -> (u64, u64, u32) {
 /// assert!(v.iter().all(|&d| (393_000_000_000..394_000_000_000).contains(&d)));
 /// ```
 pub fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64> {
-    let (cc, lead, len) = plan(country);
+    let (cc, _, len) = plan(country);
     let cc_scale = 10u64.pow(len);
-    // NANP: only assigned geographic area codes (one state or province, at most two
-    // zones), as in a real registry; unassigned codes would map to every NANP zone.
-    let npas: Vec<u64> = (200..1000)
-        .filter(|&npa| {
-            crate::Number::from_e164_digits(10_000_000_000 + npa * 10_000_000 + 5_550_000)
-                .is_some_and(|n| {
-                    let loc = crate::number::locate(n);
-                    loc.region.subdivision().is_some() && loc.zones.len() <= 2
-                })
-        })
-        .collect();
+    let mut blocks = Blocks::of(country);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let block = if cc == 1 {
-            npas[rng.below(npas.len() as u64) as usize] * 1000 + 200 + rng.below(800)
-        } else {
-            let free = len - (lead.ilog10() + 1) - 4;
-            lead * 10u64.pow(free) + rng.below(10u64.pow(free))
-        };
+        let block = blocks.draw(rng);
         if rng.below(2) == 0 {
             continue;
         }
@@ -82,4 +68,71 @@ pub fn clustered(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64
         }
     }
     out
+}
+
+/// About `n` numbers (as digits, unsorted, a few duplicates) spread evenly over the same
+/// blocks as [`clustered`] (for NANP: every NXX 200..=999 of the assigned geographic
+/// area codes): the shape of a scattered opt-out list, and the worst case for a
+/// layout that relies on clustering.
+///
+/// ```
+/// use dialguard::lists::synthetic::{SplitMix, uniform};
+/// let v = uniform(10_000, None, &mut SplitMix(7));
+/// assert_eq!(v.len(), 10_000);
+/// assert!(v.iter().all(|&d| (12_000_000_000..20_000_000_000).contains(&d)));
+/// ```
+pub fn uniform(n: usize, country: Option<&str>, rng: &mut SplitMix) -> Vec<u64> {
+    let (cc, _, len) = plan(country);
+    let cc_scale = 10u64.pow(len);
+    let mut blocks = Blocks::of(country);
+    (0..n)
+        .map(|_| cc * cc_scale + blocks.draw(rng) * 10_000 + rng.below(10_000))
+        .collect()
+}
+
+/// The blocks of 10 000 numbers synthetic numbers of a country fall in.
+struct Blocks {
+    /// NANP: the assigned geographic area codes (one state or province, at most two
+    /// zones), as in a real registry; unassigned codes would map to every NANP zone.
+    npas: Vec<u64>,
+    /// Elsewhere: the leading digits and how many free digits follow them.
+    lead: u64,
+    free: u32,
+}
+
+impl Blocks {
+    fn of(country: Option<&str>) -> Blocks {
+        let (cc, lead, len) = plan(country);
+        if cc != 1 {
+            let free = len - (lead.ilog10() + 1) - 4;
+            return Blocks {
+                npas: Vec::new(),
+                lead,
+                free,
+            };
+        }
+        let npas = (200..1000)
+            .filter(|&npa| {
+                crate::Number::from_e164_digits(10_000_000_000 + npa * 10_000_000 + 5_550_000)
+                    .is_some_and(|n| {
+                        let loc = crate::number::locate(n);
+                        loc.region.subdivision().is_some() && loc.zones.len() <= 2
+                    })
+            })
+            .collect();
+        Blocks {
+            npas,
+            lead: 0,
+            free: 0,
+        }
+    }
+
+    /// A block, uniformly: its number without the last four digits, national part only.
+    fn draw(&mut self, rng: &mut SplitMix) -> u64 {
+        if self.npas.is_empty() {
+            self.lead * 10u64.pow(self.free) + rng.below(10u64.pow(self.free))
+        } else {
+            self.npas[rng.below(self.npas.len() as u64) as usize] * 1000 + 200 + rng.below(800)
+        }
+    }
 }

@@ -1,13 +1,13 @@
 //! Building an arena from sorted numbers: per partition, the radix and directory kind
-//! that cost least, the containers (array or bitmap by density), the first-rank table
+//! that cost least, the containers (array, bitmap or Elias–Fano, the smallest), the first-rank table
 //! of dated sets, then one allocation at the final size filled through the field
 //! offsets of `layout`.
 
-use super::Backing;
 use super::layout::{
-    BODY_HEADER, Container, Dates, NO_DATE16, NO_DATE32, PART_RECORD, Radix, TOP_MASK, TOP_SHIFT,
-    head, part_kind, rec, split,
+    BODY_HEADER, Container, Dates, KIND_SHIFT, NO_DATE16, NO_DATE32, OFF_MASK, PART_RECORD, Radix,
+    TOP_MASK, TOP_SHIFT, Tuning, head, part_kind, rec, split,
 };
+use super::{Backing, ef};
 use crate::lists::prefix::POW10;
 
 #[cfg(target_os = "linux")]
@@ -40,7 +40,7 @@ struct Sections {
 }
 
 /// The arena of the sorted, distinct, valid `numbers` with optional parallel `dates`.
-pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>) -> Backing {
+pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>, t: Tuning) -> Backing {
     let mut s = Sections::default();
     let dated = dates.is_some_and(|d| d.iter().any(Option::is_some));
     let mut i = 0;
@@ -53,7 +53,15 @@ pub(super) fn build_arena(numbers: &[u64], dates: Option<&[Option<i32>]>) -> Bac
         let upper = base + POW10[l.min(10) as usize];
         let start = i;
         i += numbers[i..].partition_point(|&n| n < upper);
-        build_part(&mut s, key, &numbers[start..i], base, start as u64, dated);
+        build_part(
+            &mut s,
+            key,
+            &numbers[start..i],
+            base,
+            start as u64,
+            dated,
+            t,
+        );
     }
     let date_kind = date_kind(dates, dated);
 
@@ -146,7 +154,7 @@ struct Plan {
     bytes: usize,
 }
 
-fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
+fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool, t: Tuning) -> Option<Plan> {
     let mut chunks: Vec<(u32, usize, usize)> = Vec::new();
     for (i, &n) in ns.iter().enumerate() {
         let c = radix.cut(n - base).0;
@@ -164,10 +172,9 @@ fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
     let sparse_bytes = 4 * (n_top + 1) + (2 + 4 + rank_cost) * present + 4;
     // Dense saves a dependent access; take it unless it costs over twice as much.
     let sparse = dense_bytes > 2 * sparse_bytes;
-    // A bitmap is exactly `bitmap_words` long; an array is shorter (Container::for_count).
     let words: usize = chunks
         .iter()
-        .map(|&(_, a, z)| (z - a).min(radix.bitmap_words()))
+        .map(|&(_, a, z)| Container::for_count(z - a, radix, t).1)
         .sum();
     let bytes = 2 * words + if sparse { sparse_bytes } else { dense_bytes };
     Some(Plan {
@@ -184,10 +191,18 @@ fn plan(ns: &[u64], base: u64, radix: Radix, dated: bool) -> Option<Plan> {
 /// 6.5 times wider, so where decimal is already compact they only make the
 /// containers longer to search (measured: 10 M evenly spread NANP numbers are
 /// 2.32 B/number decimal, 2.05 binary, but binary lookups were ~3× slower).
-fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dated: bool) {
+fn build_part(
+    s: &mut Sections,
+    key: u64,
+    ns: &[u64],
+    base: u64,
+    rank0: u64,
+    dated: bool,
+    t: Tuning,
+) {
     let (Some(dec), Some(bin)) = (
-        plan(ns, base, Radix::Dec, dated),
-        plan(ns, base, Radix::Bin, dated),
+        plan(ns, base, Radix::Dec, dated, t),
+        plan(ns, base, Radix::Bin, dated, t),
     ) else {
         return;
     };
@@ -210,23 +225,35 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dat
     let present = chunks.len();
     let n_top = ((max - min) >> TOP_SHIFT) as usize + 1;
 
-    // Containers, and each present chunk's word offset.
+    // Containers, and each present chunk's word offset with its kind (`OFF_MASK`
+    // explains why the offset fits in 30 bits).
     let words = s.u16s.len();
     let mut offs = Vec::with_capacity(present + 1);
+    let mut kinds = Vec::with_capacity(present);
+    let mut lows = Vec::new();
     for &(_, a, z) in &chunks {
         offs.push((s.u16s.len() - words) as u32);
-        let lows = ns[a..z].iter().map(|&n| radix.cut(n - base).1);
-        if Container::for_count(z - a, radix) == Container::Bitmap {
-            let base = s.u16s.len();
-            s.u16s.resize(base + bitmap, 0);
-            for low in lows {
-                s.u16s[base + low as usize / 16] |= 1 << (low % 16);
+        lows.clear();
+        lows.extend(ns[a..z].iter().map(|&n| radix.cut(n - base).1));
+        let (kind, _) = Container::for_count(z - a, radix, t);
+        kinds.push(kind.code() << KIND_SHIFT);
+        match kind {
+            Container::Bitmap => {
+                let base = s.u16s.len();
+                s.u16s.resize(base + bitmap, 0);
+                for &low in &lows {
+                    s.u16s[base + low as usize / 16] |= 1 << (low % 16);
+                }
             }
-        } else {
-            s.u16s.extend(lows);
+            Container::Array => s.u16s.extend_from_slice(&lows),
+            Container::EliasFano => {
+                s.u16s
+                    .extend(ef::encode(&lows, radix.universe(), t.ef_block_bits))
+            }
         }
     }
     let n_words = s.u16s.len() - words;
+    debug_assert!(n_words <= OFF_MASK as usize);
     offs.push(n_words as u32);
 
     let ranks = s.u64s.len();
@@ -242,7 +269,11 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dat
         }
         s.u32s.push(present as u32);
         dir = s.u32s.len();
-        s.u32s.extend_from_slice(&offs);
+        s.u32s.extend(
+            offs.iter()
+                .zip(kinds.iter().chain([&0]))
+                .map(|(o, k)| o | k),
+        );
         keys = s.u16s.len();
         s.u16s
             .extend(chunks.iter().map(|c| ((c.0 - min) & TOP_MASK) as u16));
@@ -259,7 +290,12 @@ fn build_part(s: &mut Sections, key: u64, ns: &[u64], base: u64, rank0: u64, dat
             while k < present && ((chunks[k].0 - min) as usize) < rel {
                 k += 1;
             }
-            s.u32s.push(offs[k]);
+            // An absent chunk is an empty container of code 0 at the next one's start.
+            let kind = match chunks.get(k) {
+                Some(c) if (c.0 - min) as usize == rel => kinds[k],
+                _ => 0,
+            };
+            s.u32s.push(offs[k] | kind);
             if dated {
                 s.u64s.push(chunks.get(k).map_or(ns.len(), |c| c.1) as u64);
             }

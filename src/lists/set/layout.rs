@@ -133,6 +133,14 @@ impl Radix {
         }
     }
 
+    /// Values a low can take (the universe of a container).
+    pub(super) const fn universe(self) -> u32 {
+        match self {
+            Radix::Dec => CHUNK as u32,
+            Radix::Bin => 1 << 16,
+        }
+    }
+
     /// Words of a bitmap container; arrays are shorter.
     pub(super) const fn bitmap_words(self) -> usize {
         match self {
@@ -157,33 +165,86 @@ impl Radix {
     }
 }
 
-/// What a container holds, chosen by density as in roaring: a sorted `u16` array of
-/// the lows while that is smaller than the bitmap, else a bitmap of every low. The
-/// kind is not stored: a container as long as the radix's bitmap is a bitmap.
+/// A directory entry is a container's first word (offset from the partition's
+/// container words) in its low 30 bits and the container's [`Container`] code in the
+/// top two. 30 bits suffice: a container is never larger than its chunk's bitmap, so a
+/// partition (at most 10^10 numbers) holds at most 10^10 / 16 < 2^30 words.
+pub(super) const KIND_SHIFT: u32 = 30;
+pub(super) const OFF_MASK: u32 = (1 << KIND_SHIFT) - 1;
+
+/// What a container holds, chosen per chunk by size with an explicit kind, as in
+/// roaring: a sorted `u16` array of the lows, a bitmap of every low, or an Elias–Fano
+/// encoding (`set/ef.rs`), whichever is smallest. Array and bitmap share directory
+/// code 0 and are told apart by length (a container as long as the radix's bitmap is
+/// a bitmap), so arenas written before Elias–Fano read as they did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Container {
     Array,
     Bitmap,
+    EliasFano,
 }
 
 impl Container {
-    /// The kind for a chunk of `count` numbers under `radix` (what the writer picks).
-    pub(super) fn for_count(count: usize, radix: Radix) -> Container {
-        if count >= radix.bitmap_words() {
-            Container::Bitmap
+    /// The kind and words for a chunk of `count` numbers under `radix` (what the writer
+    /// picks): the smallest, the faster kind on a tie (bitmap, array, then Elias–Fano;
+    /// an array as long as a bitmap would read as one, so the bitmap must win that tie).
+    pub(super) fn for_count(count: usize, radix: Radix, t: Tuning) -> (Container, usize) {
+        let bitmap = radix.bitmap_words();
+        let ef = t
+            .elias_fano
+            .then(|| super::ef::words(count, radix.universe(), t.ef_block_bits))
+            .flatten()
+            .unwrap_or(usize::MAX);
+        if bitmap <= count.min(ef) {
+            (Container::Bitmap, bitmap)
+        } else if count <= ef {
+            (Container::Array, count)
         } else {
-            Container::Array
+            (Container::EliasFano, ef)
         }
     }
 
-    /// The kind of a container of `len` words under bitmaps of `bitmap` words (what the
-    /// reader infers); `None` when longer than a bitmap, which no valid arena holds.
+    /// The directory code of this kind.
+    pub(super) fn code(self) -> u32 {
+        match self {
+            Container::Array | Container::Bitmap => 0,
+            Container::EliasFano => 1,
+        }
+    }
+
+    /// The kind of a container with directory code `code` and `len` words under bitmaps
+    /// of `bitmap` words (what the reader infers); `None` for an unknown code or a code-0
+    /// container longer than a bitmap, which no valid arena holds.
     #[inline(always)]
-    pub(super) fn of_len(len: usize, bitmap: usize) -> Option<Container> {
-        match len.cmp(&bitmap) {
-            std::cmp::Ordering::Less => Some(Container::Array),
-            std::cmp::Ordering::Equal => Some(Container::Bitmap),
-            std::cmp::Ordering::Greater => None,
+    pub(super) fn of(code: u32, len: usize, bitmap: usize) -> Option<Container> {
+        match code {
+            0 => match len.cmp(&bitmap) {
+                std::cmp::Ordering::Less => Some(Container::Array),
+                std::cmp::Ordering::Equal => Some(Container::Bitmap),
+                std::cmp::Ordering::Greater => None,
+            },
+            1 => Some(Container::EliasFano),
+            _ => None,
+        }
+    }
+}
+
+/// The containers the writer may choose from. The default is what sets are built
+/// with; the others are for measuring what each layout costs (`benches/lists.rs`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Whether Elias–Fano containers may be chosen (else arrays and bitmaps only).
+    pub elias_fano: bool,
+    /// Expected bits of an Elias–Fano block (`usize::MAX`: one block per container).
+    pub ef_block_bits: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            elias_fano: true,
+            ef_block_bits: 448,
         }
     }
 }

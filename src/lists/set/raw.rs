@@ -1,9 +1,10 @@
 //! Lookup in a validated arena: the directory slot of a chunk, the container of a slot,
-//! the search in a container, the rank inside a bitmap, and the prefetch hint of the
+//! the search in a container (array, bitmap, or Elias–Fano through `ef`), the rank inside a bitmap, and the prefetch hint of the
 //! batch path. Every read is bounds-checked, so even a damaged arena cannot make a
 //! lookup leave it; validation (`validate`) makes such damage an error at open.
 
-use super::layout::{Container, Part, TOP_MASK, TOP_SHIFT, rd16, rd32, rd64};
+use super::ef;
+use super::layout::{Container, KIND_SHIFT, OFF_MASK, Part, TOP_MASK, TOP_SHIFT, rd16, rd32, rd64};
 
 /// Directory slot of `chunk` in partition `p`, if the chunk has numbers.
 #[inline(always)]
@@ -42,19 +43,28 @@ pub(super) fn slot_probe(p: &Part, chunk: u32) -> usize {
     }
 }
 
-/// Container of `slot`: (byte offset of its first word, length in words).
+/// Container of `slot`: (byte offset of its first word, length in words, kind).
 #[inline(always)]
-pub(super) fn container(b: &[u8], p: &Part, slot: u32) -> Option<(usize, usize)> {
+pub(super) fn container(b: &[u8], p: &Part, slot: u32) -> Option<(usize, usize, Container)> {
     let at = p.dir + 4 * slot as usize;
-    let o0 = rd32(b, at)? as usize;
-    let o1 = rd32(b, at + 4)? as usize;
-    Some((p.words + 2 * o0, o1.checked_sub(o0)?))
+    let e0 = rd32(b, at)?;
+    let o0 = (e0 & OFF_MASK) as usize;
+    let o1 = (rd32(b, at + 4)? & OFF_MASK) as usize;
+    let len = o1.checked_sub(o0)?;
+    let kind = Container::of(e0 >> KIND_SHIFT, len, p.bitmap)?;
+    Some((p.words + 2 * o0, len, kind))
 }
 
-/// Searches a container for `low`; `Some(index)` (array) or `Some(0)` (bitmap).
+/// Searches a container for `low`; `Some(rank)` inside an array or Elias–Fano
+/// container, `Some(0)` in a bitmap (whose rank [`bitmap_rank`] counts when needed).
 #[inline(always)]
-pub(super) fn search(b: &[u8], base: usize, len: usize, bitmap: usize, low: u16) -> Option<usize> {
-    match Container::of_len(len, bitmap)? {
+pub(super) fn search(
+    b: &[u8],
+    p: &Part,
+    (base, len, kind): (usize, usize, Container),
+    low: u16,
+) -> Option<usize> {
+    match kind {
         Container::Bitmap => {
             let w = rd16(b, base + 2 * (low as usize / 16))?;
             (w >> (low % 16) & 1 == 1).then_some(0)
@@ -72,16 +82,38 @@ pub(super) fn search(b: &[u8], base: usize, len: usize, bitmap: usize, low: u16)
             }
             None
         }
+        Container::EliasFano => {
+            // The block's lines are requested with the header's, so their misses overlap.
+            let at = ef::probe(base, len, p.radix.universe(), low);
+            prefetch(b, at.saturating_sub(64));
+            prefetch(b, at);
+            prefetch(b, at + 64);
+            ef::search(b, base, len, p.radix.universe(), low)
+        }
     }
 }
 
-/// The byte address the first access of [`search`] reads, for prefetching.
+/// Prefetches what [`search`] will read first: the bitmap word, the array's first
+/// probe, or an Elias–Fano container's header line and the block its length predicts.
 #[inline(always)]
-pub(super) fn search_probe(base: usize, len: usize, bitmap: usize, low: u16) -> usize {
-    if len == bitmap {
-        base + 2 * (low as usize / 16)
-    } else {
-        base + len // the first binary-search probe
+pub(super) fn prefetch_search(
+    b: &[u8],
+    p: &Part,
+    (base, len, kind): (usize, usize, Container),
+    low: u16,
+) {
+    match kind {
+        Container::Bitmap => prefetch(b, base + 2 * (low as usize / 16)),
+        Container::Array => prefetch(b, base + len), // the first binary-search probe
+        Container::EliasFano => {
+            // The block lies in the estimate's line and the next for 86 % of lookups
+            // (99 % with the line before too, which the single lookup adds; measured on
+            // the synthetic registry): with 16 lookups in flight, three lines each.
+            let at = ef::probe(base, len, p.radix.universe(), low);
+            prefetch(b, base);
+            prefetch(b, at);
+            prefetch(b, at + 64);
+        }
     }
 }
 

@@ -2,13 +2,16 @@
 //! (a round trip through every layout and date encoding), the layout's fields tile
 //! their records, and validation refuses each kind of damage with its own message.
 
-use super::layout::{BODY_HEADER, PART_RECORD, head, rec};
-use super::{Backing, NumberSet, build, validate};
+use super::layout::{BODY_HEADER, Container, KIND_SHIFT, PART_RECORD, head, rec};
+use super::{Backing, NumberSet, build, raw, validate};
 
-/// A dated set with a dense decimal partition (+1, one full exchange as a bitmap and
-/// arrays around it) and a sparse decimal one (+39, twelve exchanges far apart).
+/// A dated set with a dense decimal partition (+1: exchange 555 Elias–Fano, 556 full
+/// as a bitmap, 557 empty, 558 an array of five) and a sparse decimal one (+39, twelve
+/// Elias–Fano exchanges far apart).
 fn fixture() -> (Vec<u64>, Vec<Option<i32>>) {
     let mut ns: Vec<u64> = (0..2_000u64).map(|x| 12_125_550_000 + x * 3).collect();
+    ns.extend((0..10_000u64).map(|x| 12_125_560_000 + x));
+    ns.extend((0..5u64).map(|x| 12_125_580_000 + x * 7));
     ns.extend(
         (0..12u64)
             .flat_map(|c| (0..700u64).map(move |i| 390_000_000_000 + c * 600_000_000 + i * 7)),
@@ -24,10 +27,38 @@ fn fixture() -> (Vec<u64>, Vec<Option<i32>>) {
 }
 
 fn arena(ns: &[u64], dates: Option<&[Option<i32>]>) -> Vec<u8> {
-    match build::build_arena(ns, dates) {
+    match build::build_arena(ns, dates, Default::default()) {
         Backing::Heap(v) => v,
         Backing::Anon(m) => m.to_vec(),
     }
+}
+
+fn put16(b: &mut [u8], at: usize, x: u16) {
+    b[at..at + 2].copy_from_slice(&x.to_le_bytes());
+}
+
+fn get16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes(b[at..at + 2].try_into().expect("2 bytes"))
+}
+
+/// Byte offset of the first container of the partition whose record is at `p`.
+fn first_container(b: &[u8], p: usize) -> usize {
+    usize::try_from(get64(b, p + rec::WORDS)).expect("offset")
+}
+
+/// Blocks of the Elias–Fano container at `at` (from its header, as the reader does).
+fn ef_blocks(b: &[u8], at: usize) -> usize {
+    let lg = get16(b, at + 2);
+    let (l, g) = (lg & 0xFF, lg >> 8);
+    let buckets = (9_999usize >> l) + 1;
+    buckets.div_ceil(1 << g)
+}
+
+/// Sets the container code of directory entry `s` of the partition at `p`.
+fn set_code(b: &mut [u8], p: usize, s: usize, code: u32) {
+    let dir = usize::try_from(get64(b, p + rec::DIR)).expect("offset");
+    let e = get32(b, dir + 4 * s);
+    put32(b, dir + 4 * s, e & !(3 << KIND_SHIFT) | code << KIND_SHIFT);
 }
 
 fn put32(b: &mut [u8], at: usize, x: u32) {
@@ -116,6 +147,27 @@ fn writer_and_reader_agree_on_every_field() {
         let layouts: Vec<&str> = set.partition_layouts().into_iter().map(|p| p.2).collect();
         assert_eq!(layouts, ["dec-dense", "dec-sparse"]);
     }
+}
+
+#[test]
+fn fixture_holds_every_container_kind() {
+    let (ns, dates) = fixture();
+    let b = arena(&ns, Some(&dates));
+    let parsed = validate::parse_arena(&b).expect("a built arena validates");
+    let kinds: Vec<Vec<Container>> = parsed
+        .parts
+        .iter()
+        .map(|p| {
+            (0..p.n_slots)
+                .filter_map(|s| raw::container(&b, p, s))
+                .filter(|c| c.1 > 0)
+                .map(|c| c.2)
+                .collect()
+        })
+        .collect();
+    use Container::{Array, Bitmap, EliasFano};
+    assert_eq!(kinds[0], [EliasFano, Bitmap, Array]);
+    assert_eq!(kinds[1], [EliasFano; 12]);
 }
 
 #[test]
@@ -256,6 +308,62 @@ fn validation_refuses_each_kind_of_damage() {
             }),
         ),
         (
+            "container 0 has an invalid kind or length",
+            Box::new(|b, _, p1| set_code(b, p1, 0, 2)),
+        ),
+        (
+            "directory entry 12 is invalid",
+            Box::new(|b, _, p1| set_code(b, p1, 12, 1)),
+        ),
+        (
+            "container 2 is an empty Elias–Fano container",
+            Box::new(|b, p0, _| set_code(b, p0, 2, 1)),
+        ),
+        (
+            "container 3 (Elias–Fano) header is invalid",
+            Box::new(|b, p0, _| set_code(b, p0, 3, 1)),
+        ),
+        (
+            "container 0 (Elias–Fano) header is invalid",
+            Box::new(|b, _, p1| {
+                let at = first_container(b, p1);
+                put16(b, at, 0)
+            }),
+        ),
+        (
+            "container 0 (Elias–Fano) header is invalid",
+            Box::new(|b, _, p1| {
+                let at = first_container(b, p1) + 2;
+                let lg = get16(b, at);
+                put16(b, at, lg | 17 << 8)
+            }),
+        ),
+        (
+            "container 0 (Elias–Fano) holds",
+            Box::new(|b, _, p1| {
+                let at = first_container(b, p1) + 2;
+                let lg = get16(b, at);
+                put16(b, at, lg + 1)
+            }),
+        ),
+        (
+            "container 0 (Elias–Fano) block count 1 is invalid",
+            Box::new(|b, _, p1| {
+                let at = first_container(b, p1);
+                let n = get16(b, at);
+                put16(b, at + 4, n + 1)
+            }),
+        ),
+        (
+            "container 0 (Elias–Fano) block 0 does not hold",
+            Box::new(|b, p0, _| {
+                // The first bit of the stream: exchange 555's first bucket count.
+                let at = first_container(b, p0);
+                let stream = at + 2 * (2 + ef_blocks(b, at) - 1);
+                b[stream] ^= 1;
+            }),
+        ),
+        (
             "rank table runs past",
             Box::new(|b, p0, _| {
                 let l = b.len() as u64;
@@ -266,5 +374,28 @@ fn validation_refuses_each_kind_of_damage() {
     for (want, damage) in cases {
         let err = refused(damage);
         assert!(err.contains(want), "expected {want:?}, got {err:?}");
+    }
+}
+
+#[test]
+fn elias_fano_select_finds_every_set_bit() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for round in 0..2_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let w = match round % 4 {
+            0 => x,
+            1 => x & (x >> 3),
+            2 => x | (x << 5),
+            _ => u64::MAX,
+        };
+        let mut k = 0;
+        for bit in 0..64 {
+            if w >> bit & 1 == 1 {
+                assert_eq!(super::ef::select(w, k), bit, "bit {k} of {w:#x}");
+                k += 1;
+            }
+        }
     }
 }

@@ -2,9 +2,10 @@
 //! partition table and every directory, page table and chunk key are checked against
 //! the arena through the field offsets of `layout` before a set serves from it.
 
+use super::ef;
 use super::layout::{
-    BODY_HEADER, Dates, PART_RECORD, Part, TOP_MASK, TOP_SHIFT, decode_part_kind, head, rd16, rd32,
-    rd64, rec,
+    BODY_HEADER, Container, Dates, KIND_SHIFT, OFF_MASK, PART_RECORD, Part, TOP_MASK, TOP_SHIFT,
+    decode_part_kind, head, rd16, rd32, rd64, rec,
 };
 use crate::lists::prefix::POW10;
 
@@ -20,9 +21,9 @@ pub(super) struct Parsed {
 }
 
 /// Decodes the arena header and partition table, checking every offset, count and
-/// directory entry against the arena. Containers' contents are not re-sorted or
-/// re-checked (the file checksum covers accidental damage); whatever they hold,
-/// lookups stay in bounds.
+/// directory entry against the arena, and every Elias–Fano container's counts (what
+/// its lookups navigate by). Arrays and bitmaps are not re-sorted or re-checked (the
+/// file checksum covers accidental damage); whatever they hold, lookups stay in bounds.
 pub(super) fn parse_arena(b: &[u8]) -> Result<Parsed, String> {
     let r64 = |at: usize| rd64(b, at).ok_or("arena too short");
     let r32 = |at: usize| rd32(b, at).ok_or("arena too short");
@@ -143,14 +144,19 @@ fn parse_part(
     }
     let mut prev = 0u32;
     for s in 0..=ns {
-        let o = r32(p.dir + 4 * s)?;
+        let e = r32(p.dir + 4 * s)?;
+        let (o, code) = (e & OFF_MASK, e >> KIND_SHIFT);
         let ok = if s == 0 {
             o == 0
         } else {
-            o >= prev && (o - prev) as usize <= p.bitmap && (o > prev || !p.sparse)
+            o >= prev && (o > prev || !p.sparse)
         };
-        if !ok {
+        // The last entry only ends the last container: it has no kind.
+        if !ok || (s == ns && code != 0) {
             return Err(format!("partition {i}: directory entry {s} is invalid"));
+        }
+        if s < ns {
+            check_container(b, i, &p, s, e)?;
         }
         prev = o;
     }
@@ -166,6 +172,26 @@ fn parse_part(
         return Err(format!("partition {i}: rank table runs past the arena"));
     }
     Ok((key, p))
+}
+
+/// Checks the container of directory entry `e` (slot `s` of partition `i`): its kind
+/// and length, and an Elias–Fano container's every count (`ef::check`).
+fn check_container(b: &[u8], i: usize, p: &Part, s: usize, e: u32) -> Result<(), String> {
+    let r32 = |at: usize| rd32(b, at).ok_or("arena too short");
+    let o = e & OFF_MASK;
+    let len = ((r32(p.dir + 4 * (s + 1))? & OFF_MASK).saturating_sub(o)) as usize;
+    let bad = |what: &str| format!("partition {i}: container {s} {what}");
+    match Container::of(e >> KIND_SHIFT, len, p.bitmap) {
+        None => Err(bad("has an invalid kind or length")),
+        Some(Container::EliasFano) => {
+            if len == 0 {
+                return Err(bad("is an empty Elias–Fano container"));
+            }
+            ef::check(b, p.words + 2 * o as usize, len, p.radix.universe())
+                .map_err(|e| bad(&format!("(Elias–Fano) {e}")))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Checks the page table and chunk keys of sparse partition `i`.
