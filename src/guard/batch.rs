@@ -2,12 +2,14 @@
 //! hopper refill of thousands of numbers against one snapshot, software-pipelined and
 //! exact (every answer is the one `check_number` gives).
 //!
-//! A group of [`GROUP`] numbers goes through three stages:
-//! 1. **probe**: every list's lookups for the whole group at once
-//!    (`NumberSet::contains_batch`, which overlaps their DRAM misses), giving each number
-//!    the set of lists that hold it;
-//! 2. **sort**: a number opted out at run time or with a consent record is *particular*:
-//!    its answer depends on the number itself, so it is decided in full
+//! Numbers go through in groups of [`GROUP`], three stages, the first one group ahead:
+//! 1. **launch** (`Guard::launch`): locate each number, begin every list lookup
+//!    (`NumberSet::probe`: the directory is read, the container lines only requested)
+//!    and request the contact history where a cap or cool-off may read it; these
+//!    misses are in flight while the group before is judged;
+//! 2. **sort**: end the lookups (`NumberSet::finish`), giving each number the set of
+//!    lists that hold it; a number opted out at run time or with a consent record is
+//!    *particular*: its answer depends on the number itself, so it is decided in full
 //!    (`Guard::decide`);
 //! 3. **judge**: every other number's answer depends only on where it is (its region
 //!    and zones), on which lists hold it, and on the call. It is judged once per such
@@ -29,6 +31,7 @@
 use crate::Number;
 use crate::audit::RecordKind;
 use crate::decision::{Decision, Reason};
+use crate::lists::Probe;
 use crate::metrics::Op;
 use crate::number::{self, Location};
 use crate::policy::Snapshot;
@@ -50,6 +53,9 @@ const PLACES: usize = 1024;
 /// Answers shared by the numbers of one place (region and zone list) in this batch.
 pub(super) struct Places {
     slots: [Option<Place>; PLACES],
+    /// Whether some cap or cool-off covers calls to a place (region and zones), so
+    /// `launch` requests only the histories a judgement will read.
+    needs: [Option<(Key, bool)>; PLACES],
     served: usize,
 }
 
@@ -92,6 +98,7 @@ impl Places {
     pub(super) fn new() -> Places {
         Places {
             slots: [None; PLACES],
+            needs: [None; PLACES],
             served: 0,
         }
     }
@@ -108,47 +115,118 @@ impl Places {
         });
     }
 
+    fn needs_history(&self, loc: &Location) -> Option<bool> {
+        let k = Key::new(loc, 0);
+        self.needs[k.slot()]
+            .filter(|&(key, _)| key == k)
+            .map(|(_, needs)| needs)
+    }
+
+    fn set_needs_history(&mut self, loc: &Location, needs: bool) {
+        let k = Key::new(loc, 0);
+        self.needs[k.slot()] = Some((k, needs));
+    }
+
     /// Counts `n` more numbers; forgets every answer once [`MEMO_SPAN`] have been served.
     fn age(&mut self, n: usize) {
         self.served += n;
         if self.served >= MEMO_SPAN {
             self.slots = [None; PLACES];
+            self.needs = [None; PLACES];
             self.served = 0;
         }
     }
 }
 
+/// Lists whose lookups are begun a group ahead; a list beyond them is looked up when
+/// its group is judged (the same answer, without the overlap).
+const PROBED_LISTS: usize = 8;
+
+/// A group begun one group ahead: its numbers' places and their list lookups, whose
+/// container lines are on their way while the group before is judged.
+pub(super) struct Flight {
+    loc: [Option<Location>; GROUP],
+    probes: [[Option<Probe>; GROUP]; PROBED_LISTS],
+}
+
+impl Flight {
+    pub(super) fn new() -> Flight {
+        Flight {
+            loc: [None; GROUP],
+            probes: [[None; GROUP]; PROBED_LISTS],
+        }
+    }
+}
+
 impl Guard {
-    /// Starts loading what judging `ns` will read from memory: each number's contact
-    /// history, when some cap or cool-off may read it (a hint: it never blocks).
-    pub(super) fn prefetch_group(&self, snap: &Snapshot, ns: &[Number]) {
+    /// Every number of `numbers` against one snapshot, a group at a time, each group
+    /// begun (located, its lines requested) while the group before it is judged.
+    pub(super) fn check_all(
+        &self,
+        snap: &Snapshot,
+        numbers: &[Number],
+        ctx: &CallContext<'_>,
+        out: &mut [Decision],
+    ) {
+        let mut places = Places::new();
+        let mut flights = [Flight::new(), Flight::new()];
+        let group = |k: usize| numbers.chunks(GROUP).nth(k);
+        if let Some(first) = group(0) {
+            self.launch(snap, first, &mut flights[0], &places);
+        }
+        for (k, (ns, ds)) in numbers.chunks(GROUP).zip(out.chunks_mut(GROUP)).enumerate() {
+            let [a, b] = &mut flights;
+            let (current, next) = if k % 2 == 0 { (a, b) } else { (b, a) };
+            if let Some(following) = group(k + 1) {
+                self.launch(snap, following, next, &places);
+            }
+            self.check_group(snap, ns, ctx, ds, &mut places, current);
+        }
+    }
+
+    /// Begins a group: locates its numbers, begins every list lookup and, where a cap or
+    /// cool-off may read it, requests the number's history (hints: nothing here blocks).
+    fn launch(&self, snap: &Snapshot, ns: &[Number], flight: &mut Flight, places: &Places) {
+        for (l, n) in flight.loc.iter_mut().zip(ns) {
+            *l = Some(number::locate(*n));
+        }
+        for (probes, l) in flight.probes.iter_mut().zip(&snap.lists) {
+            for (p, n) in probes.iter_mut().zip(ns) {
+                *p = (!l.set.is_empty()).then(|| l.set.probe(*n));
+            }
+        }
         if !snap.caps.is_empty() || !snap.cooloffs.is_empty() {
-            for n in ns {
-                self.store.prefetch(*n);
+            for (n, loc) in ns.iter().zip(&flight.loc) {
+                if loc.is_none_or(|l| places.needs_history(&l) != Some(false)) {
+                    self.store.prefetch(*n);
+                }
             }
         }
     }
 
-    /// One group of at most [`GROUP`] numbers: probe, sort, judge (module doc).
-    pub(super) fn check_group(
+    /// One group of at most [`GROUP`] numbers, begun by `launch`: sort, judge (module
+    /// doc).
+    fn check_group(
         &self,
         snap: &Snapshot,
         ns: &[Number],
         ctx: &CallContext<'_>,
         out: &mut [Decision],
         places: &mut Places,
+        flight: &Flight,
     ) {
         debug_assert!(ns.len() <= GROUP);
         places.age(ns.len());
         let memo_ok = !snap.scopes_read_number && self.store.ready(&self.overlay);
         let mut lists = [0u64; GROUP];
         let mut particular = [false; GROUP];
-        probe_lists(snap, ns, &mut lists, &mut particular);
+        list_hits(snap, ns, flight, &mut lists, &mut particular);
         for (i, (n, d)) in ns.iter().zip(out.iter_mut()).enumerate() {
-            let decided = if memo_ok && !particular[i] && !self.number_specific(snap, *n) {
-                self.judge_place(snap, *n, lists[i], ctx, places)
-            } else {
-                self.decide(snap, *n, ctx, &mut NoTrace)
+            let decided = match flight.loc[i] {
+                Some(loc) if memo_ok && !particular[i] && !self.number_specific(snap, *n) => {
+                    self.judge_place(snap, *n, loc, lists[i], ctx, places)
+                }
+                _ => self.decide(snap, *n, ctx, &mut NoTrace),
             };
             *d = self.logged(snap, RecordKind::Check, Some(*n), ctx, decided, None);
             self.metrics.decided(snap, d, Op::Check, None);
@@ -161,18 +239,19 @@ impl Guard {
         self.overlay.contains(n) || !snap.consents.lookup(n).is_empty()
     }
 
-    /// The answer for a number with no opt-out and no consent, held by the lists in
-    /// `lists`: its place's, unless its history has events (then it is judged in full,
-    /// under the history read).
+    /// The answer for a number at `loc` with no opt-out and no consent, held by the
+    /// lists in `lists`: its place's, unless its history has events (then it is judged
+    /// in full, under the history read).
     fn judge_place(
         &self,
         snap: &Snapshot,
         n: Number,
+        loc: Location,
         lists: u64,
         ctx: &CallContext<'_>,
         places: &mut Places,
     ) -> Decision {
-        let key = Key::new(&number::locate(n), lists);
+        let key = Key::new(&loc, lists);
         if let Some(p) = places.get(key)
             && !p.needs_history
         {
@@ -181,6 +260,7 @@ impl Guard {
         let callee = Callee::new(snap, n, ctx);
         let local = self.store.local();
         let needs_history = callee.needs_history(snap);
+        places.set_needs_history(&loc, needs_history);
         if !needs_history {
             let call = Call::new(snap, ctx, &callee, &[]);
             let d = evaluate(&call, &self.overlay, local, &mut NoTrace);
@@ -212,31 +292,29 @@ impl Guard {
 }
 
 /// Sets bit `i` of `lists[k]` when list `i` holds number `k` (by prefix or by number),
-/// all lists' lookups overlapped. Scope is not asked here: the evaluation that makes a
-/// memo entry applies scopes and exemptions. A hit in a list beyond the 64th, which has
-/// no bit, makes the number `particular` (judged in full).
-fn probe_lists(
+/// ending the lookups `launch` began. Scope is not asked here: the evaluation that makes
+/// a memo entry applies scopes and exemptions. A hit in a list beyond the 64th, which
+/// has no bit, makes the number `particular` (judged in full).
+fn list_hits(
     snap: &Snapshot,
     ns: &[Number],
+    flight: &Flight,
     lists: &mut [u64; GROUP],
     particular: &mut [bool; GROUP],
 ) {
-    let mut hits = [false; GROUP];
     for (i, l) in snap.lists.iter().enumerate() {
-        hits.fill(false);
-        if !l.set.is_empty() {
-            l.set.contains_batch(ns, &mut hits);
-        }
-        if !l.prefixes.is_empty() {
-            for (h, n) in hits.iter_mut().zip(ns) {
-                *h |= l.prefixes.matches(*n).is_some();
-            }
-        }
+        let probes = flight.probes.get(i);
         let bit = u32::try_from(i).ok().and_then(|i| 1u64.checked_shl(i));
-        for k in (0..ns.len()).filter(|&k| hits[k]) {
-            match bit {
-                Some(b) => lists[k] |= b,
-                None => particular[k] = true,
+        for (k, n) in ns.iter().enumerate() {
+            let in_set = match probes.and_then(|p| p[k].as_ref()) {
+                Some(p) => l.set.finish(p),
+                None => !l.set.is_empty() && l.set.contains(*n),
+            };
+            if in_set || (!l.prefixes.is_empty() && l.prefixes.matches(*n).is_some()) {
+                match bit {
+                    Some(b) => lists[k] |= b,
+                    None => particular[k] = true,
+                }
             }
         }
     }

@@ -288,22 +288,8 @@ impl Guard {
     /// or history singles out share one judgement of their place's windows and rules.
     pub fn check_batch(&self, numbers: &[Number], ctx: &CallContext<'_>, out: &mut [Decision]) {
         let snap = self.snapshot.load();
-        let mut places = batch::Places::new();
         let len = numbers.len().min(out.len());
-        let mut groups = numbers[..len]
-            .chunks(batch::GROUP)
-            .zip(out[..len].chunks_mut(batch::GROUP))
-            .peekable();
-        if let Some((first, _)) = groups.peek() {
-            self.prefetch_group(&snap, first);
-        }
-        // Each group's lines are requested while the group before it is judged.
-        while let Some((ns, ds)) = groups.next() {
-            if let Some((next, _)) = groups.peek() {
-                self.prefetch_group(&snap, next);
-            }
-            self.check_group(&snap, ns, ctx, ds, &mut places);
-        }
+        self.check_all(&snap, &numbers[..len], ctx, &mut out[..len]);
     }
 
     /// Decides and, when the answer is allow, records the attempt, all under the number's
@@ -320,8 +306,12 @@ impl Guard {
     }
 
     fn reserve(&self, snap: &Snapshot, n: Number, ctx: &CallContext<'_>) -> Reservation {
-        // The number's history loads while the call is located (see `decide`).
+        // The number's history and list lines load while the call is located, so the
+        // registry's miss is not taken under the number's entry lock (see `decide`).
         self.store.prefetch(n);
+        for l in snap.lists.iter().filter(|l| !l.set.is_empty()) {
+            l.set.prefetch(n);
+        }
         let now = ctx.now.as_second();
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let q = query(ctx);
@@ -537,11 +527,7 @@ impl Guard {
         trace: &mut T,
     ) -> Decision {
         // The history is a DRAM miss in a map of millions: read it only when a cap or
-        // cool-off can apply to this number. Its load starts now, overlapping the work
-        // before the read (a hint, a no-op for the shared store).
-        if !snap.caps.is_empty() || !snap.cooloffs.is_empty() {
-            self.store.prefetch(n);
-        }
+        // cool-off can apply to this number.
         let callee = Callee::new(snap, n, ctx);
         if !self.store.ready(&self.overlay) {
             return self.store_failed(&store::not_ready());
@@ -550,6 +536,12 @@ impl Guard {
         if !callee.needs_history(snap) {
             let call = Call::new(snap, ctx, &callee, &[]);
             return evaluate(&call, &self.overlay, local, trace);
+        }
+        // The history is read before the lists are: request both now, so the registry's
+        // miss overlaps the history's instead of following it (hints, never blocking).
+        self.store.prefetch(n);
+        for l in snap.lists.iter().filter(|l| !l.set.is_empty()) {
+            l.set.prefetch(n);
         }
         let mut decision = Decision::deny(Reason::StoreUnavailable);
         let res = self.store.seam().read(n, &mut |events| {

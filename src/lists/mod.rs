@@ -28,6 +28,7 @@ pub use input::DEFAULT_MAX_LIST_BYTES;
 pub(crate) use input::{bounded, open_regular};
 pub use overlay::OptOutOverlay;
 pub use prefix::{PrefixSet, parse_prefix};
+pub(crate) use set::Probe;
 pub use set::{NumberSet, Tuning as SetTuning};
 pub use text::{BadLinePolicy, MAX_LINE_BYTES, ParseFn, TextList, read_text_list};
 

@@ -347,6 +347,53 @@ impl NumberSet {
         }
     }
 
+    /// The first half of a lookup, for software pipelining: finds `n`'s container
+    /// (the directory is hot) and requests the container lines the search will read,
+    /// without waiting for them. [`NumberSet::finish`] ends the lookup once the lines
+    /// have had time to arrive, e.g. after the batch has judged another group.
+    #[inline]
+    pub(crate) fn probe(&self, n: Number) -> Probe {
+        let b = self.arena();
+        let mut probe = Probe {
+            n,
+            arena: b.as_ptr() as usize,
+            at: None,
+        };
+        let (key, v) = split(n.get());
+        if let Some(pi) = self.part_of(key)
+            && let Some(p) = self.parts.get(pi)
+        {
+            let (chunk, low) = p.radix.cut(v);
+            if let Some(found) = raw::slot(b, p, chunk).and_then(|s| raw::container(b, p, s)) {
+                raw::prefetch_search(b, p, found, low);
+                probe.at = Some((pi, found, low));
+            }
+        }
+        probe
+    }
+
+    /// Requests the lines a lookup of `n` will read (a hint: `probe` without its result).
+    #[inline]
+    pub(crate) fn prefetch(&self, n: Number) {
+        self.probe(n);
+    }
+
+    /// Ends a lookup [`NumberSet::probe`] began: `contains(n)`. A probe made by another
+    /// set is not trusted: the lookup is then done again here, in full.
+    #[inline]
+    pub(crate) fn finish(&self, probe: &Probe) -> bool {
+        let b = self.arena();
+        if probe.arena != b.as_ptr() as usize {
+            return self.contains(probe.n);
+        }
+        let Some((pi, found, low)) = probe.at else {
+            return false;
+        };
+        self.parts
+            .get(pi)
+            .is_some_and(|p| found.1 != 0 && raw::search(b, p, found, low).is_some())
+    }
+
     /// All members with their dates, ascending (for tests, export and folding).
     pub fn to_entries(&self) -> Vec<(u64, Option<i32>)> {
         let b = self.arena();
@@ -482,4 +529,13 @@ impl NumberSet {
         let ranks: usize = self.parts.iter().map(|p| 8 * p.n_slots as usize).sum();
         self.dates_len + ranks
     }
+}
+
+/// A lookup of one number begun by [`NumberSet::probe`]: the number, the arena it was
+/// begun on, and where its container is (`None`: the set has no container for it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Probe {
+    n: Number,
+    arena: usize,
+    at: Option<(usize, (usize, usize, Container), u16)>,
 }

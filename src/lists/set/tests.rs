@@ -399,3 +399,25 @@ fn elias_fano_select_finds_every_set_bit() {
         }
     }
 }
+
+/// The batch path's split lookup answers as `contains` on every container kind, and a
+/// probe finished on a set other than its own is looked up again there, never trusted.
+#[test]
+fn probe_then_finish_is_contains_and_never_trusts_another_sets_probe() {
+    let (ns, _) = fixture();
+    let set = NumberSet::from_numbers(ns.clone());
+    let other = NumberSet::from_numbers(ns.iter().step_by(2).copied().collect());
+    let mut checked = 0;
+    for &x in &ns {
+        for d in [0, 1, 2, 37] {
+            let Some(n) = crate::Number::from_e164_digits(x + d) else {
+                continue;
+            };
+            let p = set.probe(n);
+            assert_eq!(set.finish(&p), set.contains(n), "{n}");
+            assert_eq!(other.finish(&p), other.contains(n), "{n} on another set");
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
