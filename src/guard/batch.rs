@@ -236,7 +236,8 @@ impl Guard {
     /// An opt-out at run time or a consent record makes the answer this number's own.
     #[inline]
     fn number_specific(&self, snap: &Snapshot, n: Number) -> bool {
-        self.overlay.contains(n) || !snap.consents.lookup(n).is_empty()
+        self.overlay.contains(n)
+            || (!snap.consents.is_empty() && !snap.consents.lookup(n).is_empty())
     }
 
     /// The answer for a number at `loc` with no opt-out and no consent, held by the
