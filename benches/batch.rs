@@ -10,6 +10,9 @@
 //!
 //! `cargo bench --bench batch`
 
+#[path = "common/queries.rs"]
+mod queries;
+
 use std::hint::black_box;
 use std::path::Path;
 
@@ -32,20 +35,6 @@ id = "us-federal-hours"
 applies_to = ["US"]
 mon-sun = ["08:00-21:00"]
 "#;
-
-fn queries(registry: &[u64], rng: &mut SplitMix) -> Vec<Number> {
-    let fresh = clustered(1 << 20, Some("US"), rng);
-    (0..1usize << 20)
-        .map(|k| {
-            if k % 2 == 0 {
-                registry[rng.below(registry.len() as u64) as usize]
-            } else {
-                fresh[k]
-            }
-        })
-        .filter_map(Number::from_e164_digits)
-        .collect()
-}
 
 fn pair(c: &mut Criterion, name: &str, snap: Snapshot, queries: &[Number]) {
     let (guard, _) = Guard::with_snapshot(snap, GuardOptions::default()).expect("guard");
@@ -82,7 +71,7 @@ fn bench_batch(c: &mut Criterion) {
     let n = if big { 100_000_000 } else { 20_000_000 };
     let mut rng = SplitMix(42);
     let registry = clustered(n, Some("US"), &mut rng);
-    let queries = queries(&registry, &mut rng);
+    let queries = queries::half_registered(&registry, &mut rng);
     let set = NumberSet::from_numbers(registry);
 
     let now = 1_780_000_000;

@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench guard`
 
+#[path = "common/queries.rs"]
+mod queries;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -93,17 +96,7 @@ fn bench_guard(c: &mut Criterion) {
             }
         }
     }
-    let fresh = clustered(1 << 20, Some("US"), &mut rng);
-    let queries: Vec<Number> = (0..1usize << 20)
-        .map(|k| {
-            if k % 2 == 0 {
-                registry[rng.below(registry.len() as u64) as usize]
-            } else {
-                fresh[k]
-            }
-        })
-        .filter_map(Number::from_e164_digits)
-        .collect();
+    let queries = queries::half_registered(&registry, &mut rng);
     drop(registry);
     assert!(
         queries.len().is_power_of_two(),

@@ -174,13 +174,7 @@ fn sqlite_peer_agrees_with_dialguard_and_removes_its_file() {
         .args(["--compare-numbers", "5000", "--compare", "sqlite"])
         .output()
         .expect("run dialguard bench --compare sqlite");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let j = common::json_output(&out);
     check_peer(&j, "sqlite");
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");

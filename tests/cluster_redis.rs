@@ -465,13 +465,7 @@ fn bench_cluster_prints_the_costs_as_ratios() {
         ])
         .output()
         .expect("run dialguard bench --cluster");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let j = common::json_output(&out);
     for k in [
         "ping",
         "evalsha_empty",

@@ -15,6 +15,19 @@ pub fn missing_tool(tool: &str, check: &str, install: &str) {
     eprintln!("\n{bar}\nSKIPPED: {msg}\n{bar}\n", bar = "!".repeat(78));
 }
 
+/// The one JSON object a CLI run printed on stdout; fails the test, with both streams,
+/// when the run failed or printed something else.
+#[allow(dead_code)]
+pub fn json_output(out: &std::process::Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("one JSON object")
+}
+
 // Only the tests that start Redis use it; the others compile this module too.
 #[allow(dead_code)]
 pub mod redis;
