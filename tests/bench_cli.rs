@@ -322,4 +322,14 @@ fn bench_refuses_reserve_with_swaps_and_swaps_without_a_registry() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = Command::new(BIN)
+        .args(["bench", "--policy", &us(), "--batch", "--batch-size", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--batch-size must be positive"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

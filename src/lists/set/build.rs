@@ -253,7 +253,12 @@ fn build_part(
         }
     }
     let n_words = s.u16s.len() - words;
-    debug_assert!(n_words <= OFF_MASK as usize);
+    // Unreachable (`OFF_MASK`'s bound), but a truncated offset would make listed
+    // numbers read as unlisted: stop rather than build that set.
+    assert!(
+        n_words <= OFF_MASK as usize,
+        "a partition of {n_words} container words does not fit the 30-bit directory offset"
+    );
     offs.push(n_words as u32);
 
     let ranks = s.u64s.len();

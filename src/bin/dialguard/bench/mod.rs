@@ -133,8 +133,8 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
 }
 
 pub(crate) fn run(a: &BenchArgs) -> Result<(), String> {
-    if a.threads == 0 || a.seconds <= 0.0 || a.queries == 0 {
-        return Err("--threads, --seconds and --queries must be positive".into());
+    if a.threads == 0 || a.seconds <= 0.0 || a.queries == 0 || a.batch_size == 0 {
+        return Err("--threads, --seconds, --queries and --batch-size must be positive".into());
     }
     let now = crate::parse_at(a.at.as_deref()).map_err(|e| e.0)?;
     if let Some(url) = &a.cluster {
