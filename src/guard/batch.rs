@@ -47,15 +47,20 @@ pub(super) const GROUP: usize = 32;
 /// Numbers a memoised answer may serve before it is judged again.
 const MEMO_SPAN: usize = 16_384;
 
-/// Memo slots (direct-mapped by place).
+/// Memo slots (direct-mapped by place) for a large batch, and for a small one: the memo
+/// is cleared at every call, and clearing the large one costs more than a few dozen
+/// checks would.
 const PLACES: usize = 1024;
+const FEW_PLACES: usize = 32;
+/// Batches up to this many numbers use the small memo.
+const SMALL_BATCH: usize = 256;
 
 /// Answers shared by the numbers of one place (region and zone list) in this batch.
-pub(super) struct Places {
-    slots: [Option<Place>; PLACES],
+pub(super) struct Places<const N: usize> {
+    slots: [Option<Place>; N],
     /// Whether some cap or cool-off covers calls to a place (region and zones), so
     /// `launch` requests only the histories a judgement will read.
-    needs: [Option<(Key, bool)>; PLACES],
+    needs: [Option<(Key, bool)>; N],
     served: usize,
 }
 
@@ -86,29 +91,30 @@ impl Key {
         }
     }
 
-    fn slot(&self) -> usize {
+    /// The key's slot in a memo of `n` slots.
+    fn slot(&self, n: usize) -> usize {
         let h = (self.zones.0 as u64 ^ (u64::from(self.region) << 32) ^ self.zones.1 as u64)
             .wrapping_add(self.lists)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 56) as usize % PLACES
+        (h >> 56) as usize % n
     }
 }
 
-impl Places {
-    pub(super) fn new() -> Places {
+impl<const N: usize> Places<N> {
+    pub(super) fn new() -> Places<N> {
         Places {
-            slots: [None; PLACES],
-            needs: [None; PLACES],
+            slots: [None; N],
+            needs: [None; N],
             served: 0,
         }
     }
 
     fn get(&self, key: Key) -> Option<Place> {
-        self.slots[key.slot()].filter(|p| p.key == key)
+        self.slots[key.slot(N)].filter(|p| p.key == key)
     }
 
     fn put(&mut self, key: Key, needs_history: bool, decision: Decision) {
-        self.slots[key.slot()] = Some(Place {
+        self.slots[key.slot(N)] = Some(Place {
             key,
             needs_history,
             decision,
@@ -117,22 +123,22 @@ impl Places {
 
     fn needs_history(&self, loc: &Location) -> Option<bool> {
         let k = Key::new(loc, 0);
-        self.needs[k.slot()]
+        self.needs[k.slot(N)]
             .filter(|&(key, _)| key == k)
             .map(|(_, needs)| needs)
     }
 
     fn set_needs_history(&mut self, loc: &Location, needs: bool) {
         let k = Key::new(loc, 0);
-        self.needs[k.slot()] = Some((k, needs));
+        self.needs[k.slot(N)] = Some((k, needs));
     }
 
     /// Counts `n` more numbers; forgets every answer once [`MEMO_SPAN`] have been served.
     fn age(&mut self, n: usize) {
         self.served += n;
         if self.served >= MEMO_SPAN {
-            self.slots = [None; PLACES];
-            self.needs = [None; PLACES];
+            self.slots = [None; N];
+            self.needs = [None; N];
             self.served = 0;
         }
     }
@@ -168,25 +174,45 @@ impl Guard {
         ctx: &CallContext<'_>,
         out: &mut [Decision],
     ) {
-        let mut places = Places::new();
+        if numbers.len() <= SMALL_BATCH {
+            self.check_with(snap, numbers, ctx, out, &mut Places::<FEW_PLACES>::new());
+        } else {
+            self.check_with(snap, numbers, ctx, out, &mut Places::<PLACES>::new());
+        }
+    }
+
+    fn check_with<const N: usize>(
+        &self,
+        snap: &Snapshot,
+        numbers: &[Number],
+        ctx: &CallContext<'_>,
+        out: &mut [Decision],
+        places: &mut Places<N>,
+    ) {
         let mut flights = [Flight::new(), Flight::new()];
         let group = |k: usize| numbers.chunks(GROUP).nth(k);
         if let Some(first) = group(0) {
-            self.launch(snap, first, &mut flights[0], &places);
+            self.launch(snap, first, &mut flights[0], places);
         }
         for (k, (ns, ds)) in numbers.chunks(GROUP).zip(out.chunks_mut(GROUP)).enumerate() {
             let [a, b] = &mut flights;
             let (current, next) = if k % 2 == 0 { (a, b) } else { (b, a) };
             if let Some(following) = group(k + 1) {
-                self.launch(snap, following, next, &places);
+                self.launch(snap, following, next, places);
             }
-            self.check_group(snap, ns, ctx, ds, &mut places, current);
+            self.check_group(snap, ns, ctx, ds, places, current);
         }
     }
 
     /// Begins a group: locates its numbers, begins every list lookup and, where a cap or
     /// cool-off may read it, requests the number's history (hints: nothing here blocks).
-    fn launch(&self, snap: &Snapshot, ns: &[Number], flight: &mut Flight, places: &Places) {
+    fn launch<const N: usize>(
+        &self,
+        snap: &Snapshot,
+        ns: &[Number],
+        flight: &mut Flight,
+        places: &Places<N>,
+    ) {
         for (l, n) in flight.loc.iter_mut().zip(ns) {
             *l = Some(number::locate(*n));
         }
@@ -206,13 +232,13 @@ impl Guard {
 
     /// One group of at most [`GROUP`] numbers, begun by `launch`: sort, judge (module
     /// doc).
-    fn check_group(
+    fn check_group<const N: usize>(
         &self,
         snap: &Snapshot,
         ns: &[Number],
         ctx: &CallContext<'_>,
         out: &mut [Decision],
-        places: &mut Places,
+        places: &mut Places<N>,
         flight: &Flight,
     ) {
         debug_assert!(ns.len() <= GROUP);
@@ -243,14 +269,14 @@ impl Guard {
     /// The answer for a number at `loc` with no opt-out and no consent, held by the
     /// lists in `lists`: its place's, unless its history has events (then it is judged
     /// in full, under the history read).
-    fn judge_place(
+    fn judge_place<const N: usize>(
         &self,
         snap: &Snapshot,
         n: Number,
         loc: Location,
         lists: u64,
         ctx: &CallContext<'_>,
-        places: &mut Places,
+        places: &mut Places<N>,
     ) -> Decision {
         let key = Key::new(&loc, lists);
         if let Some(p) = places.get(key)
